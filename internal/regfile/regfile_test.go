@@ -1,0 +1,95 @@
+package regfile
+
+import (
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestOpenRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(fifo, link); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path, want string
+	}{
+		{fifo, "a FIFO (named pipe)"},
+		{link, "a FIFO (named pipe)"},
+		{sock, "a socket"},
+		{"/dev/zero", "a character device"},
+		{"/dev/null", "a character device"},
+		{dir, "a directory"},
+	}
+	for _, tt := range tests {
+		done := make(chan error, 1)
+		go func() {
+			f, _, err := Open(tt.path)
+			if f != nil {
+				f.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !IsNotRegular(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open(%s) = %v, want a NotRegularError saying %q", tt.path, err, tt.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Open(%s) blocked", tt.path)
+		}
+	}
+}
+
+func TestReadFileLimit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if err := os.WriteFile(path, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		limit   int64
+		wantErr bool
+	}{{10, false}, {100, false}, {9, true}, {0, true}}
+	for _, tt := range tests {
+		b, err := ReadFile(path, tt.limit)
+		var tl *TooLargeError
+		switch {
+		case tt.wantErr && !errors.As(err, &tl):
+			t.Errorf("ReadFile(limit %d) = %q, %v; want a TooLargeError", tt.limit, b, err)
+		case !tt.wantErr && (err != nil || string(b) != "0123456789"):
+			t.Errorf("ReadFile(limit %d) = %q, %v", tt.limit, b, err)
+		}
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadFile(missing) = %v, want ErrNotExist", err)
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{{0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {1536, "1.5 KiB"}, {50 << 20, "50.0 MiB"}, {3 << 30, "3.0 GiB"}}
+	for _, tt := range tests {
+		if got := FormatSize(tt.n); got != tt.want {
+			t.Errorf("FormatSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
