@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 )
@@ -24,9 +26,21 @@ type runFlags struct {
 	dir            string
 	version        bool
 	help           bool
+
+	// given records the flags on the command line, by their long name,
+	// and conflict the first one given twice with two values.
+	given    map[string]bool
+	conflict error
 }
 
+// register defines the flags on fs. Every flag takes one value: given
+// twice with different values, under either of its names, it is a usage
+// error rather than the last one silently winning.
 func (f *runFlags) register(fs *flag.FlagSet) {
+	defer f.single(fs, [][2]string{
+		{"p", "print"}, {"m", "model"}, {"c", "continue"}, {"r", "resume"},
+		{"C", "cd"}, {"v", "version"}, {"h", "help"},
+	})
 	fs.BoolVar(&f.print, "p", false, "")
 	fs.BoolVar(&f.print, "print", false, "")
 	fs.StringVar(&f.outputFormat, "output-format", "text", "")
@@ -34,8 +48,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "")
 	fs.StringVar(&f.model, "m", "", "")
 	fs.StringVar(&f.permissionMode, "permission-mode", "", "")
-	fs.IntVar(&f.maxTurns, "max-turns", -1, "")
-	fs.Float64Var(&f.maxBudgetUSD, "max-budget-usd", -1, "")
+	fs.IntVar(&f.maxTurns, "max-turns", 0, "")
+	fs.Float64Var(&f.maxBudgetUSD, "max-budget-usd", 0, "")
 	fs.BoolVar(&f.continueLast, "c", false, "")
 	fs.BoolVar(&f.continueLast, "continue", false, "")
 	fs.StringVar(&f.resume, "r", "", "")
@@ -48,6 +62,79 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.version, "v", false, "")
 	fs.BoolVar(&f.help, "help", false, "")
 	fs.BoolVar(&f.help, "h", false, "")
+}
+
+// single wraps every flag of fs in a singleValue, sharing one between a
+// flag's short and long names.
+func (f *runFlags) single(fs *flag.FlagSet, aliases [][2]string) {
+	f.given = map[string]bool{}
+	long := map[string]string{}
+	for _, a := range aliases {
+		long[a[0]] = a[1]
+	}
+	byName := map[string]*singleValue{}
+	fs.VisitAll(func(fl *flag.Flag) {
+		name := cmp.Or(long[fl.Name], fl.Name)
+		if byName[name] == nil {
+			byName[name] = &singleValue{Value: fl.Value, name: name, f: f}
+		}
+		fl.Value = byName[name]
+	})
+}
+
+// singleValue is a flag that may be given once, or again with the same
+// value.
+type singleValue struct {
+	flag.Value
+	name  string // the long name, for messages
+	f     *runFlags
+	first string // the value first given, as given
+}
+
+func (v *singleValue) Set(s string) error {
+	if !v.f.given[v.name] {
+		v.f.given[v.name] = true
+		v.first = s
+		return v.Value.Set(s)
+	}
+	was := v.Value.String()
+	if err := v.Value.Set(s); err != nil {
+		return err
+	}
+	if v.Value.String() != was {
+		v.f.conflict = usagef("--%s given twice, as %q and as %q: give it once", v.name, v.first, s)
+		return v.f.conflict
+	}
+	return nil
+}
+
+func (v *singleValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// check rejects values no run can have.
+func (f *runFlags) check() error {
+	switch {
+	case f.given["max-turns"] && f.maxTurns < 0:
+		return usagef("--max-turns %d: want 0 (no limit) or more", f.maxTurns)
+	case f.given["max-budget-usd"] && (math.IsNaN(f.maxBudgetUSD) || math.IsInf(f.maxBudgetUSD, 0) || f.maxBudgetUSD < 0):
+		return usagef("--max-budget-usd %v: want a finite number of dollars, 0 (no limit) or more", f.maxBudgetUSD)
+	}
+	return nil
+}
+
+// parse parses args into f, and returns the positional arguments.
+func (f *runFlags) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseInterleaved(fs, args)
+	switch {
+	case f.conflict != nil:
+		// The flag package flattens the error into its own message.
+		return nil, f.conflict
+	case err != nil:
+		return nil, flagError(err)
+	}
+	return pos, f.check()
 }
 
 // parseInterleaved parses flags that may come before or after positional

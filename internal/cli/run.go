@@ -32,9 +32,9 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 	fs := newFlagSet("lathe")
 	var f runFlags
 	f.register(fs)
-	pos, err := parseInterleaved(fs, args)
+	pos, err := f.parse(fs, args)
 	if err != nil {
-		return flagError(err)
+		return err
 	}
 	switch {
 	case f.help:
@@ -112,10 +112,10 @@ func setup(f *runFlags) (*run, error) {
 		return nil, usageError{err.Error()}
 	}
 	r := &run{dir: dir, cfg: cfg, maxTurns: cfg.MaxTurns, maxBudget: cfg.MaxBudgetUSD}
-	if f.maxTurns >= 0 {
+	if f.given["max-turns"] {
 		r.maxTurns = f.maxTurns
 	}
-	if f.maxBudgetUSD >= 0 {
+	if f.given["max-budget-usd"] {
 		r.maxBudget = f.maxBudgetUSD
 	}
 	r.mode = cfg.PermissionMode

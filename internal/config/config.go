@@ -19,6 +19,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/pricing"
+	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -143,12 +144,19 @@ func defaults() *Config {
 	}
 }
 
+// MaxFileSize bounds a configuration file. Real ones are a few kilobytes;
+// the cap keeps a huge or endless file from exhausting memory.
+const MaxFileSize = 4 << 20
+
 // Load reads the configuration for a session started in cwd: the user's
 // config.toml in UserDir, then every .lathe/config.toml from the
-// repository root (or, outside a repository, the filesystem root) down to
-// cwd, each overriding the ones before it key by key. Project files may not
-// set a provider's base_url or api_key_env. Missing files are skipped. All
-// the problems found in all the files are reported together.
+// repository root down to cwd (outside a repository, only cwd's), each
+// overriding the ones before it key by key. Discovery stops there because
+// a directory above the repository, such as the system temp directory, may
+// belong to anyone. Project files may not set a provider's base_url or
+// api_key_env, nor widen permissions. Missing files are skipped; anything
+// but a regular file is refused. All the problems found in all the files
+// are reported together.
 func Load(cwd string) (*Config, error) {
 	cwd, err := filepath.Abs(cwd)
 	if err != nil {
@@ -162,7 +170,10 @@ func Load(cwd string) (*Config, error) {
 	if dir := UserDir(); dir != "" {
 		files = append(files, file{filepath.Join(dir, "config.toml"), false})
 	}
-	dirs, _ := upToRepoRoot(cwd)
+	dirs, inRepo := upToRepoRoot(cwd)
+	if !inRepo {
+		dirs = dirs[:1]
+	}
 	for _, dir := range slices.Backward(dirs) {
 		files = append(files, file{filepath.Join(dir, ".lathe", "config.toml"), true})
 	}
@@ -170,7 +181,7 @@ func Load(cwd string) (*Config, error) {
 	ld := loader{c: defaults(), defined: map[string]*layer{}}
 	var errs []error
 	for _, f := range files {
-		doc, err := os.ReadFile(f.path)
+		doc, err := regfile.ReadFile(f.path, MaxFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -1,15 +1,18 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/pricing"
+	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -205,6 +208,9 @@ max_tokens = 4096
 	}
 }
 
+// TestProjectOutsideRepo checks that outside a repository only the working
+// directory's .lathe is read: an ancestor, such as the system temp
+// directory, may belong to anyone.
 func TestProjectOutsideRepo(t *testing.T) {
 	home := env(t)
 	cwd := filepath.Join(home, "a", "b")
@@ -216,8 +222,102 @@ func TestProjectOutsideRepo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxTurns != 5 {
-		t.Errorf("max_turns = %d: the project file above cwd was not read", c.MaxTurns)
+	if c.MaxTurns != 100 || len(c.Files) != 0 {
+		t.Errorf("max_turns = %d, files %q: a project file above cwd outside a repository was read", c.MaxTurns, c.Files)
+	}
+	own := filepath.Join(cwd, ".lathe", "config.toml")
+	write(t, own, `max_turns = 7`)
+	if c, err = Load(cwd); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxTurns != 7 {
+		t.Errorf("max_turns = %d: the working directory's own %s was not read", c.MaxTurns, own)
+	}
+}
+
+func TestProjectPermissionMode(t *testing.T) {
+	tests := []struct {
+		name, user, project string
+		want                policy.Mode
+		err                 string
+	}{
+		{name: "narrow to plan", project: `permission_mode = "plan"`, want: policy.Plan},
+		{name: "same as user", user: `permission_mode = "bypassPermissions"`, project: `permission_mode = "bypassPermissions"`, want: policy.BypassPermissions},
+		{name: "narrow the user's bypass", user: `permission_mode = "bypassPermissions"`, project: `permission_mode = "acceptEdits"`, want: policy.AcceptEdits},
+		{name: "widen to bypass", project: "\npermission_mode = \"bypassPermissions\"\n",
+			err: `~/repo/.lathe/config.toml:2:19: permission_mode: a project file may narrow permissions but not widen them (from acceptEdits to bypassPermissions); ` +
+				`set it in your own config (~/.config/lathe/config.toml) or pass --permission-mode bypassPermissions`},
+		{name: "widen the user's plan", user: `permission_mode = "plan"`, project: `permission_mode = "acceptEdits"`,
+			err: `~/repo/.lathe/config.toml:1:19: permission_mode: a project file may narrow permissions but not widen them (from plan to acceptEdits); ` +
+				`set it in your own config (~/.config/lathe/config.toml) or pass --permission-mode acceptEdits`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			home := env(t)
+			write(t, filepath.Join(home, ".config", "lathe", "config.toml"), tt.user)
+			repo := filepath.Join(home, "repo")
+			write(t, filepath.Join(repo, ".git", "HEAD"), "")
+			write(t, filepath.Join(repo, ".lathe", "config.toml"), tt.project)
+			c, err := Load(repo)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Errorf("error:\n%v\nwant:\n%s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.PermissionMode != tt.want {
+				t.Errorf("permission mode %s, want %s", c.PermissionMode, tt.want)
+			}
+		})
+	}
+}
+
+// TestProjectCannotWidenNested checks that a subdirectory's file cannot
+// widen what the repository root's narrowed.
+func TestProjectCannotWidenNested(t *testing.T) {
+	home := env(t)
+	repo := filepath.Join(home, "repo")
+	write(t, filepath.Join(repo, ".git", "HEAD"), "")
+	write(t, filepath.Join(repo, ".lathe", "config.toml"), `permission_mode = "plan"`)
+	write(t, filepath.Join(repo, "sub", ".lathe", "config.toml"), `permission_mode = "acceptEdits"`)
+	_, err := Load(filepath.Join(repo, "sub"))
+	if err == nil || !strings.Contains(err.Error(), "~/repo/sub/.lathe/config.toml:1:19: permission_mode: a project file may narrow permissions but not widen them (from plan to acceptEdits)") {
+		t.Errorf("error %v, want the sub directory's file blamed for widening plan", err)
+	}
+}
+
+func TestLoadBOM(t *testing.T) {
+	home := env(t)
+	write(t, filepath.Join(home, ".config", "lathe", "config.toml"), "\uFEFFmodel = \"m\"\nmax_turns = \"x\"\n")
+	_, err := Load(home)
+	// The BOM is accepted, and positions count from the first real character.
+	if want := "~/.config/lathe/config.toml:2:13: max_turns: want an integer, not a TOML string"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+}
+
+func TestLoadNotRegular(t *testing.T) {
+	home := env(t)
+	path := filepath.Join(home, ".config", "lathe", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Skip(err)
+	}
+	// Opening a FIFO for reading would block until a writer came.
+	_, err := Load(home)
+	if !regfile.IsNotRegular(err) || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %v, want a not-regular-file error naming %s", err, path)
+	}
+	os.Remove(path)
+	write(t, path, "model = \""+strings.Repeat("x", MaxFileSize)+"\"\n")
+	var tooLarge *regfile.TooLargeError
+	if _, err := Load(home); !errors.As(err, &tooLarge) {
+		t.Errorf("error %v, want a TooLargeError", err)
 	}
 }
 
@@ -248,7 +348,15 @@ func TestLoadErrors(t *testing.T) {
 		{"syntax", "model = \n",
 			`~/.config/lathe/config.toml:1:9: unexpected character U+000A at start of value`},
 		{"duplicate key", "model = \"a\"\nmodel = \"b\"\n",
-			`~/.config/lathe/config.toml:2:1: model: key model is already defined`},
+			`~/.config/lathe/config.toml:2:1: model: defined twice, on lines 1 and 2; keep one`},
+		{"duplicate key in table", "[shell]\ntimeout = \"1m\"\n\n[retry]\nmax_retries = 1\n[shell]\ntimeout = \"2m\"\n",
+			`~/.config/lathe/config.toml:6:2: shell: defined twice, on lines 1 and 6; keep one`},
+		{"duplicate nested key", "[retry]\nmax_retries = 1\nbase_delay = \"1s\"\nmax_retries = 2\n",
+			`~/.config/lathe/config.toml:4:1: max_retries: defined twice, on lines 2 and 4; keep one`},
+		{"nan and inf", "max_budget_usd = nan\n[prices.m]\ninput = inf\noutput = -inf\n",
+			"~/.config/lathe/config.toml:1:18: max_budget_usd: must be a finite number, not nan or inf\n" +
+				"~/.config/lathe/config.toml:3:9: prices.m.input: must be a finite number, not nan or inf\n" +
+				"~/.config/lathe/config.toml:4:10: prices.m.output: must be a finite number, not nan or inf"},
 		{"permission mode", "permission_mode = \"yolo\"\n",
 			`~/.config/lathe/config.toml:1:19: permission_mode: unknown permission mode "yolo" (want plan, acceptEdits or bypassPermissions)`},
 		{"timeout too long", "[shell]\n  timeout = \"20m\"\n",

@@ -2,9 +2,11 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -117,6 +119,9 @@ type layer struct {
 }
 
 func (ld *loader) merge(path string, doc []byte, project bool) error {
+	// Editors on Windows save UTF-8 with a byte order mark, which TOML
+	// does not allow but which means nothing.
+	doc = bytes.TrimPrefix(doc, []byte("\uFEFF"))
 	l := &layer{file: displayPath(path), doc: doc, project: project}
 	var f fileConfig
 	if err := toml.NewDecoder(bytes.NewReader(doc)).DisallowUnknownFields().Decode(&f); err != nil {
@@ -124,6 +129,7 @@ func (ld *loader) merge(path string, doc []byte, project bool) error {
 	}
 
 	c := ld.c
+	before := grantsOf(c)
 	setTo(&c.ProviderName, f.Provider)
 	setTo(&c.Model, f.Model)
 	if f.PermissionMode != nil {
@@ -156,7 +162,52 @@ func (ld *loader) merge(path string, doc []byte, project bool) error {
 			c.Prices[name] = p
 		}
 	}
+	if ws := widened(before, grantsOf(c)); project && len(ws) > 0 {
+		for _, w := range ws {
+			l.fail(w.msg, w.key...)
+		}
+		before.restore(c)
+	}
 	return errors.Join(l.errs...)
+}
+
+// grants is what a configuration lets the model do without asking. Only
+// the user's own config and flags may widen them: a project file comes
+// from anyone who can push to the repository, and a cloned repository
+// must not be able to give itself more power over the machine. A project
+// may narrow them. Every setting that grants something — the permission
+// mode today, permission rules, roots, hooks and servers as they come —
+// belongs here, so that it falls under the same check.
+type grants struct {
+	mode policy.Mode
+}
+
+func grantsOf(c *Config) grants {
+	return grants{mode: c.PermissionMode}
+}
+
+// restore puts g back into c, so that nothing a project tried to widen
+// takes effect even if the error were ignored.
+func (g grants) restore(c *Config) {
+	c.PermissionMode = g.mode
+}
+
+// widening is a grant a project file tried to widen.
+type widening struct {
+	key []string
+	msg string
+}
+
+// widened lists the grants of after that are wider than those of before.
+func widened(before, after grants) []widening {
+	var ws []widening
+	if after.mode.Wider(before.mode) {
+		ws = append(ws, widening{[]string{"permission_mode"}, fmt.Sprintf(
+			"a project file may narrow permissions but not widen them (from %s to %s); "+
+				"set it in your own config (%s) or pass --permission-mode %s",
+			before.mode, after.mode, displayPath(filepath.Join(cmp.Or(UserDir(), "~/.config/lathe"), "config.toml")), after.mode)})
+	}
+	return ws
 }
 
 // check reports what is wrong with the merged configuration as a whole.
@@ -269,11 +320,18 @@ func (l *layer) price(name string, f *filePrice) (pricing.Price, bool) {
 	setTo(&p.CacheRead, f.CacheRead)
 	setTo(&p.CacheWrite, f.CacheWrite)
 	ok := true
+	// The prices as written: a cache price taken from input was checked
+	// there.
 	for _, v := range []struct {
 		key   string
-		price float64
-	}{{"input", p.Input}, {"output", p.Output}, {"cache_read", p.CacheRead}, {"cache_write", p.CacheWrite}} {
-		if v.price < 0 {
+		price *float64
+	}{{"input", f.Input}, {"output", f.Output}, {"cache_read", f.CacheRead}, {"cache_write", f.CacheWrite}} {
+		switch {
+		case v.price == nil:
+		case !finite(*v.price):
+			l.fail(notFinite, "prices", name, v.key)
+			ok = false
+		case *v.price < 0:
 			l.fail("must not be negative", "prices", name, v.key)
 			ok = false
 		}
@@ -302,12 +360,21 @@ func (l *layer) amount(dst *float64, v *float64, key ...string) {
 	if v == nil {
 		return
 	}
+	if !finite(*v) {
+		l.fail(notFinite, key...)
+		return
+	}
 	if *v < 0 {
 		l.fail("must not be negative", key...)
 		return
 	}
 	*dst = *v
 }
+
+// notFinite is the error for TOML's nan and inf, which no amount can be.
+const notFinite = "must be a finite number, not nan or inf"
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // duration parses a Go duration such as "90s", which must be positive and,
 // when limit is not 0, at most limit.
@@ -374,12 +441,58 @@ func (l *layer) decodeError(err error) error {
 			msg = fmt.Sprintf("want %s, not a TOML %s", goTypeInTOML(m[2]), m[1])
 		}
 		k := formatKey(de.Key())
+		if first, ok := firstDefinition(l.doc, line); ok && duplicate.MatchString(msg) {
+			msg = fmt.Sprintf("defined twice, on lines %d and %d; keep one", first, line)
+		}
 		if k != "" {
 			msg = k + ": " + msg
 		}
 		return &Error{File: l.file, Line: line, Column: col, Key: k, Msg: msg}
 	}
 	return fmt.Errorf("%s: %w", l.file, err)
+}
+
+// duplicate matches go-toml's messages for a key or table defined twice.
+var duplicate = regexp.MustCompile(`is already defined$|already exists$`)
+
+// firstDefinition returns the line that first defined the key or table
+// that the expression on line defines again. go-toml reports only the
+// second definition, and the user needs both to choose.
+func firstDefinition(doc []byte, line int) (int, bool) {
+	var p unstable.Parser
+	p.Reset(doc)
+	seen := map[string]int{}
+	var table []string
+	for p.NextExpression() {
+		e := p.Expression()
+		var full []string
+		switch e.Kind {
+		case unstable.Table:
+			table = keyParts(e.Key())
+			full = table
+		case unstable.ArrayTable:
+			// Each [[x]] is a new element, never a redefinition.
+			table = keyParts(e.Key())
+			continue
+		case unstable.KeyValue:
+			full = slices.Concat(table, keyParts(e.Key()))
+		default:
+			continue
+		}
+		it := e.Key()
+		if !it.Next() {
+			continue
+		}
+		at := p.Shape(it.Node().Raw).Start.Line
+		k := strings.Join(full, "\x00")
+		if first, ok := seen[k]; ok && at == line {
+			return first, true
+		}
+		if _, ok := seen[k]; !ok {
+			seen[k] = at
+		}
+	}
+	return 0, false
 }
 
 // typeMismatch matches go-toml's message for a value of the wrong type,

@@ -31,6 +31,21 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown permission mode %q (want plan, acceptEdits or bypassPermissions)", s)
 }
 
+// Wider reports whether m allows something that o does not. The modes
+// nest: everything plan allows, acceptEdits allows, and bypassPermissions
+// allows everything.
+func (m Mode) Wider(o Mode) bool { return m.rank() > o.rank() }
+
+func (m Mode) rank() int {
+	switch m {
+	case Plan:
+		return 0
+	case AcceptEdits:
+		return 1
+	}
+	return 2
+}
+
 // Kind is what a tool call does, as far as permissions are concerned.
 type Kind int
 
@@ -85,11 +100,61 @@ func (p *Policy) Decide(call Call) Decision {
 		return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs commands, which needs approval in %s mode", call.Tool, p.Mode)}
 	}
 	for _, path := range call.Paths {
+		if prot, ok := protected(path); ok {
+			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s writes %s, which configures %s, which needs approval in %s mode", call.Tool, path, prot, p.Mode)}
+		}
 		if !within(p.Workspace, path) {
 			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s writes %s, outside the workspace, which needs approval", call.Tool, path)}
 		}
 	}
 	return Decision{Verdict: Allow}
+}
+
+// protected reports whether writing path would change what Lathe or git
+// may do — their configuration can grant permissions, run hooks and
+// commands — and names whose it is. path is checked as written and with
+// its symbolic links resolved, so that no link into .lathe/ or .git/
+// hides one; names are compared without case, as case-insensitive file
+// systems (macOS, Windows) see them.
+func protected(path string) (string, bool) {
+	for _, p := range []string{path, Resolve(path)} {
+		parts := strings.Split(filepath.ToSlash(p), "/")
+		for i, part := range parts {
+			rest := parts[i+1:]
+			switch {
+			case strings.EqualFold(part, ".lathe"):
+				return "Lathe", true
+			// In a worktree or submodule .git is a file naming the git
+			// directory; rewriting it redirects git to another config.
+			case strings.EqualFold(part, ".git") && (len(rest) == 0 || isConfig(rest)):
+				return "git", true
+			}
+		}
+	}
+	return "", false
+}
+
+// isConfig reports whether the path inside a .git directory is a
+// repository's or a worktree's config file.
+func isConfig(rest []string) bool {
+	if len(rest) == 3 && strings.EqualFold(rest[0], "worktrees") {
+		rest = rest[2:]
+	}
+	return len(rest) == 1 && (strings.EqualFold(rest[0], "config") || strings.EqualFold(rest[0], "config.worktree"))
+}
+
+// Resolve resolves the symbolic links in path, or in its nearest existing
+// parent when path does not exist yet, so that a file has one name
+// whichever way it is reached.
+func Resolve(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	parent := filepath.Dir(path)
+	if parent == path {
+		return path
+	}
+	return filepath.Join(Resolve(parent), filepath.Base(path))
 }
 
 func within(dir, path string) bool {

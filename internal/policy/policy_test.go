@@ -1,6 +1,10 @@
 package policy
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestDecide(t *testing.T) {
 	tests := []struct {
@@ -19,6 +23,19 @@ func TestDecide(t *testing.T) {
 		{"acceptEdits asks for commands", AcceptEdits, Call{Tool: "Bash", Kind: Exec}, Ask},
 		{"bypass allows commands", BypassPermissions, Call{Tool: "shell", Kind: Exec}, Allow},
 		{"bypass allows edits anywhere", BypassPermissions, Call{Tool: "Write", Kind: Edit, Paths: []string{"/etc/x"}}, Allow},
+		{"acceptEdits asks for .lathe", AcceptEdits, Call{Tool: "Write", Kind: Edit, Paths: []string{"/w/.lathe/config.toml"}}, Ask},
+		{"acceptEdits asks for nested .lathe", AcceptEdits, Call{Tool: "Edit", Kind: Edit, Paths: []string{"/w/sub/.lathe/x"}}, Ask},
+		{"acceptEdits asks for .git/config", AcceptEdits, Call{Tool: "Edit", Kind: Edit, Paths: []string{"/w/.git/config"}}, Ask},
+		{"acceptEdits asks for .GIT/Config", AcceptEdits, Call{Tool: "Edit", Kind: Edit, Paths: []string{"/w/.GIT/Config"}}, Ask},
+		{"acceptEdits asks for .Lathe", AcceptEdits, Call{Tool: "Write", Kind: Edit, Paths: []string{"/w/.Lathe/config.toml"}}, Ask},
+		{"acceptEdits asks for a .git file", AcceptEdits, Call{Tool: "Write", Kind: Edit, Paths: []string{"/w/wt/.git"}}, Ask},
+		{"acceptEdits asks for worktree config", AcceptEdits, Call{Tool: "Write", Kind: Edit, Paths: []string{"/w/.git/worktrees/x/config.worktree"}}, Ask},
+		{"acceptEdits asks among several paths", AcceptEdits, Call{Tool: "apply_patch", Kind: Edit, Paths: []string{"/w/a.go", "/w/.lathe/config.toml"}}, Ask},
+		{"acceptEdits allows other .git files", AcceptEdits, Call{Tool: "Write", Kind: Edit, Paths: []string{"/w/.git/info/exclude"}}, Allow},
+		{"acceptEdits allows lookalikes", AcceptEdits, Call{Tool: "Write", Kind: Edit, Paths: []string{"/w/.lathe.md", "/w/git/config", "/w/.gitconfig"}}, Allow},
+		{"plan denies .lathe", Plan, Call{Tool: "Write", Kind: Edit, Paths: []string{"/w/.lathe/config.toml"}}, Deny},
+		{"bypass allows .lathe", BypassPermissions, Call{Tool: "Write", Kind: Edit, Paths: []string{"/w/.lathe/config.toml"}}, Allow},
+		{"bypass allows .git/config", BypassPermissions, Call{Tool: "Edit", Kind: Edit, Paths: []string{"/w/.git/config"}}, Allow},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,5 +59,33 @@ func TestParseMode(t *testing.T) {
 	}
 	if _, err := ParseMode("yolo"); err == nil {
 		t.Error("ParseMode(yolo) succeeded")
+	}
+}
+
+// TestDecideResolvesLinks checks that a link into .lathe/ does not hide it,
+// whether it names the directory or a file that does not exist yet.
+func TestDecideResolvesLinks(t *testing.T) {
+	w := t.TempDir()
+	if err := os.Mkdir(filepath.Join(w, ".lathe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(".lathe", filepath.Join(w, "settings")); err != nil {
+		t.Fatal(err)
+	}
+	p := &Policy{Mode: AcceptEdits, Workspace: w}
+	d := p.Decide(Call{Tool: "Write", Kind: Edit, Paths: []string{filepath.Join(w, "settings", "config.toml")}})
+	if d.Verdict != Ask {
+		t.Errorf("a write through a link into .lathe got %v, want Ask", d.Verdict)
+	}
+}
+
+func TestModeWider(t *testing.T) {
+	modes := []Mode{Plan, AcceptEdits, BypassPermissions}
+	for i, m := range modes {
+		for j, o := range modes {
+			if got := m.Wider(o); got != (i > j) {
+				t.Errorf("%s.Wider(%s) = %v", m, o, got)
+			}
+		}
 	}
 }

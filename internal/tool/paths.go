@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lathe-dev/lathe/internal/policy"
 )
 
 // workDir is the workspace root, or the process's directory when the
@@ -48,16 +50,7 @@ func resolvePath(env *Env, name, p string) (string, error) {
 // canonical resolves symbolic links in p, or in its nearest existing
 // parent when p does not exist yet, so that a file has one name in the
 // read tracker and in the workspace check whichever way it is reached.
-func canonical(p string) string {
-	if real, err := filepath.EvalSymlinks(p); err == nil {
-		return real
-	}
-	parent := filepath.Dir(p)
-	if parent == p {
-		return p
-	}
-	return filepath.Join(canonical(parent), filepath.Base(p))
-}
+func canonical(p string) string { return policy.Resolve(p) }
 
 // inWorkspace reports whether the canonical path p lies inside the
 // workspace root.
