@@ -11,6 +11,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
 // Exit codes, documented in the help text and docs/events.md.
@@ -59,7 +61,9 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	case errors.As(err, &exit):
 		return exit.code
 	}
-	fmt.Fprintf(stdio.Stderr, "lathe: %v\n", err)
+	// Errors quote files, servers and commands; their control characters
+	// must not reach the terminal.
+	fmt.Fprintf(stdio.Stderr, "lathe: %s\n", termsafe.String(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage

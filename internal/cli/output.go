@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
 // outputFormats are the values of --output-format.
@@ -16,23 +18,16 @@ var outputFormats = []string{"text", "json", "stream-json"}
 func newOutput(format string, partial, verbose bool, stdout, stderr io.Writer) (event.Sink, error) {
 	switch format {
 	case "stream-json":
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
 		return event.SinkFunc(func(e event.Event) {
 			if !partial && (e.Type == event.TextDelta || e.Type == event.ThinkingDelta) {
 				return
 			}
-			// A failed write to stdout (a closed pipe) must not stop the
-			// run: the session log still records everything.
-			_ = enc.Encode(e)
+			writeJSON(stdout, stderr, e, false)
 		}), nil
 	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
 		return event.SinkFunc(func(e event.Event) {
 			if e.Type == event.Result {
-				_ = enc.Encode(e)
+				writeJSON(stdout, stderr, e, true)
 			}
 		}), nil
 	case "text":
@@ -41,33 +36,61 @@ func newOutput(format string, partial, verbose bool, stdout, stderr io.Writer) (
 	return nil, usagef("unknown output format %q (want %s)", format, strings.Join(outputFormats, ", "))
 }
 
+// writeJSON prints e as one JSON value. C0 controls are escaped by
+// encoding/json, C1 controls by termsafe, so that a terminal showing the
+// stream obeys none of them.
+func writeJSON(w, stderr io.Writer, e event.Event, indent bool) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(e); err != nil {
+		// An event is plain data; this cannot happen short of a bug, and
+		// the session log still has the run.
+		fmt.Fprintf(stderr, "lathe: encode %s event: %v\n", e.Type, err)
+		return
+	}
+	// A failed write to stdout (a closed pipe) must not stop the run: the
+	// session log still records everything.
+	_, _ = w.Write(termsafe.EscapeJSON(buf.Bytes()))
+}
+
 // printText prints the answer on stdout and, with verbose, progress on
 // stderr, so `lathe -p ... > answer.txt` captures only the answer.
+//
+// Everything printed comes from the model, a tool or a server, and goes
+// through termsafe.String, which removes every escape sequence, colours
+// included: an answer is also read from files and pipes, where colour
+// codes are noise, and telling harmless SGR from the rest would mean
+// trusting a parser with the user's terminal for little gain.
 func printText(e event.Event, verbose bool, stdout, stderr io.Writer) {
+	safe := termsafe.String
 	switch e.Type {
 	case event.Result:
 		if e.Answer != "" {
-			fmt.Fprintln(stdout, e.Answer)
+			fmt.Fprintln(stdout, safe(e.Answer))
 		}
 		if e.Error != "" {
-			fmt.Fprintf(stderr, "lathe: %s\n", e.Error)
+			fmt.Fprintf(stderr, "lathe: %s\n", safe(e.Error))
 		}
 		for _, d := range e.DeniedCalls {
-			fmt.Fprintf(stderr, "lathe: denied %s: %s\n", d.Name, d.Reason)
+			fmt.Fprintf(stderr, "lathe: denied %s: %s\n", safe(d.Name), safe(d.Reason))
 		}
 	case event.Retry:
-		fmt.Fprintf(stderr, "lathe: retrying in %s (attempt %d): %s\n", fmtMS(e.DelayMS), e.Attempt, e.Error)
+		fmt.Fprintf(stderr, "lathe: retrying in %s (attempt %d): %s\n", fmtMS(e.DelayMS), e.Attempt, safe(e.Error))
 	case event.ToolStart:
 		if verbose {
-			fmt.Fprintf(stderr, "→ %s %s\n", e.Name, oneLine(string(e.Input), 120))
+			fmt.Fprintf(stderr, "→ %s %s\n", safe(e.Name), oneLine(string(e.Input), 120))
 		}
 	case event.ToolEnd:
 		if verbose {
-			fmt.Fprintf(stderr, "  %s\n", e.Summary)
+			fmt.Fprintf(stderr, "  %s\n", safe(e.Summary))
 		}
 	case event.Text:
 		if verbose {
-			fmt.Fprintf(stderr, "%s\n", e.Text)
+			fmt.Fprintf(stderr, "%s\n", safe(e.Text))
 		}
 	}
 }
@@ -76,10 +99,12 @@ func fmtMS(ms int64) string {
 	return fmt.Sprintf("%.1fs", float64(ms)/1000)
 }
 
+// oneLine shortens s to one line of at most max characters, with its
+// control characters shown as escapes.
 func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		return s[:max] + "…"
+	s = termsafe.Quote(strings.Join(strings.Fields(s), " "))
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
 	}
 	return s
 }

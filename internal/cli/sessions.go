@@ -7,6 +7,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/config"
 	"github.com/lathe-dev/lathe/internal/session"
+	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
 // listSessions prints the saved sessions, most recent first.
@@ -26,12 +27,14 @@ func listSessions(args []string, stdio IO) error {
 		fmt.Fprintln(stdio.Stdout, "No sessions yet.")
 		return nil
 	}
+	// Every field but the numbers comes from a session file: its control
+	// characters are shown, not obeyed.
 	tw := tabwriter.NewWriter(stdio.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUPDATED\tMODEL\tTURNS\tINPUT\tCACHED\tOUTPUT\tCOST\tDIRECTORY\tPROMPT")
 	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t$%.4f\t%s\t%s\n",
-			s.SessionID, s.Updated.Local().Format("2006-01-02 15:04"), s.Model, s.Turns,
-			s.Usage.TotalInput(), s.Usage.CacheRead, s.Usage.Output, s.Cost, s.Cwd, oneLine(s.Prompt, 50))
+			termsafe.Quote(s.SessionID), s.Updated.Local().Format("2006-01-02 15:04"), termsafe.Quote(s.Model), s.Turns,
+			s.Usage.TotalInput(), s.Usage.CacheRead, s.Usage.Output, s.Cost, termsafe.Quote(s.Cwd), oneLine(s.Prompt, 50))
 	}
 	return tw.Flush()
 }

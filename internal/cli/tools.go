@@ -10,9 +10,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lathe-dev/lathe/internal/shell"
-
 	"github.com/lathe-dev/lathe/internal/patch"
+	"github.com/lathe-dev/lathe/internal/shell"
+	"github.com/lathe-dev/lathe/internal/termsafe"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -36,7 +36,9 @@ func runTool(ctx context.Context, args []string, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdio.Stdout, res.Content)
+	// What the model would see, except that it may not drive the
+	// terminal: a Read of a file full of escape sequences prints none.
+	fmt.Fprintln(stdio.Stdout, termsafe.String(res.Content))
 	if res.IsError {
 		return exitError{exitFailed}
 	}
@@ -98,13 +100,13 @@ func applyPatch(ctx context.Context, args []string, stdio IO) error {
 	res, err := patch.Apply(ctx, dir, string(text))
 	var perr *patch.Error
 	if errors.As(err, &perr) {
-		fmt.Fprintln(stdio.Stderr, perr)
+		fmt.Fprintln(stdio.Stderr, termsafe.String(perr.Error()))
 		return exitError{exitFailed}
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdio.Stdout, res.String())
+	fmt.Fprintln(stdio.Stdout, termsafe.String(res.String()))
 	return nil
 }
 

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
 const (
@@ -312,7 +314,7 @@ func render(out *buffer, c *cursor, carry []byte, final bool) (text string, rest
 	head, tail, gap := out.since(c)
 	head = append(carry, head...)
 	if gap == 0 {
-		t, rest := clean(head, final)
+		t, rest := termsafe.Clean(head, final)
 		text, truncated = clip(t, "", 0, outputLimit)
 		return text, rest, truncated
 	}
@@ -320,8 +322,8 @@ func render(out *buffer, c *cursor, carry []byte, final bool) (text string, rest
 	for len(tail) > 0 && tail[0]&0xC0 == 0x80 {
 		tail = tail[1:]
 	}
-	h, _ := clean(head, true)
-	t, rest := clean(tail, final)
+	h, _ := termsafe.Clean(head, true)
+	t, rest := termsafe.Clean(tail, final)
 	text, truncated = clip(h, t, gap, outputLimit)
 	return text, rest, truncated
 }
