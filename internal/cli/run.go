@@ -168,7 +168,7 @@ func setup(f *runFlags) (*run, error) {
 	if err := r.openSession(store, f); err != nil {
 		return nil, err
 	}
-	r.env, r.closeEnv = newEnv(dir, cfg.Shell.Timeout)
+	r.env, r.closeEnv = newEnv(dir, cfg.Shell.Timeout, credentialEnv(cfg.Providers))
 	return r, nil
 }
 

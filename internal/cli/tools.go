@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lathe-dev/lathe/internal/config"
 	"github.com/lathe-dev/lathe/internal/patch"
+	"github.com/lathe-dev/lathe/internal/provider"
 	"github.com/lathe-dev/lathe/internal/shell"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 	"github.com/lathe-dev/lathe/internal/tool"
@@ -30,7 +33,7 @@ func runTool(ctx context.Context, args []string, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	env, closeEnv := newEnv(dir, 0)
+	env, closeEnv := newEnv(dir, 0, credentialEnv(nil))
 	defer closeEnv()
 	res, err := t.Run(ctx, env, json.RawMessage(args[1]))
 	if err != nil {
@@ -111,9 +114,22 @@ func applyPatch(ctx context.Context, args []string, stdio IO) error {
 }
 
 // newEnv returns the environment tools run in for directory dir, with a
-// command timeout (0 for the default), and the function that releases it.
-func newEnv(dir string, timeout time.Duration) (*tool.Env, func()) {
-	runner := shell.NewRunner(shell.WithTimeout(timeout))
+// command timeout (0 for the default) and without the environment
+// variables named in hide, and the function that releases it.
+func newEnv(dir string, timeout time.Duration, hide []string) (*tool.Env, func()) {
+	runner := shell.NewRunner(shell.WithTimeout(timeout), shell.WithoutEnv(hide...))
 	env := &tool.Env{Dir: dir, Reads: tool.NewReadTracker(), Shell: runner}
 	return env, func() { runner.Close() }
+}
+
+// credentialEnv names the environment variables that hold Lathe's own
+// provider keys: the built-in providers' and each api_key_env of
+// providers. Commands the model runs never get them, or any of them could
+// print the key into the transcript or send it anywhere.
+func credentialEnv(providers map[string]config.ProviderConfig) []string {
+	names := []string{provider.EnvKey(provider.KindAnthropic), provider.EnvKey(provider.KindOpenAI), provider.EnvKey(provider.KindOpenAIChat)}
+	for _, p := range providers {
+		names = append(names, cmp.Or(p.APIKeyEnv, provider.EnvKey(p.Type)))
+	}
+	return names
 }

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -42,6 +44,8 @@ var ErrClosed = errors.New("shell: runner closed")
 type Runner struct {
 	timeout time.Duration
 	wrap    func(*exec.Cmd) error
+	// hidden names environment variables commands do not get.
+	hidden map[string]bool
 	// killGrace is how long a stopped command gets between SIGTERM and
 	// SIGKILL.
 	killGrace time.Duration
@@ -74,6 +78,20 @@ func WithTimeout(d time.Duration) Option {
 // fails the command without starting it.
 func WithWrap(wrap func(*exec.Cmd) error) Option {
 	return func(r *Runner) { r.wrap = wrap }
+}
+
+// WithoutEnv keeps the environment variables called names from every
+// command, such as Lathe's own API keys. A wrap function still sees the
+// command's environment without them.
+func WithoutEnv(names ...string) Option {
+	return func(r *Runner) {
+		if r.hidden == nil {
+			r.hidden = make(map[string]bool)
+		}
+		for _, n := range names {
+			r.hidden[n] = true
+		}
+	}
 }
 
 // NewRunner returns a Runner configured by opts.
@@ -182,7 +200,7 @@ func (r *Runner) start(c Command) (*proc, error) {
 	// reads stdin gets EOF at once rather than waiting for input that
 	// cannot come.
 	// Later entries win, so these override the user's settings.
-	cmd.Env = append(os.Environ(), "LATHE=1", "PAGER=cat", "GIT_PAGER=cat")
+	cmd.Env = append(r.environ(), "LATHE=1", "PAGER=cat", "GIT_PAGER=cat")
 	// A new session puts the command in its own process group, so a
 	// timeout or ^C can stop it and everything it spawned with one signal.
 	// It also takes away the controlling terminal: a program that would
@@ -215,6 +233,18 @@ func (r *Runner) start(c Command) (*proc, error) {
 	}
 	go p.readOutput()
 	return p, nil
+}
+
+// environ returns Lathe's environment without the hidden variables.
+func (r *Runner) environ() []string {
+	env := os.Environ()
+	if len(r.hidden) == 0 {
+		return env
+	}
+	return slices.DeleteFunc(env, func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return r.hidden[name]
+	})
 }
 
 func (p *proc) readOutput() {

@@ -316,3 +316,13 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 }
+
+func TestRunWithoutEnv(t *testing.T) {
+	t.Setenv("LATHE_TEST_SECRET", "sk-secret")
+	t.Setenv("LATHE_TEST_OTHER", "kept")
+	r := NewRunner(WithoutEnv("LATHE_TEST_SECRET", "UNSET_NAME"))
+	res := run(t, r, Command{Script: `echo "[$LATHE_TEST_SECRET] [$LATHE_TEST_OTHER]"; env | grep -c sk-secret`})
+	if res.Output != "[] [kept]\n0\n" {
+		t.Errorf("command saw %q, want the secret hidden and the rest kept", res.Output)
+	}
+}
