@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -45,6 +48,36 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			}
 			ts.Defer(func() { exec.Command("umount", "-l", dir).Run() })
 		},
+		// signal SIG FILE sends SIG (HUP, INT, TERM or KILL) to the
+		// process whose id FILE holds, for the signals testscript's own
+		// kill does not send. A script starts lathe as
+		// `exec sh -c 'echo $$ > lathe.pid; exec lathe ...' &lathe&`.
+		"signal": func(ts *testscript.TestScript, neg bool, args []string) {
+			sigs := map[string]syscall.Signal{"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL}
+			if neg || len(args) != 2 || sigs[args[0]] == 0 {
+				ts.Fatalf("usage: signal HUP|INT|TERM|KILL FILE")
+			}
+			ts.Check(syscall.Kill(readPID(ts, args[1]), sigs[args[0]]))
+		},
+		// gone FILE... waits up to 20 s for the processes whose ids the
+		// files hold to end. The kernel needs a moment to deliver a
+		// kill, and a killed orphan may stay a zombie where PID 1 does
+		// not reap, which counts as ended.
+		"gone": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) == 0 {
+				ts.Fatalf("usage: gone FILE...")
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for _, f := range args {
+				pid := readPID(ts, f)
+				for !processGone(pid) {
+					if time.Now().After(deadline) {
+						ts.Fatalf("gone: process %d (%s) is still running", pid, f)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		},
 		// session VAR sets VAR to the id of the newest session, and
 		// VAR_FILE to its log's path.
 		"session": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -63,6 +96,29 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			ts.Setenv(args[0]+"_FILE", newest)
 		},
 	}
+}
+
+// readPID reads the process id in file.
+func readPID(ts *testscript.TestScript, file string) int {
+	b, err := os.ReadFile(ts.MkAbs(file))
+	ts.Check(err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		ts.Fatalf("%s holds %q, not a process id", file, b)
+	}
+	return pid
+}
+
+// processGone reports whether process pid has ended: it does not exist,
+// or it is a zombie.
+func processGone(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the parenthesised command name.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	return len(fields) > 0 && (fields[0] == "Z" || fields[0] == "X")
 }
 
 // condition adds [tmpfs]: whether this process may mount a tmpfs (it must

@@ -66,7 +66,9 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 	}
 	defer r.close()
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP is a closed terminal: like the others, the run stops, records
+	// its result and stays resumable rather than dying mid-write.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return r.run(ctx, text, out)
 }

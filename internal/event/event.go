@@ -134,7 +134,7 @@ const (
 	MaxTurns      Outcome = "max_turns"
 	MaxBudget     Outcome = "max_budget"
 	ContextWindow Outcome = "context_window"
-	// Interrupted: SIGINT or SIGTERM.
+	// Interrupted: SIGINT, SIGTERM or SIGHUP.
 	Interrupted Outcome = "interrupted"
 )
 
