@@ -115,23 +115,30 @@ func TestBashCancelledIsHarnessError(t *testing.T) {
 	}
 }
 
-// pollOutput calls BashOutput until the job is no longer running and
-// returns the concatenated contents.
-func pollOutput(t *testing.T, env *Env, input string) string {
+var outputBlock = regexp.MustCompile(`(?s)\n*<output>\n(.*)\n</output>$`)
+
+// pollOutput calls BashOutput until the job is no longer running. It
+// returns the lines of output of every read joined, since a job's output
+// may arrive over several reads, and the last read without its output.
+func pollOutput(t *testing.T, env *Env, input string) (output, last string) {
 	t.Helper()
-	var all strings.Builder
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	var lines []string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		res := call(t, NewBashOutput(), env, input)
 		if res.IsError {
 			t.Fatalf("BashOutput(%s): %s", input, res.Content)
 		}
-		all.WriteString(res.Content + "\n")
-		if !strings.Contains(res.Content, "<status>running</status>") {
-			return all.String()
+		status := res.Content
+		if m := outputBlock.FindStringSubmatchIndex(res.Content); m != nil {
+			lines = append(lines, res.Content[m[2]:m[3]])
+			status = res.Content[:m[0]]
+		}
+		if !strings.HasPrefix(status, "<status>running</status>") {
+			return strings.Join(lines, "\n"), status
 		}
 	}
-	t.Fatalf("job still running: %s", all.String())
-	return ""
+	t.Fatalf("job %s still running", input)
+	return "", ""
 }
 
 func TestBashBackground(t *testing.T) {
@@ -141,11 +148,9 @@ func TestBashBackground(t *testing.T) {
 	if res.Content != "Command running in background with ID: bash_1" || res.IsError {
 		t.Fatalf("start: %q", res.Content)
 	}
-	got := pollOutput(t, env, `{"bash_id": "bash_1"}`)
-	for _, want := range []string{"<status>completed</status>\n\n<exit_code>0</exit_code>", "<output>\none\ntwo\n</output>"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("BashOutput gave %q, missing %q", got, want)
-		}
+	out, last := pollOutput(t, env, `{"bash_id": "bash_1"}`)
+	if out != "one\ntwo" || last != "<status>completed</status>\n\n<exit_code>0</exit_code>" {
+		t.Errorf("BashOutput gave output %q, finally %q; want one and two, completed with 0", out, last)
 	}
 	if res := call(t, NewBashOutput(), env, `{"bash_id": "bash_1"}`); res.Content != "<status>completed</status>\n\n<exit_code>0</exit_code>" {
 		t.Errorf("second read repeated output: %q", res.Content)
@@ -156,10 +161,9 @@ func TestBashOutputFilter(t *testing.T) {
 	t.Parallel()
 	env := shellEnv(t)
 	call(t, NewBash(), env, `{"command": "printf 'apple\\nbanana\\navocado\\n'; exit 3", "run_in_background": true}`)
-	got := pollOutput(t, env, `{"bash_id": "bash_1", "filter": "^a"}`)
-	if !strings.Contains(got, "<status>failed</status>\n\n<exit_code>3</exit_code>") || strings.Contains(got, "banana") ||
-		!strings.Contains(got, "apple\navocado") {
-		t.Errorf("filtered output %q, want apple and avocado of a failed job", got)
+	out, last := pollOutput(t, env, `{"bash_id": "bash_1", "filter": "^a"}`)
+	if out != "apple\navocado" || last != "<status>failed</status>\n\n<exit_code>3</exit_code>" {
+		t.Errorf("filtered output %q, finally %q; want apple and avocado of a failed job", out, last)
 	}
 	if res := call(t, NewBashOutput(), env, `{"bash_id": "bash_1", "filter": "("}`); !res.IsError {
 		t.Errorf("bad filter: %q is not an error", res.Content)
