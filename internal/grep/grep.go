@@ -12,16 +12,22 @@
 //
 // Files containing a NUL byte are binary and skipped by both engines. In
 // multiline mode ripgrep checks only the first 64 KiB and the lines it
-// prints, and so does the Go engine.
+// prints, and so does the Go engine. A pattern that can match a line
+// break makes both engines hold each file whole, so they then skip files
+// over 8 MiB. Matching lines are kept up to [MaxLineText] bytes; the Go
+// engine reads a longer line as a stream, so a line of any length costs
+// bounded memory.
+//
+// Only regular files are searched: FIFOs, devices, sockets and symbolic
+// links met in a directory are skipped, and naming one as the path is an
+// error, so that nothing blocks reading them.
 package grep
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"regexp"
@@ -30,6 +36,7 @@ import (
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/ignore"
+	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
 // Options describe one search.
@@ -94,7 +101,7 @@ const multilineProbe = 64 << 10
 // Search finds the files under o.Path that match o.Pattern, sorted by
 // path. Mistakes in o are reported as *InputError.
 func Search(ctx context.Context, o Options) ([]File, error) {
-	re, err := compile(o)
+	re, tree, err := compile(o)
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +124,21 @@ func Search(ctx context.Context, o Options) ([]File, error) {
 		}
 		return nil, fmt.Errorf("search %s: %w", o.Path, err)
 	}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		// Opening a FIFO or a terminal for reading blocks, and a device
+		// never ends: neither engine may touch it.
+		nr := &regfile.NotRegularError{Path: o.Path, Mode: info.Mode()}
+		return nil, inputErrorf("%v: only regular files and directories can be searched", nr)
+	}
 	// ripgrep searches a file as one text only when the pattern can match
 	// a line break; other patterns are matched line by line even in
 	// multiline mode, which changes what is counted and which NUL bytes
 	// are seen.
-	wholeText := o.Multiline && matchesNewline(re)
+	wholeText := o.Multiline && canConsumeNewline(tree)
+	if wholeText && !info.IsDir() && info.Size() > maxMultilineFile {
+		return nil, inputErrorf("%s is too large for a multiline search, which holds the file whole: %s, more than %s; search it without multiline",
+			o.Path, regfile.FormatSize(info.Size()), regfile.FormatSize(maxMultilineFile))
+	}
 	var files []File
 	if o.RG != "" {
 		files, err = searchRG(ctx, o, info.IsDir(), wholeText)
@@ -131,19 +148,18 @@ func Search(ctx context.Context, o Options) ([]File, error) {
 		}
 	}
 	if o.RG == "" {
-		s := &searcher{o: o, re: re, wholeText: wholeText}
-		if info.IsDir() {
-			err = ignore.Walk(ctx, o.Path, ignore.Options{Overrides: overrides, Select: selectTypes},
-				func(path, _ string, d fs.DirEntry) error {
-					if !d.Type().IsRegular() {
-						return nil
-					}
-					return s.file(ctx, path)
-				})
-		} else {
-			err = s.file(ctx, o.Path)
+		s := &searcher{o: o, re: re, wholeText: wholeText, assertions: hasAssertion(tree)}
+		if !wholeText {
+			s.pre = newPrefilter(tree)
 		}
-		files = s.files
+		if info.IsDir() {
+			files, err = s.dir(ctx, o.Path, ignore.Options{Overrides: overrides, Select: selectTypes})
+		} else if f, ok := s.worker().file(ctx, o.Path); ok {
+			files = []File{f}
+		}
+		if err == nil {
+			err = ctx.Err()
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -152,22 +168,22 @@ func Search(ctx context.Context, o Options) ([]File, error) {
 	return files, nil
 }
 
-// compile checks the pattern and builds the Go regexp for it. ripgrep
-// always lets ^ and $ match at line breaks, and in multiline mode lets "."
-// match one.
-func compile(o Options) (*regexp.Regexp, error) {
+// compile checks the pattern and builds the Go regexp for it, and its
+// parse tree. ripgrep always lets ^ and $ match at line breaks, and in
+// multiline mode lets "." match one.
+func compile(o Options) (*regexp.Regexp, *syntax.Regexp, error) {
 	if o.Pattern == "" {
-		return nil, inputErrorf("pattern must not be empty")
+		return nil, nil, inputErrorf("pattern must not be empty")
 	}
 	// Parsed alone first so that errors quote the pattern as given.
 	tree, err := syntax.Parse(o.Pattern, syntax.Perl)
 	if err != nil {
-		return nil, inputErrorf("invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		return nil, nil, inputErrorf("invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
 	if !o.Multiline && needsNewline(tree) {
 		// Lines are matched one by one, so a pattern that spells out a line
 		// break can never match; ripgrep refuses it, and so do we.
-		return nil, inputErrorf("the pattern matches a line break, which needs multiline mode")
+		return nil, nil, inputErrorf("the pattern matches a line break, which needs multiline mode")
 	}
 	flags := "m"
 	if o.IgnoreCase {
@@ -176,21 +192,20 @@ func compile(o Options) (*regexp.Regexp, error) {
 	if o.Multiline {
 		flags += "s"
 	}
-	re, err := regexp.Compile("(?" + flags + ")" + o.Pattern)
+	expr := "(?" + flags + ")" + o.Pattern
+	re, err := regexp.Compile(expr)
 	if err != nil {
-		return nil, inputErrorf("invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		return nil, nil, inputErrorf("invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
-	return re, nil
+	if tree, err = syntax.Parse(expr, syntax.Perl); err != nil {
+		return nil, nil, fmt.Errorf("parse %q again: %w", expr, err)
+	}
+	return re, tree, nil
 }
 
-// matchesNewline reports whether a match of re can contain or abut a
+// canConsumeNewline reports whether a match of re can contain or abut a
 // line break. Like ripgrep, it counts the line anchors ^ and $ as
 // touching one.
-func matchesNewline(re *regexp.Regexp) bool {
-	tree, err := syntax.Parse(re.String(), syntax.Perl)
-	return err == nil && canConsumeNewline(tree)
-}
-
 func canConsumeNewline(re *syntax.Regexp) bool {
 	switch re.Op {
 	case syntax.OpAnyChar, syntax.OpBeginLine, syntax.OpEndLine:
@@ -220,106 +235,6 @@ func needsNewline(re *syntax.Regexp) bool {
 	return slices.ContainsFunc(re.Sub, needsNewline)
 }
 
-// searcher is the Go engine.
-type searcher struct {
-	o         Options
-	re        *regexp.Regexp
-	wholeText bool
-	files     []File
-}
-
-// file searches one file and records it if it matches. A file that
-// cannot be read is skipped, as ripgrep skips it with --no-messages.
-func (s *searcher) file(ctx context.Context, path string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	var f File
-	var ok bool
-	var err error
-	if s.wholeText {
-		f, ok, err = s.multiline(path)
-	} else {
-		f, ok, err = s.lineByLine(path)
-	}
-	if err != nil || !ok || f.Matches == 0 {
-		return nil
-	}
-	s.files = append(s.files, f)
-	return nil
-}
-
-// lineByLine streams the file, so memory holds one line and the context.
-// ok is false for a binary file.
-func (s *searcher) lineByLine(path string) (f File, ok bool, err error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return File{}, false, err
-	}
-	defer fh.Close()
-	f.Path = path
-	r := bufio.NewReaderSize(fh, 64<<10)
-	var (
-		buf       []byte
-		n         int
-		before    []Line
-		afterLeft int
-	)
-	for {
-		buf, err = readLine(r, buf[:0])
-		if len(buf) == 0 && err != nil {
-			break
-		}
-		n++
-		if bytes.IndexByte(buf, 0) >= 0 {
-			return File{}, false, nil
-		}
-		matched := s.re.Match(buf)
-		if matched {
-			f.Matches++
-		}
-		switch {
-		case !s.o.Lines:
-		case matched:
-			f.Lines = append(f.Lines, before...)
-			before = before[:0]
-			f.Lines = append(f.Lines, Line{Number: n, Text: string(buf), Match: true})
-			afterLeft = s.o.After
-		case afterLeft > 0:
-			f.Lines = append(f.Lines, Line{Number: n, Text: string(buf)})
-			afterLeft--
-		case s.o.Before > 0:
-			if len(before) == s.o.Before {
-				before = append(before[:0], before[1:]...)
-			}
-			before = append(before, Line{Number: n, Text: string(buf)})
-		}
-		if err != nil {
-			break
-		}
-	}
-	if err != nil && err != io.EOF {
-		return File{}, false, err
-	}
-	return f, true, nil
-}
-
-// readLine appends the next line of r, without its "\n", to buf. It
-// returns io.EOF with the last line if that has no line break.
-func readLine(r *bufio.Reader, buf []byte) ([]byte, error) {
-	for {
-		chunk, err := r.ReadSlice('\n')
-		buf = append(buf, chunk...)
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err == nil {
-			buf = buf[:len(buf)-1]
-		}
-		return buf, err
-	}
-}
-
 // block is a run of whole lines holding one or more multiline matches:
 // [start, end) in bytes, end just past a "\n" or at the end of the file.
 type block struct{ start, end int }
@@ -328,7 +243,7 @@ type block struct{ start, end int }
 // blocks of lines the way ripgrep's multiline searcher does: each search
 // resumes where the last match ended, and blocks that touch are merged.
 func (s *searcher) multiline(path string) (f File, ok bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path, maxMultilineFile)
 	if err != nil {
 		return File{}, false, err
 	}
@@ -437,7 +352,7 @@ func contextLines(data []byte, blocks []block, ghost bool, before, after int) []
 		if i+1 < len(starts) {
 			end = starts[i+1] - 1
 		}
-		return strings.TrimSuffix(string(data[starts[i]:end]), "\n")
+		return lineText(bytes.TrimSuffix(data[starts[i]:end], []byte("\n")))
 	}
 	isMatch := make(map[int]bool)
 	for _, b := range blocks {

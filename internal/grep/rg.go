@@ -36,6 +36,9 @@ func searchRG(ctx context.Context, o Options, isDir, wholeText bool) ([]File, er
 	if o.Multiline {
 		args = append(args, "--multiline", "--multiline-dotall")
 	}
+	if wholeText {
+		args = append(args, "--max-filesize", strconv.Itoa(maxMultilineFile))
+	}
 	if o.Lines && o.Before > 0 {
 		args = append(args, "--before-context", strconv.Itoa(o.Before))
 	}
@@ -150,7 +153,7 @@ func decodeRG(r io.Reader, lines, wholeText bool) ([]File, error) {
 			}
 			text := strings.TrimSuffix(m.Data.Lines.String(), "\n")
 			for i, line := range strings.Split(text, "\n") {
-				cur.Lines = append(cur.Lines, Line{Number: m.Data.LineNumber + i, Text: line, Match: match})
+				cur.Lines = append(cur.Lines, Line{Number: m.Data.LineNumber + i, Text: strings.Clone(line[:min(len(line), MaxLineText)]), Match: match})
 			}
 		case "end":
 			// ripgrep stops at the first NUL byte but reports what it

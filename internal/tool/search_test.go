@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -134,6 +135,47 @@ func TestGrep(t *testing.T) {
 		if len(slices.Compact(outs)) != 1 {
 			t.Errorf("%s: engines disagree: %q", name, outs)
 		}
+	}
+}
+
+// TestGrepSpecialFilesAndLongLines checks with both engines that a FIFO
+// named as the path is refused without being opened, that one in the tree
+// is skipped, and that a line longer than the Go engine's buffer is cut
+// the same way.
+func TestGrepSpecialFilesAndLongLines(t *testing.T) {
+	env := fileEnv(t)
+	fifo := filepath.Join(env.Dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	long := strings.Repeat("é", 5<<20) + " needle\n"
+	put(t, filepath.Join(env.Dir, "long.txt"), long, 0o644)
+	wantLine := "long.txt:1:" + strings.Repeat("é", grepMaxLine/2) + "… [line truncated]"
+	for engine, rg := range engines(t) {
+		t.Run(engine, func(t *testing.T) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for _, tl := range []Tool{grepTool{rg: rg}, grepFilesTool{rg: rg}} {
+					res := runTool(t, tl, env, map[string]any{"pattern": "needle", "path": "pipe"})
+					if !res.IsError || !strings.Contains(res.Content, "is a FIFO (named pipe), not a regular file") {
+						t.Errorf("%s on a FIFO: %+v", tl.Def().Name, res)
+					}
+				}
+				res := runTool(t, grepTool{rg: rg}, env, map[string]any{"pattern": "needle", "output_mode": "content"})
+				if res.IsError || res.Content != wantLine {
+					t.Errorf("got %.300q, want %.300q", res.Content, wantLine)
+				}
+			}()
+			select {
+			case <-done:
+			case <-time.After(time.Minute):
+				if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+					w.Close()
+				}
+				t.Fatal("Grep blocked on a FIFO")
+			}
+		})
 	}
 }
 
