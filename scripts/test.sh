@@ -43,4 +43,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-go test -count=1 ./...
+# The core packages, where goroutines meet (the loop's concurrent calls, the
+# shell's output pumps and jobs, the session log's appends), run under the
+# race detector instead of plainly; the rest run plainly.
+core="./internal/agent ./internal/session ./internal/shell ./internal/tool ./internal/policy ./internal/grep ./internal/ignore"
+go test -race -count=1 $core
+go test -count=1 $(go list ./... | grep -v -x -F "$(go list $core)")
