@@ -148,6 +148,7 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 	}
 	msgs = append(msgs, user)
 
+	var cut cutOff
 	for {
 		if ctx.Err() != nil {
 			return a.fail(out, event.Interrupted, ctx.Err())
@@ -203,13 +204,24 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 		}
 
 		calls := resp.Message.ToolCalls()
+		// A response cut off at the output limit is never the answer: the
+		// model is asked for the rest, a few times at most.
+		cutErr := cut.add(resp, len(calls))
 		if len(calls) == 0 {
-			out.Answer = strings.TrimSpace(resp.Message.Text())
-			out.Kind = event.Success
-			if resp.StopReason == llm.StopMaxTokens {
-				out.Answer += "\n\n[The response was cut off at the output token limit.]"
+			switch {
+			case cutErr != nil:
+				return a.fail(out, event.Failed, cutErr)
+			case resp.StopReason != llm.StopMaxTokens:
+				out.Answer = cut.answer()
+				out.Kind = event.Success
+				return out
 			}
-			return out
+			cont := continueMessage()
+			if err := a.cfg.Recorder.AppendMessage(cont); err != nil {
+				return a.fail(out, event.Failed, fmt.Errorf("record continuation: %w", err))
+			}
+			msgs = append(msgs, cont)
+			continue
 		}
 
 		results, err := a.runCalls(ctx, calls, &out)
@@ -224,6 +236,9 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 		}
 		if err := a.checkRepeats(calls, results); err != nil {
 			return a.fail(out, event.Failed, err)
+		}
+		if cutErr != nil {
+			return a.fail(out, event.Failed, cutErr)
 		}
 	}
 }

@@ -92,6 +92,9 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 // execute runs call through the policy and its tool. Failures of any kind
 // become results the model can act on; denied reports a policy refusal.
 func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res tool.Result, denied bool) {
+	if call.Malformed != "" {
+		return malformedResult(call), false
+	}
 	t, ok := a.tools[call.Name]
 	if !ok {
 		return tool.Errorf("Unknown tool %q. Available tools: %s.", call.Name, strings.Join(a.ToolNames(), ", ")), false

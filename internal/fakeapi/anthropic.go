@@ -61,11 +61,7 @@ func seedOf(api API, n int, kind string) string {
 }
 
 func (anthropicDialect) callIDs(t *turn) []string {
-	ids := make([]string, len(t.reply.ToolCalls))
-	for i := range ids {
-		ids[i] = "toolu_01" + alnum(t.seed("toolu", i), 22)
-	}
-	return ids
+	return t.callIDs(func(i int) string { return "toolu_01" + alnum(t.seed("toolu", i), 22) })
 }
 
 func (d anthropicDialect) assistantKeys(t *turn) []string {
@@ -191,9 +187,10 @@ func (d anthropicDialect) stream(t *turn) *stream {
 		startBlock(obj{{"type", "tool_use"}, {"id", ids[i]}, {"name", c.Name}, {"input", obj{}}})
 		// The API opens every tool input with an empty fragment.
 		delta(obj{{"type", "input_json_delta"}, {"partial_json", ""}})
-		for _, p := range split(string(c.jsonInput()), 3) {
+		args := c.wireArgs()
+		for _, p := range split(args, 3) {
 			delta(obj{{"type", "input_json_delta"}, {"partial_json", p}})
-			if len(p) < len(c.jsonInput()) {
+			if len(p) < len(args) {
 				b.markArgs()
 			}
 		}

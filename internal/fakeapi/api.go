@@ -25,6 +25,20 @@ func (t *turn) seed(kind string, i int) string {
 	return fmt.Sprintf("%s/%d/%s/%d", t.api, t.n, kind, i)
 }
 
+// callIDs returns the ids of the reply's tool calls: the script's where
+// it gives one, else gen's.
+func (t *turn) callIDs(gen func(i int) string) []string {
+	ids := make([]string, len(t.reply.ToolCalls))
+	for i, c := range t.reply.ToolCalls {
+		if c.ID != nil {
+			ids[i] = *c.ID
+		} else {
+			ids[i] = gen(i)
+		}
+	}
+	return ids
+}
+
 // echo returns the request's top-level field name verbatim, or def.
 func (t *turn) echo(name string, def any) any {
 	if raw, ok := t.conv.top[name]; ok && string(raw) != "null" {

@@ -1,5 +1,7 @@
 package fakeapi
 
+import "slices"
+
 // chatDialect speaks the OpenAI Chat Completions API.
 type chatDialect struct{}
 
@@ -26,11 +28,7 @@ func (chatDialect) completionID(t *turn) string {
 func (chatDialect) fingerprint(t *turn) string { return "fp_" + hexID(t.seed("fp", 0), 10) }
 
 func (chatDialect) callIDs(t *turn) []string {
-	ids := make([]string, len(t.reply.ToolCalls))
-	for i := range ids {
-		ids[i] = "call_" + alnum(t.seed("call", i), 24)
-	}
-	return ids
+	return t.callIDs(func(i int) string { return "call_" + alnum(t.seed("call", i), 24) })
 }
 
 func (d chatDialect) assistantKeys(t *turn) []string {
@@ -73,7 +71,7 @@ func (d chatDialect) body(t *turn) any {
 		ids := d.callIDs(t)
 		calls := make([]any, len(ids))
 		for i, c := range t.reply.ToolCalls {
-			calls[i] = obj{{"id", ids[i]}, {"type", "function"}, {"function", obj{{"name", c.Name}, {"arguments", string(c.jsonInput())}}}}
+			calls[i] = obj{{"id", ids[i]}, {"type", "function"}, {"function", obj{{"name", c.Name}, {"arguments", c.wireArgs()}}}}
 		}
 		msg = append(msg, field{"tool_calls", calls})
 	}
@@ -138,8 +136,11 @@ func (d chatDialect) stream(t *turn) *stream {
 	ids := d.callIDs(t)
 	for i, c := range t.reply.ToolCalls {
 		call := obj{{"index", i}, {"id", ids[i]}, {"type", "function"}, {"function", obj{{"name", c.Name}, {"arguments", ""}}}}
+		if ids[i] == "" {
+			call = slices.Delete(call, 1, 2)
+		}
 		b.add("", d.delta(t, obj{{"tool_calls", []any{call}}}, nil))
-		args := string(c.jsonInput())
+		args := c.wireArgs()
 		for _, p := range split(args, 3) {
 			frag := obj{{"index", i}, {"function", obj{{"arguments", p}}}}
 			b.add("", d.delta(t, obj{{"tool_calls", []any{frag}}}, nil))

@@ -13,6 +13,7 @@ import (
 // produced it. These catch a retry that ran a tool twice, a duplicated or
 // dropped message, and a partial tool call executed after a cut stream.
 func (s *Server) checkHistory(n int, c *conversation) {
+	s.bindLoose(n, c)
 	count := map[string]int{}
 	for _, r := range c.results {
 		count[r.callID]++
@@ -48,6 +49,31 @@ func (s *Server) checkHistory(n int, c *conversation) {
 		reported[k] = true
 		if seen[k] > max(1, s.produced[k]) {
 			s.failf("request %d: assistant message appears %d times: %s", n, seen[k], clip(k, 120))
+		}
+	}
+}
+
+// bindLoose learns the ids that the client gave the calls of the last
+// reply that came with an empty or a repeated id. Its copy of that reply,
+// the last assistant message it sends, must hold every call in order,
+// each with an id of its own.
+func (s *Server) bindLoose(n int, c *conversation) {
+	if !slices.ContainsFunc(s.lastCalls, func(m madeCall) bool { return m.loose }) {
+		return
+	}
+	if len(c.lastCallIDs) != len(s.lastCalls) {
+		s.failf("request %d: the previous reply made %d tool calls; the last assistant message sent back has %d", n, len(s.lastCalls), len(c.lastCallIDs))
+		return
+	}
+	seen := map[string]bool{}
+	for i, id := range c.lastCallIDs {
+		if id == "" || seen[id] {
+			s.failf("request %d: call %d (%s) of the previous reply was sent back with id %q, which is empty or another call's", n, i, s.lastCalls[i].name, id)
+		}
+		seen[id] = true
+		if m := &s.lastCalls[i]; m.loose {
+			m.id, m.loose = id, false
+			s.known[id] = true
 		}
 	}
 }

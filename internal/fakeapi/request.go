@@ -38,6 +38,9 @@ type conversation struct {
 	prefixMarked, lastMarked bool
 
 	results []toolResult
+	// lastCallIDs are the ids of the tool calls in the last assistant
+	// message (on Responses: the call items since the last user message).
+	lastCallIDs []string
 	// assistant holds a key per assistant message (per assistant item on
 	// Responses), in order; see [assistantKey].
 	assistant []string
@@ -270,6 +273,7 @@ func (c *conversation) parseAnthropic(body []byte) error {
 			}
 		case "assistant":
 			c.assistant = append(c.assistant, assistantKey(ids, signature, text, c.items[i]))
+			c.lastCallIDs = ids
 		}
 	}
 	if len(req.CacheControl) > 0 && string(req.CacheControl) != "null" && len(c.blocks) > 0 {
@@ -392,6 +396,7 @@ func (c *conversation) parseResponses(body []byte) error {
 				if text != "" {
 					c.lastUser = text
 				}
+				c.lastCallIDs = nil
 			case "system", "developer":
 				system = append(system, text)
 			case "assistant":
@@ -399,6 +404,7 @@ func (c *conversation) parseResponses(body []byte) error {
 			}
 		case "function_call", "custom_tool_call":
 			c.assistant = append(c.assistant, callsKey([]string{str(it, "call_id")}))
+			c.lastCallIDs = append(c.lastCallIDs, str(it, "call_id"))
 		case "reasoning":
 			id := str(it, "id")
 			if id == "" {
@@ -481,6 +487,7 @@ func (c *conversation) parseChat(body []byte) error {
 				ids = append(ids, tc.ID)
 			}
 			c.assistant = append(c.assistant, assistantKey(ids, "", text, canon))
+			c.lastCallIDs = ids
 		case "tool":
 			c.results = append(c.results, toolResult{callID: m.ToolCallID, content: text})
 		}

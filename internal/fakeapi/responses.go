@@ -86,11 +86,7 @@ func (responsesDialect) itemID(t *turn, i int) string {
 }
 
 func (responsesDialect) callIDs(t *turn) []string {
-	ids := make([]string, len(t.reply.ToolCalls))
-	for i := range ids {
-		ids[i] = "call_" + alnum(t.seed("call", i), 24)
-	}
-	return ids
+	return t.callIDs(func(i int) string { return "call_" + alnum(t.seed("call", i), 24) })
 }
 
 func (d responsesDialect) assistantKeys(t *turn) []string {
@@ -138,7 +134,11 @@ func (d responsesDialect) messageItem(t *turn, done bool) obj {
 func (d responsesDialect) callItem(t *turn, i int, done bool) obj {
 	c := t.reply.ToolCalls[i]
 	status, input := "in_progress", ""
-	if done {
+	switch {
+	case done && t.reply.Stop == StopMaxTokens && i == len(t.reply.ToolCalls)-1:
+		// The limit struck while the model wrote the last item.
+		status, input = "incomplete", c.argsText()
+	case done:
 		status, input = "completed", c.argsText()
 	}
 	id, callID := d.itemID(t, i), d.callIDs(t)[i]

@@ -16,8 +16,9 @@
 // history bugs an agent loop can have: each tool result must answer a call
 // of a reply the client received in full (so a partial call from a cut
 // stream is never executed), each call of the previous complete reply must
-// have exactly one result, and no assistant message may appear more often
-// than the server produced it.
+// have exactly one result (a reply that ended at the output token limit is
+// complete, even with a call cut off in it), and no assistant message may
+// appear more often than the server produced it.
 //
 // Ids (toolu_01…, call_…, fc_…, resp_…, chatcmpl-…) are derived from the
 // request number, so runs are reproducible. Usage not given by the script
@@ -124,6 +125,17 @@ type ToolCall struct {
 	// is {"input": InputText}.
 	Custom    bool   `json:"custom,omitempty"`
 	InputText string `json:"input_text,omitempty"`
+	// RawInput, instead of Input, is the arguments' text exactly as the
+	// model writes it, which need not be JSON at all: invalid, cut off or
+	// absurdly nested arguments. A JSON API body that must hold an object
+	// (a non-streamed Anthropic reply) gets {} for text that is not one.
+	RawInput string `json:"raw_input,omitempty"`
+	// ID, when set, replaces the call id the server would generate, even
+	// with "" or an id another call has, as careless OpenAI-compatible
+	// servers send them; on Chat an empty id is left out of the chunk.
+	// The client must then give the call an id of its own, unique in its
+	// copy of the reply, and the history checks follow that id.
+	ID *string `json:"id,omitempty"`
 }
 
 // Usage is a reply's token accounting in Anthropic's terms: InputTokens
@@ -147,6 +159,12 @@ type Fault struct {
 	// Status, or from MidStreamError.
 	Type    string `json:"type,omitempty"`
 	Message string `json:"message,omitempty"`
+
+	// MalformedEvent streams the opening events (and the first text delta,
+	// if any), then a line that is no SSE field and the next event with its
+	// data cut in the middle of the JSON, as a mangling proxy sends it, and
+	// drops the connection.
+	MalformedEvent bool `json:"malformed_event,omitempty"`
 
 	// Cut streams the reply up to a point and then drops the connection
 	// without terminating the response: CutMidText, CutMidToolArgs or
@@ -268,10 +286,13 @@ func (c *ToolCall) validate() error {
 		return errors.New("name is empty")
 	}
 	if c.Custom {
-		if len(c.Input) != 0 {
-			return errors.New("a custom call takes input_text, not input")
+		if len(c.Input) != 0 || c.RawInput != "" {
+			return errors.New("a custom call takes input_text, not input or raw_input")
 		}
 		return nil
+	}
+	if c.RawInput != "" && len(c.Input) != 0 {
+		return errors.New("set input or raw_input, not both")
 	}
 	if c.InputText != "" {
 		return errors.New("input_text needs custom: true")
@@ -288,13 +309,13 @@ func (c *ToolCall) validate() error {
 
 func (f *Fault) validate(reply *Reply) error {
 	kinds := 0
-	for _, set := range []bool{f.Status != 0, f.Cut != "", f.StallMS != 0, f.ContextWindow, f.MidStreamError != ""} {
+	for _, set := range []bool{f.Status != 0, f.Cut != "", f.StallMS != 0, f.ContextWindow, f.MidStreamError != "", f.MalformedEvent} {
 		if set {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		return errors.New("set exactly one of status, cut, stall_ms, context_window, mid_stream_error")
+		return errors.New("set exactly one of status, cut, stall_ms, context_window, mid_stream_error, malformed_event")
 	}
 	if f.RetryAfter != "" && f.Status == 0 {
 		return errors.New("retry_after needs status")
@@ -313,6 +334,10 @@ func (f *Fault) validate(reply *Reply) error {
 	case f.ContextWindow, f.MidStreamError != "":
 		if reply != nil {
 			return errors.New("this fault sends no reply")
+		}
+	case f.MalformedEvent:
+		if reply == nil {
+			return errors.New("malformed_event needs a reply to mangle")
 		}
 	case f.StallMS < 0:
 		return fmt.Errorf("stall_ms %d is negative", f.StallMS)
@@ -345,20 +370,37 @@ func validateCut(cut string, reply *Reply) error {
 	return nil
 }
 
-// argsText is the call's input as streamed: compact JSON arguments, or the
-// raw text of a custom call.
+// argsText is the call's input as streamed by the Responses API: the
+// arguments' text, or the raw text of a custom call.
 func (c *ToolCall) argsText() string {
 	if c.Custom {
 		return c.InputText
+	}
+	return c.wireArgs()
+}
+
+// wireArgs is the function arguments' text as streamed: RawInput as it
+// is, or else the compact JSON object.
+func (c *ToolCall) wireArgs() string {
+	if c.RawInput != "" {
+		return c.RawInput
 	}
 	return string(c.jsonInput())
 }
 
 // jsonInput is the call's input as a compact JSON object; a custom call's
-// text is wrapped as {"input": text} for APIs without freeform tools.
+// text is wrapped as {"input": text} for APIs without freeform tools, and
+// RawInput that is no JSON object becomes {}.
 func (c *ToolCall) jsonInput() json.RawMessage {
 	if c.Custom {
 		return mustMarshal(obj{{"input", c.InputText}})
+	}
+	if c.RawInput != "" {
+		var b bytes.Buffer
+		if json.Compact(&b, []byte(c.RawInput)) != nil || b.Len() == 0 || b.Bytes()[0] != '{' {
+			return json.RawMessage("{}")
+		}
+		return b.Bytes()
 	}
 	if len(c.Input) == 0 {
 		return json.RawMessage("{}")

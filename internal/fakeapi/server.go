@@ -63,6 +63,9 @@ type Server struct {
 // madeCall is a tool call of a completed reply.
 type madeCall struct {
 	id, name string
+	// loose marks a call whose id was empty or another call's: the id
+	// the client gave it is learnt from the next request.
+	loose bool
 }
 
 // NewServer starts a server for s on a loopback port. It panics if it cannot
@@ -298,10 +301,15 @@ func (s *Server) complete(x *exchange) (undo func()) {
 	prevCalls := s.lastCalls
 	ids := x.d.callIDs(x.turn)
 	s.lastCalls = make([]madeCall, len(ids))
+	seen := map[string]bool{}
 	for i, id := range ids {
-		s.known[id] = true
-		s.lastCalls[i] = madeCall{id: id, name: x.turn.reply.ToolCalls[i].Name}
+		s.lastCalls[i] = madeCall{id: id, name: x.turn.reply.ToolCalls[i].Name, loose: id == "" || seen[id]}
+		if !s.lastCalls[i].loose {
+			s.known[id] = true
+		}
+		seen[id] = true
 	}
+	made := s.lastCalls
 	keys := x.d.assistantKeys(x.turn)
 	for _, k := range keys {
 		s.produced[k]++
@@ -310,8 +318,10 @@ func (s *Server) complete(x *exchange) (undo func()) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.lastCalls = prevCalls
-		for _, id := range ids {
-			delete(s.known, id)
+		for _, c := range made {
+			if !c.loose {
+				delete(s.known, c.id)
+			}
 		}
 		for _, k := range keys {
 			s.produced[k]--
@@ -358,6 +368,14 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request, done <-chan str
 		if send(w, rc, st.events[last:]) != nil {
 			undo()
 		}
+	case f.MalformedEvent:
+		at := st.cutAt(f)
+		if send(w, rc, st.events[:at]) == nil {
+			// The client should hang up at the broken event; if it reads
+			// on, it finds nothing more.
+			_ = send(w, rc, mangle(st.events[at]))
+		}
+		abort(rc)
 	default:
 		if send(w, rc, st.events[:st.cutAt(f)]) == nil && f.StallMS > 0 {
 			stall(r.Context(), done, f.StallMS)

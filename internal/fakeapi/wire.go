@@ -69,9 +69,14 @@ func mustMarshal(v any) []byte {
 type event struct {
 	name string
 	data []byte
+	// raw, if set, is sent instead, as it is.
+	raw []byte
 }
 
 func (e event) encode() []byte {
+	if e.raw != nil {
+		return e.raw
+	}
 	var b bytes.Buffer
 	if e.name != "" {
 		b.WriteString("event: ")
@@ -82,6 +87,14 @@ func (e event) encode() []byte {
 	b.Write(e.data)
 	b.WriteString("\n\n")
 	return b.Bytes()
+}
+
+// mangle returns what a broken proxy makes of e: a line that is no SSE
+// field (which clients must ignore), then e with its data cut in the
+// middle of the JSON.
+func mangle(e event) []event {
+	garbage := event{raw: []byte("garbage without a colon\n\n")}
+	return []event{garbage, {name: e.name, data: e.data[:len(e.data)/2]}}
 }
 
 // stream is a reply rendered as events, with the points where faults

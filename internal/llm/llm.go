@@ -52,8 +52,14 @@ type Part struct {
 	// Name is the tool's name, on calls and results.
 	Name string `json:"name,omitempty"`
 	// Input is the call's arguments: a JSON object for function tools, a
-	// JSON string holding the raw text for freeform (custom) tools.
+	// JSON string holding the raw text for freeform (custom) tools and for
+	// a Malformed call.
 	Input json.RawMessage `json:"input,omitempty"`
+	// Malformed, on a tool call, says why its arguments could not be read
+	// (one of the Malformed* phrases, possibly with detail): the call is
+	// answered with an error and never run, and Input holds what the
+	// model wrote, as a JSON string.
+	Malformed string `json:"malformed,omitempty"`
 	// Freeform marks a call to a freeform grammar tool (OpenAI custom tool).
 	Freeform bool `json:"freeform,omitempty"`
 	// IsError marks a tool result that reports a failure to the model.
@@ -67,6 +73,21 @@ type Part struct {
 	Opaque json.RawMessage `json:"opaque,omitempty"`
 	Origin string          `json:"origin,omitempty"`
 }
+
+// What Part.Malformed begins with.
+const (
+	// MalformedCutOff: the response reached its output token limit while
+	// the model was writing the arguments.
+	MalformedCutOff = "cut off at the output token limit"
+	// MalformedJSON: the arguments are not valid JSON; a parser error
+	// follows.
+	MalformedJSON = "not valid JSON"
+	// MalformedNotObject: valid JSON, but not the object a function
+	// tool takes.
+	MalformedNotObject = "not a JSON object"
+	// MalformedTooDeep: nested deeper than any tool's arguments need.
+	MalformedTooDeep = "nested too deeply"
+)
 
 // Message is one turn of the conversation.
 type Message struct {

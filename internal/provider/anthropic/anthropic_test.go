@@ -152,6 +152,7 @@ func TestIncompleteStreams(t *testing.T) {
 		ssetest.Incomplete("cut before message_stop", ssetest.Reply{Body: stream, CutAfter: 17}, ""),
 		ssetest.Incomplete("clean end before message_stop", ssetest.Reply{Body: stream, EndAfter: 17}, "message_stop"),
 		ssetest.Incomplete("stall", ssetest.Reply{Body: stream, StallAfter: 9}, "stream stalled: no data for 200ms"),
+		ssetest.Incomplete("malformed event", ssetest.Reply{Body: ssetest.Garble(stream, 9)}, "malformed stream event: "),
 	}, dial)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/provider/internal/freeform"
+	"github.com/lathe-dev/lathe/internal/provider/internal/toolcall"
 	"github.com/lathe-dev/lathe/internal/provider/internal/wire"
 )
 
@@ -246,7 +247,7 @@ func textBlock(text string) sentBlock {
 }
 
 func toolUseBlock(part llm.Part) (sentBlock, error) {
-	input, err := freeform.Args(part)
+	input, err := toolcall.Object(part)
 	if err != nil {
 		return sentBlock{}, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/provider/internal/freeform"
+	"github.com/lathe-dev/lathe/internal/provider/internal/toolcall"
 )
 
 // block is a content block as it streams in.
@@ -134,11 +135,10 @@ func (a *accumulator) response(tools []llm.ToolDef) *llm.Response {
 			}
 			parts = append(parts, llm.Part{Kind: llm.PartThinking, Opaque: opaque, Origin: Kind})
 		case "tool_use":
-			if call, ok := b.call(stand); ok {
-				parts = append(parts, call)
-			}
+			parts = append(parts, b.call(a.stop == sdk.StopReasonMaxTokens, stand))
 		}
 	}
+	toolcall.UniqueIDs(parts)
 	return &llm.Response{
 		Message:    llm.Message{Role: llm.RoleAssistant, Parts: parts},
 		StopReason: stopReason(a.stop),
@@ -147,26 +147,16 @@ func (a *accumulator) response(tools []llm.ToolDef) *llm.Response {
 	}
 }
 
-// call returns the tool call of a tool_use block, unless it is incomplete
-// (cut short by max_tokens), which is discarded rather than run.
-func (b *block) call(freeformTools map[string]bool) (llm.Part, bool) {
-	input := json.RawMessage(b.input.String())
+// call returns the tool call of a tool_use block. Input that does not
+// parse is a fragment when the block never ended or the response stopped
+// at max_tokens (truncated), and a mistake otherwise; either way the call
+// is kept, marked, for the agent to answer.
+func (b *block) call(truncated bool, freeformTools map[string]bool) llm.Part {
+	args := b.input.String()
 	if b.input.Len() == 0 {
-		input = b.startInput
-		if len(input) == 0 || string(input) == "null" {
-			input = json.RawMessage(`{}`)
-		}
+		args = string(b.startInput)
 	}
-	if !b.done || !json.Valid(input) {
-		return llm.Part{}, false
-	}
-	call := llm.Part{Kind: llm.PartToolCall, CallID: b.id, Name: b.name, Input: input}
-	if freeformTools[b.name] {
-		if text, ok := freeform.Unwrap(input); ok {
-			call.Input, call.Freeform = text, true
-		}
-	}
-	return call, true
+	return toolcall.Call(b.id, b.name, args, truncated || !b.done, freeformTools)
 }
 
 func stopReason(r sdk.StopReason) llm.StopReason {

@@ -102,6 +102,7 @@ func TestIncompleteStreams(t *testing.T) {
 		ssetest.Incomplete("cut before completed", ssetest.Reply{Body: stream, CutAfter: 18}, ""),
 		ssetest.Incomplete("clean end before completed", ssetest.Reply{Body: stream, EndAfter: 18}, "response.completed"),
 		ssetest.Incomplete("stall", ssetest.Reply{Body: stream, StallAfter: 10}, "stream stalled"),
+		ssetest.Incomplete("malformed event", ssetest.Reply{Body: ssetest.Garble(stream, 10)}, "malformed stream event: "),
 	}, dial)
 }
 

@@ -3,13 +3,13 @@ package openai
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/openai/openai-go/v3/packages/param"
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/provider/internal/toolcall"
 	"github.com/lathe-dev/lathe/internal/provider/internal/wire"
 )
 
@@ -219,9 +219,9 @@ func assistantItems(m llm.Message) (responses.ResponseInputParam, error) {
 				}})
 				continue
 			}
-			args := strings.TrimSpace(string(part.Input))
-			if args == "" {
-				args = "{}"
+			args, err := toolcall.Args(part)
+			if err != nil {
+				return nil, err
 			}
 			out = append(out, responses.ResponseInputItemUnionParam{OfFunctionCall: &responses.ResponseFunctionToolCallParam{
 				CallID:    part.CallID,

@@ -10,15 +10,24 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/provider/internal/apierr"
-	"github.com/lathe-dev/lathe/internal/provider/internal/callargs"
+	"github.com/lathe-dev/lathe/internal/provider/internal/toolcall"
 )
+
+// item is an output item: as output_item.done gave it, or, until then, as
+// output_item.added announced it, with the arguments (or custom input)
+// streamed for it since.
+type item struct {
+	responses.ResponseOutputItemUnion
+	done    bool
+	partial strings.Builder
+}
 
 // accumulator collects the output items of a streamed response.
 type accumulator struct {
 	onDelta func(llm.Delta)
 	errs    apierr.Classifier
-	// items are the completed output items by output index.
-	items map[int64]responses.ResponseOutputItemUnion
+	// items are the output items by output index.
+	items map[int64]*item
 	model string
 	// final is the response of the terminal event.
 	final *responses.Response
@@ -36,11 +45,15 @@ func (a *accumulator) add(ev responses.ResponseStreamEventUnion) error {
 		if t := ev.Item.Type; t == "function_call" || t == "custom_tool_call" {
 			a.onDelta(llm.Delta{Kind: llm.DeltaToolCall, Name: ev.Item.Name})
 		}
-	case "response.output_item.done":
-		if a.items == nil {
-			a.items = make(map[int64]responses.ResponseOutputItemUnion)
+		if it := a.items[ev.OutputIndex]; it == nil || !it.done {
+			a.put(ev.OutputIndex, &item{ResponseOutputItemUnion: ev.Item})
 		}
-		a.items[ev.OutputIndex] = ev.Item
+	case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
+		if it := a.items[ev.OutputIndex]; it != nil && !it.done {
+			it.partial.WriteString(ev.Delta)
+		}
+	case "response.output_item.done":
+		a.put(ev.OutputIndex, &item{ResponseOutputItemUnion: ev.Item, done: true})
 	case "response.completed", "response.incomplete":
 		r := ev.Response
 		a.final = &r
@@ -53,6 +66,13 @@ func (a *accumulator) add(ev responses.ResponseStreamEventUnion) error {
 	return nil
 }
 
+func (a *accumulator) put(i int64, it *item) {
+	if a.items == nil {
+		a.items = make(map[int64]*item)
+	}
+	a.items[i] = it
+}
+
 // response converts the output items, in output order, to a message.
 func (a *accumulator) response() *llm.Response {
 	items := a.outputItems()
@@ -62,7 +82,9 @@ func (a *accumulator) response() *llm.Response {
 	for _, it := range items {
 		switch it.Type {
 		case "reasoning":
-			parts = append(parts, reasoningPart(it))
+			if it.done {
+				parts = append(parts, reasoningPart(it.ResponseOutputItemUnion))
+			}
 		case "message":
 			var text strings.Builder
 			for _, c := range it.Content {
@@ -78,23 +100,22 @@ func (a *accumulator) response() *llm.Response {
 				parts = append(parts, llm.Part{Kind: llm.PartText, Text: text.String()})
 			}
 		case "function_call":
-			if it.Status == "incomplete" {
-				continue
+			// An item left incomplete was cut off mid-arguments; one that
+			// never got its output_item.done has only what streamed.
+			args, cut := it.Arguments.OfString, truncated || it.Status == "incomplete"
+			if !it.done {
+				args, cut = it.partial.String(), true
 			}
-			if call, ok := functionCall(it, truncated); ok {
-				parts = append(parts, call)
-			}
+			parts = append(parts, toolcall.Call(it.CallID, it.Name, args, cut, nil))
 		case "custom_tool_call":
-			if it.Status == "incomplete" {
-				continue
+			input, cut := it.Input, it.Status == "incomplete"
+			if !it.done {
+				input, cut = it.partial.String(), true
 			}
-			input, err := json.Marshal(it.Input)
-			if err != nil {
-				panic(fmt.Sprintf("openai: marshal string: %v", err)) // a string: cannot fail
-			}
-			parts = append(parts, llm.Part{Kind: llm.PartToolCall, CallID: it.CallID, Name: it.Name, Input: input, Freeform: true})
+			parts = append(parts, toolcall.Freeform(it.CallID, it.Name, input, cut))
 		}
 	}
+	toolcall.UniqueIDs(parts)
 	msg := llm.Message{Role: llm.RoleAssistant, Parts: parts}
 	u := a.final.Usage
 	cached := u.InputTokensDetails.CachedTokens
@@ -114,20 +135,34 @@ func (a *accumulator) response() *llm.Response {
 	}
 }
 
-// outputItems returns the items of output_item.done events in output
-// order, or, from a server that sent none, the terminal response's output.
-func (a *accumulator) outputItems() []responses.ResponseOutputItemUnion {
+// outputItems returns the streamed items in output order, or, from a
+// server that streamed none, the terminal response's output. An item that
+// never got its output_item.done is taken from the terminal response when
+// that has it.
+func (a *accumulator) outputItems() []*item {
 	if len(a.items) == 0 {
-		return a.final.Output
+		items := make([]*item, len(a.final.Output))
+		for i, it := range a.final.Output {
+			items[i] = &item{ResponseOutputItemUnion: it, done: true}
+		}
+		return items
 	}
 	idx := make([]int64, 0, len(a.items))
 	for i := range a.items {
 		idx = append(idx, i)
 	}
 	slices.Sort(idx)
-	items := make([]responses.ResponseOutputItemUnion, len(idx))
+	items := make([]*item, len(idx))
 	for i, k := range idx {
 		items[i] = a.items[k]
+		if items[i].done {
+			continue
+		}
+		for _, it := range a.final.Output {
+			if it.ID != "" && it.ID == items[i].ID {
+				items[i] = &item{ResponseOutputItemUnion: it, done: true}
+			}
+		}
 	}
 	return items
 }
@@ -165,25 +200,14 @@ func reasoningPart(it responses.ResponseOutputItemUnion) llm.Part {
 	return part
 }
 
-// functionCall returns the call of a function_call item; see
-// callargs.Input for arguments that are not JSON.
-func functionCall(it responses.ResponseOutputItemUnion, truncated bool) (llm.Part, bool) {
-	input, ok := callargs.Input(it.Arguments.OfString, truncated)
-	if !ok {
-		return llm.Part{}, false
-	}
-	return llm.Part{Kind: llm.PartToolCall, CallID: it.CallID, Name: it.Name, Input: input}, true
-}
-
 func stopReason(msg llm.Message, r *responses.Response, refused bool) llm.StopReason {
 	switch {
+	case r.Status == responses.ResponseStatusIncomplete && r.IncompleteDetails.Reason == "max_output_tokens":
+		return llm.StopMaxTokens
 	case len(msg.ToolCalls()) > 0:
 		return llm.StopToolUse
 	case r.Status == responses.ResponseStatusIncomplete:
-		switch r.IncompleteDetails.Reason {
-		case "max_output_tokens":
-			return llm.StopMaxTokens
-		case "content_filter":
+		if r.IncompleteDetails.Reason == "content_filter" {
 			return llm.StopRefusal
 		}
 		return llm.StopOther

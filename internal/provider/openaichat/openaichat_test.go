@@ -12,6 +12,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/provider/internal/ssetest"
+	"github.com/lathe-dev/lathe/internal/provider/internal/toolcall"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden sections of testdata/*.txtar")
@@ -38,9 +39,9 @@ func dial(t *testing.T, url string, idleTimeout time.Duration) llm.Provider {
 // predictableIDs makes generated call ids count up for the test.
 func predictableIDs(t *testing.T) {
 	n := 0
-	orig := newCallID
-	newCallID = func() string { n++; return fmt.Sprintf("call_generated_%d", n) }
-	t.Cleanup(func() { newCallID = orig })
+	orig := toolcall.NewID
+	toolcall.NewID = func() string { n++; return fmt.Sprintf("call_generated_%d", n) }
+	t.Cleanup(func() { toolcall.NewID = orig })
 }
 
 func TestConformance(t *testing.T) {
@@ -125,6 +126,7 @@ func TestIncompleteStreams(t *testing.T) {
 		ssetest.Incomplete("cut before DONE", ssetest.Reply{Body: stream, CutAfter: 10}, ""),
 		ssetest.Incomplete("clean end before finish_reason", ssetest.Reply{Body: stream, EndAfter: 8}, "finish_reason"),
 		ssetest.Incomplete("stall", ssetest.Reply{Body: stream, StallAfter: 5}, "stream stalled"),
+		ssetest.Incomplete("malformed event", ssetest.Reply{Body: ssetest.Garble(stream, 5)}, "malformed stream event: "),
 	}, dial)
 }
 
@@ -164,13 +166,6 @@ func TestErrors(t *testing.T) {
 			Status: 502, Retryable: true, Msg: "Provider returned error",
 		},
 	}, dial)
-}
-
-func TestGeneratedIDsAreUnique(t *testing.T) {
-	a, b := newCallID(), newCallID()
-	if a == b || !strings.HasPrefix(a, "call_") {
-		t.Errorf("ids %q and %q", a, b)
-	}
 }
 
 func TestNoKeyNeeded(t *testing.T) {

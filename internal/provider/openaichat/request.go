@@ -11,6 +11,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/provider/internal/freeform"
+	"github.com/lathe-dev/lathe/internal/provider/internal/toolcall"
 	"github.com/lathe-dev/lathe/internal/provider/internal/wire"
 )
 
@@ -157,14 +158,14 @@ func assistantMessage(m llm.Message) ([]sdk.ChatCompletionMessageParamUnion, err
 			}
 		case llm.PartThinking:
 		case llm.PartToolCall:
-			args, err := freeform.Args(part)
+			args, err := toolcall.Args(part)
 			if err != nil {
 				return nil, err
 			}
 			a.ToolCalls = append(a.ToolCalls, sdk.ChatCompletionMessageToolCallUnionParam{
 				OfFunction: &sdk.ChatCompletionMessageFunctionToolCallParam{
 					ID:       part.CallID,
-					Function: sdk.ChatCompletionMessageFunctionToolCallFunctionParam{Name: part.Name, Arguments: string(args)},
+					Function: sdk.ChatCompletionMessageFunctionToolCallFunctionParam{Name: part.Name, Arguments: args},
 				},
 			})
 		case llm.PartToolResult:

@@ -1,15 +1,14 @@
 package openaichat
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"strings"
 
 	sdk "github.com/openai/openai-go/v3"
 
 	"github.com/lathe-dev/lathe/internal/llm"
-	"github.com/lathe-dev/lathe/internal/provider/internal/callargs"
 	"github.com/lathe-dev/lathe/internal/provider/internal/freeform"
+	"github.com/lathe-dev/lathe/internal/provider/internal/toolcall"
 )
 
 // call is a tool call as it streams in.
@@ -20,10 +19,6 @@ type call struct {
 	id, name string
 	args     strings.Builder
 }
-
-// newCallID returns a unique id for a call that came without one. Tests
-// replace it to make ids predictable.
-var newCallID = func() string { return "call_" + rand.Text() }
 
 // accumulator builds a response from chunks. It reads only the first
 // choice: requests never ask for more.
@@ -91,10 +86,29 @@ func (a *accumulator) add(chunk sdk.ChatCompletionChunk) {
 // first fragment of each call and then arguments under the same index.
 // Other servers send calls whole, repeat or omit the index, or omit the
 // id, so a fragment continues a call when its id matches one, or when it
-// has no id and its index matches one (or it has no index: the last call).
-// Anything else starts a new call.
+// has no id and its index matches one (or it has no index: the last call);
+// but a fragment that names a tool starts a new call when the one it
+// would continue is already whole, as from servers that reuse an id or
+// an index for every call. Anything else starts a new call too.
 func (a *accumulator) toolCall(tc sdk.ChatCompletionChunkChoiceDeltaToolCall) {
 	hasIndex := tc.JSON.Index.Valid()
+	c := a.continued(tc, hasIndex)
+	if c == nil {
+		c = &call{index: -1, id: tc.ID}
+		if hasIndex {
+			c.index = tc.Index
+		}
+		a.calls = append(a.calls, c)
+	}
+	if tc.Function.Name != "" && c.name == "" {
+		c.name = tc.Function.Name
+		a.onDelta(llm.Delta{Kind: llm.DeltaToolCall, Name: c.name})
+	}
+	c.args.WriteString(tc.Function.Arguments)
+}
+
+// continued returns the call that fragment tc continues, or nil.
+func (a *accumulator) continued(tc sdk.ChatCompletionChunkChoiceDeltaToolCall, hasIndex bool) *call {
 	var c *call
 	switch {
 	case tc.ID != "":
@@ -115,18 +129,16 @@ func (a *accumulator) toolCall(tc sdk.ChatCompletionChunkChoiceDeltaToolCall) {
 	case len(a.calls) > 0:
 		c = a.calls[len(a.calls)-1]
 	}
-	if c == nil {
-		c = &call{index: -1, id: tc.ID}
-		if hasIndex {
-			c.index = tc.Index
-		}
-		a.calls = append(a.calls, c)
+	if c != nil && tc.Function.Name != "" && c.whole() {
+		return nil
 	}
-	if tc.Function.Name != "" && c.name == "" {
-		c.name = tc.Function.Name
-		a.onDelta(llm.Delta{Kind: llm.DeltaToolCall, Name: c.name})
-	}
-	c.args.WriteString(tc.Function.Arguments)
+	return c
+}
+
+// whole reports whether the call has a name and arguments that parse: a
+// fragment naming a tool after that is another call.
+func (c *call) whole() bool {
+	return c.name != "" && c.args.Len() > 0 && json.Valid([]byte(c.args.String()))
 }
 
 // byIndex returns the latest call with index i.
@@ -151,47 +163,26 @@ func (a *accumulator) response(tools []llm.ToolDef) *llm.Response {
 	truncated := a.finish == "length"
 	stand := freeform.Names(tools)
 	for _, c := range a.calls {
-		if p, ok := c.part(truncated, stand); ok {
-			parts = append(parts, p)
+		// A fragment without a name is not a call any tool could answer,
+		// nor one the server would take back.
+		if c.name != "" {
+			parts = append(parts, toolcall.Call(c.id, c.name, c.args.String(), truncated, stand))
 		}
 	}
+	toolcall.UniqueIDs(parts)
 	msg := llm.Message{Role: llm.RoleAssistant, Parts: parts}
 	return &llm.Response{Message: msg, StopReason: a.stopReason(msg), Usage: a.usage, Model: a.model}
 }
 
-// part returns the call as a part, unless it has no name or its arguments
-// are a fragment of a response cut at the token limit (truncated).
-func (c *call) part(truncated bool, freeformTools map[string]bool) (llm.Part, bool) {
-	if c.name == "" {
-		return llm.Part{}, false
-	}
-	input, ok := callargs.Input(c.args.String(), truncated)
-	if !ok {
-		return llm.Part{}, false
-	}
-	id := c.id
-	if id == "" {
-		// Some servers send no ids; the call still needs one to pair
-		// with its result.
-		id = newCallID()
-	}
-	p := llm.Part{Kind: llm.PartToolCall, CallID: id, Name: c.name, Input: input}
-	if freeformTools[c.name] {
-		if text, ok := freeform.Unwrap(input); ok {
-			p.Input, p.Freeform = text, true
-		}
-	}
-	return p, true
-}
-
 // stopReason trusts the calls over finish_reason, which some servers set
-// to "stop" even when they made tool calls.
+// to "stop" even when they made tool calls; but a response cut at the
+// token limit says so whatever it holds.
 func (a *accumulator) stopReason(msg llm.Message) llm.StopReason {
 	switch {
-	case len(msg.ToolCalls()) > 0:
-		return llm.StopToolUse
 	case a.finish == "length":
 		return llm.StopMaxTokens
+	case len(msg.ToolCalls()) > 0:
+		return llm.StopToolUse
 	case a.finish == "content_filter":
 		return llm.StopRefusal
 	case a.finish == "stop", a.finish == "tool_calls":

@@ -127,6 +127,12 @@ func (c Classifier) Err(ctx context.Context, err error) *llm.APIError {
 	if stall, ok := errors.AsType[*idle.StallError](err); ok {
 		return &llm.APIError{Provider: c.Provider, Message: stall.Error(), Retryable: true, Err: err}
 	}
+	if malformedEvent(err) {
+		// The SDKs stop at an event whose data does not decode, as a
+		// proxy that garbles or truncates a line makes it: the response is
+		// lost like a cut stream's, and asking again may well succeed.
+		return &llm.APIError{Provider: c.Provider, Message: "malformed stream event: " + err.Error(), Retryable: true, Err: err}
+	}
 	return &llm.APIError{Provider: c.Provider, Message: err.Error(), Retryable: transient(err), Err: err}
 }
 
@@ -321,6 +327,14 @@ func retryAfterText(msg string) time.Duration {
 		unit = time.Millisecond
 	}
 	return time.Duration(n * float64(unit))
+}
+
+// malformedEvent reports whether err is the SDK's failure to decode a
+// stream event's data.
+func malformedEvent(err error) bool {
+	_, syntax := errors.AsType[*json.SyntaxError](err)
+	_, typ := errors.AsType[*json.UnmarshalTypeError](err)
+	return syntax || typ
 }
 
 // transient reports whether err is a network failure that a new connection

@@ -292,6 +292,18 @@ func SSE(pairs ...string) string {
 	return b.String()
 }
 
+// Garble returns stream with two broken lines after its first n events,
+// as a proxy that mangles a stream sends them: a line that is no SSE
+// field, which the SSE rules ignore, then an event whose data is JSON cut
+// short. The rest of the stream follows intact; a client must not read
+// past the broken event as if nothing happened.
+func Garble(stream string, n int) string {
+	events := strings.SplitAfter(stream, "\n\n")
+	n = min(n, len(events))
+	broken := "garbage without a colon\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\n\n"
+	return strings.Join(events[:n], "") + broken + strings.Join(events[n:], "")
+}
+
 // Conformance runs every case in dir: it streams the case's request.json
 // from a provider that newProvider builds, with the case's options.json if
 // it has one, against a server replaying response.sse, then compares the

@@ -1,0 +1,89 @@
+package agent
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lathe-dev/lathe/internal/event"
+)
+
+func TestMalformedCallsAreAnsweredNotRun(t *testing.T) {
+	h := newHarness(t, `{"steps": [
+	  {"reply": {"tool_calls": [
+	    {"name": "Bash", "raw_input": "{\"command\": \"touch bad\", }"},
+	    {"name": "Bash", "input": {"command": "touch good"}},
+	    {"name": "Bash", "raw_input": "[\"touch\", \"array\"]"}]}},
+	  {"expect": {"tool_results": [
+	    {"call": 0, "is_error": true, "contains": ["Your arguments for Bash were not valid JSON: invalid character '}'"]},
+	    {"call": 1, "is_error": false},
+	    {"call": 2, "is_error": true, "contains": ["Your arguments for Bash were not a JSON object but an array"]}],
+	   "extends_previous": true},
+	   "reply": {"text": "done"}}]}`)
+	o := h.run(context.Background(), "go")
+	h.check()
+	if o.Kind != event.Success || o.Answer != "done" {
+		t.Fatalf("outcome = %v %q (%v)", o.Kind, o.Answer, o.Err)
+	}
+	for name, want := range map[string]bool{"bad": false, "good": true, "array": false} {
+		if _, err := os.Stat(filepath.Join(h.dir, name)); (err == nil) != want {
+			t.Errorf("%s exists = %v, want %v", name, err == nil, want)
+		}
+	}
+	var ends []string
+	for _, e := range h.events {
+		if e.Type == event.ToolEnd {
+			ends = append(ends, e.Summary)
+		}
+	}
+	if got := strings.Join(ends, ","); !strings.HasPrefix(got, "malformed arguments,") || !strings.HasSuffix(got, ",malformed arguments") {
+		t.Errorf("tool.end summaries = %s", got)
+	}
+}
+
+func TestCutOffTextIsContinued(t *testing.T) {
+	h := newHarness(t, `{"steps": [
+	  {"reply": {"text": "The answer is forty", "stop": "max_tokens"}},
+	  {"expect": {"user_contains": ["cut off at the output token limit. Continue exactly where you stopped"], "extends_previous": true},
+	   "reply": {"text": "-two", "stop": "max_tokens"}},
+	  {"expect": {"extends_previous": true}, "reply": {"text": "."}}]}`)
+	o := h.run(context.Background(), "go")
+	h.check()
+	if o.Kind != event.Success || o.Answer != "The answer is forty-two." || o.Turns != 3 {
+		t.Fatalf("outcome = %v %q after %d turns (%v)", o.Kind, o.Answer, o.Turns, o.Err)
+	}
+}
+
+func TestCutOffTooOften(t *testing.T) {
+	h := newHarness(t, `{"steps": [
+	  {"reply": {"text": "a", "stop": "max_tokens"}},
+	  {"reply": {"tool_calls": [{"name": "Write", "raw_input": "{\"file_path\": \"f\", \"content\": \"x"}], "stop": "max_tokens"}},
+	  {"expect": {"tool_results": [{"call": 0, "is_error": true, "contains": ["cut off at the output token limit while writing the arguments for Write"]}]},
+	   "reply": {"text": "b", "stop": "max_tokens"}}]}`)
+	o := h.run(context.Background(), "go")
+	h.check()
+	if o.Kind != event.Failed || o.Err == nil || !strings.Contains(o.Err.Error(), "3 responses in a row were cut off at the output token limit") {
+		t.Fatalf("outcome = %v (%v), want a failure naming the limit", o.Kind, o.Err)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, "f")); err == nil {
+		t.Error("the cut-off Write ran")
+	}
+}
+
+// A response that is not cut off resets the count.
+func TestCutOffCountsOnlyInARow(t *testing.T) {
+	h := newHarness(t, `{"steps": [
+	  {"reply": {"text": "a", "stop": "max_tokens"}},
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "true"}}], "stop": "max_tokens"}},
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "true"}}]}},
+	  {"reply": {"text": "b", "stop": "max_tokens"}},
+	  {"reply": {"text": "c", "stop": "max_tokens"}},
+	  {"reply": {"text": "d"}}]}`)
+	o := h.run(context.Background(), "go")
+	h.check()
+	if o.Kind != event.Success || o.Answer != "bcd" {
+		t.Fatalf("outcome = %v %q (%v)", o.Kind, o.Answer, o.Err)
+	}
+}
