@@ -93,3 +93,29 @@ func TestFormatSize(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenListed checks that the type a listing reported is honoured, and
+// that a FIFO put where the listing saw a regular file is refused by the
+// check of the descriptor, without blocking.
+func TestOpenListed(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := OpenListed(fifo, os.ModeNamedPipe); !IsNotRegular(err) {
+		t.Errorf("listed as a FIFO: got %v, want a NotRegularError", err)
+	}
+	if _, _, err := OpenListed(fifo, 0); !IsNotRegular(err) {
+		t.Errorf("a FIFO listed as regular: got %v, want a NotRegularError", err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, fi, err := OpenListed(file, 0)
+	if err != nil || fi.Size() != 1 {
+		t.Fatalf("regular file: %v, %v", fi, err)
+	}
+	f.Close()
+}
