@@ -154,7 +154,7 @@ func Search(ctx context.Context, o Options) ([]File, error) {
 		}
 		if info.IsDir() {
 			files, err = s.dir(ctx, o.Path, ignore.Options{Overrides: overrides, Select: selectTypes})
-		} else if f, ok := s.worker().file(ctx, o.Path); ok {
+		} else if f, ok := s.worker().file(ctx, o.Path, 0); ok {
 			files = []File{f}
 		}
 		if err == nil {

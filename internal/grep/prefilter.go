@@ -15,6 +15,8 @@ import (
 // contain one, as ripgrep does.
 type prefilter struct {
 	lits [][]byte
+	// anchors are the offsets in lits of the bytes to scan for.
+	anchors []int
 	// fold means that lits are ASCII lower case and are found whatever
 	// the case of the text; they then hold no letter that Unicode folds
 	// to a non-ASCII rune (k to the Kelvin sign, s to the long s).
@@ -51,6 +53,7 @@ func newPrefilter(re *syntax.Regexp) *prefilter {
 			return nil
 		}
 		p.lits = append(p.lits, []byte(s))
+		p.anchors = append(p.anchors, anchor([]byte(s), fold))
 	}
 	return p
 }
@@ -285,13 +288,13 @@ func (f *finder) reset(p *prefilter, buf []byte) {
 // starts, or -1.
 func (f *finder) index(from int) int {
 	first := -1
-	for i, lit := range f.p.lits {
+	for i := range f.p.lits {
 		n := f.next[i]
 		if n == -1 {
 			continue
 		}
 		if n < from {
-			n = f.p.find(f.buf[from:], lit)
+			n = f.p.find(f.buf[from:], i)
 			if n >= 0 {
 				n += from
 			}
@@ -307,8 +310,8 @@ func (f *finder) index(from int) int {
 // index returns the first position in b where a literal starts, or -1.
 func (p *prefilter) index(b []byte) int {
 	first := -1
-	for _, lit := range p.lits {
-		if i := p.find(b, lit); i >= 0 && (first < 0 || i < first) {
+	for n := range p.lits {
+		if i := p.find(b, n); i >= 0 && (first < 0 || i < first) {
 			first = i
 		}
 	}
@@ -317,36 +320,57 @@ func (p *prefilter) index(b []byte) int {
 
 // contains reports whether b holds one of the literals.
 func (p *prefilter) contains(b []byte) bool {
-	for _, lit := range p.lits {
-		if p.find(b, lit) >= 0 {
+	for n := range p.lits {
+		if p.find(b, n) >= 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// find is bytes.Index, ignoring ASCII case in fold mode. There it looks
-// for one byte of lit with IndexByte, a byte that is not a letter where
-// there is one, so that one scan finds it in either case.
-func (p *prefilter) find(b, lit []byte) int {
-	if !p.fold {
-		return bytes.Index(b, lit)
+// commonBytes are the bytes most frequent in source code, most frequent
+// first; any other byte counts as rarer than all of them.
+const commonBytes = " etaoinsrlcdumhpfgb\t.(),_\"yw=:;-kv/*x0{}1>"
+
+// anchor picks the byte of lit to look for with IndexByte: the rarest, so
+// that few false candidates need comparing, and in fold mode preferably
+// not a letter, which would need a scan for each case.
+func anchor(lit []byte, fold bool) int {
+	best, bestRank := 0, -1
+	for i, c := range lit {
+		rank := 2 * len(commonBytes)
+		if j := strings.IndexByte(commonBytes, c); j >= 0 {
+			rank = 2 * j
+		}
+		if fold && 'a' <= c && c <= 'z' {
+			rank /= 2
+		}
+		if rank > bestRank {
+			best, bestRank = i, rank
+		}
 	}
-	k := max(0, bytes.IndexFunc(lit, func(r rune) bool { return r < 'a' || r > 'z' }))
-	lower := lit[k]
-	upper := lower
-	if 'a' <= lower && lower <= 'z' {
-		upper = lower - 'a' + 'A'
+	return best
+}
+
+// find returns the first position of the literal lits[n] in b, or -1,
+// ignoring ASCII case in fold mode. Like memchr-based searchers it scans
+// for the literal's anchor byte and compares the rest where it is found.
+func (p *prefilter) find(b []byte, n int) int {
+	lit, k := p.lits[n], p.anchors[n]
+	c := lit[k]
+	other := c // the upper case of c in fold mode
+	if p.fold && 'a' <= c && c <= 'z' {
+		other = c - 'a' + 'A'
 	}
 	for off := k; off+len(lit)-k <= len(b); {
 		rest := b[off : len(b)-(len(lit)-k-1)]
-		i := bytes.IndexByte(rest, lower)
-		if upper != lower {
+		i := bytes.IndexByte(rest, c)
+		if other != c {
 			end := len(rest)
 			if i >= 0 {
 				end = i
 			}
-			if j := bytes.IndexByte(rest[:end], upper); j >= 0 {
+			if j := bytes.IndexByte(rest[:end], other); j >= 0 {
 				i = j
 			}
 		}
@@ -354,7 +378,7 @@ func (p *prefilter) find(b, lit []byte) int {
 			return -1
 		}
 		start := off + i - k
-		if equalFoldASCII(b[start:start+len(lit)], lit) {
+		if cand := b[start : start+len(lit)]; p.fold && equalFoldASCII(cand, lit) || !p.fold && bytes.Equal(cand, lit) {
 			return start
 		}
 		off += i + 1

@@ -1,15 +1,23 @@
 package grep
 
 import (
+	"bufio"
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os/exec"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
 // errNoRG means ripgrep could not be started, so the Go engine runs.
@@ -127,15 +135,108 @@ func (t rgText) String() string {
 	return string(t.Bytes)
 }
 
+// maxRGMessage bounds the memory one line of ripgrep's output takes
+// when lines are matched one by one: a longer message is a match or
+// context in a huge line, and only its start and end are kept, which
+// hold all that is needed (see skim). In multiline mode files are at
+// most maxMultilineFile, and so are their messages, give or take escapes.
+const maxRGMessage = 1 << 20
+
+// rgLine is one line of ripgrep's output, or the start of a long one
+// and what follows its "line_number" key.
+type rgLine struct {
+	head []byte
+	long bool
+	// carry is the end of what was read, searched for the key along
+	// with the next read; num is what follows the key, once found.
+	carry, num []byte
+	found      bool
+}
+
+// lineNumberKey cannot occur inside a JSON string, where its quotes
+// would be escaped, so the first one is the message's.
+var lineNumberKey = []byte(`"line_number":`)
+
+// read reads the next line into l, keeping at most limit bytes of its
+// start. It returns io.EOF at the end.
+func (l *rgLine) read(br *bufio.Reader, limit int) error {
+	l.head, l.carry, l.num, l.long, l.found = l.head[:0], l.carry[:0], l.num[:0], false, false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		n := min(limit-len(l.head), len(chunk))
+		l.head = append(l.head, chunk[:n]...)
+		if rest := chunk[n:]; len(rest) > 0 {
+			if !l.long {
+				// The key may straddle the end of the head.
+				l.carry = append(l.carry, l.head[len(l.head)-min(len(l.head), len(lineNumberKey)-1):]...)
+				l.long = true
+			}
+			l.scan(rest)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF && len(l.head) > 0 {
+			return nil
+		}
+		return err
+	}
+}
+
+// scan looks for lineNumberKey in the part of a long line past its head.
+func (l *rgLine) scan(b []byte) {
+	const numLen = 20
+	if l.found {
+		l.num = append(l.num, b[:min(len(b), numLen-len(l.num))]...)
+		return
+	}
+	l.carry = append(l.carry, b...)
+	if i := bytes.Index(l.carry, lineNumberKey); i >= 0 {
+		l.found = true
+		rest := l.carry[i+len(lineNumberKey):]
+		l.num = append(l.num, rest[:min(len(rest), numLen)]...)
+		return
+	}
+	keep := min(len(l.carry), len(lineNumberKey)-1)
+	l.carry = append(l.carry[:0], l.carry[len(l.carry)-keep:]...)
+}
+
+var rgMatchPrefix = []byte(`{"type":"match"`)
+
 func decodeRG(r io.Reader, lines, wholeText bool) ([]File, error) {
-	dec := json.NewDecoder(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	limit := maxRGMessage
+	if wholeText {
+		limit = math.MaxInt
+	}
 	var files []File
 	var cur File
+	var l rgLine
 	for {
-		var m rgMessage
-		if err := dec.Decode(&m); err == io.EOF {
+		if err := l.read(br, limit); err == io.EOF {
 			return files, nil
 		} else if err != nil {
+			return nil, err
+		}
+		// Counting, a match is all the message says: no need to parse
+		// the line it carries, which is most of the output.
+		if !lines && !wholeText && bytes.HasPrefix(l.head, rgMatchPrefix) {
+			cur.Matches++
+			continue
+		}
+		if l.long {
+			line, match, err := skim(&l)
+			if err != nil {
+				return nil, err
+			}
+			if match {
+				cur.Matches++
+			}
+			cur.Lines = append(cur.Lines, line)
+			continue
+		}
+		var m rgMessage
+		if err := json.Unmarshal(l.head, &m); err != nil {
 			return nil, err
 		}
 		switch m.Type {
@@ -153,7 +254,10 @@ func decodeRG(r io.Reader, lines, wholeText bool) ([]File, error) {
 			}
 			text := strings.TrimSuffix(m.Data.Lines.String(), "\n")
 			for i, line := range strings.Split(text, "\n") {
-				cur.Lines = append(cur.Lines, Line{Number: m.Data.LineNumber + i, Text: strings.Clone(line[:min(len(line), MaxLineText)]), Match: match})
+				if len(line) > MaxLineText {
+					line = strings.Clone(line[:MaxLineText]) // not to keep the rest
+				}
+				cur.Lines = append(cur.Lines, Line{Number: m.Data.LineNumber + i, Text: line, Match: match})
 			}
 		case "end":
 			// ripgrep stops at the first NUL byte but reports what it
@@ -164,4 +268,100 @@ func decodeRG(r io.Reader, lines, wholeText bool) ([]File, error) {
 			cur = File{}
 		}
 	}
+}
+
+// skim reads the one line of a match or context message too long to
+// parse whole: the first MaxLineText bytes of the line, at the start of
+// the message, and its number, which follows.
+func skim(l *rgLine) (Line, bool, error) {
+	head := l.head
+	var match bool
+	switch {
+	case bytes.HasPrefix(head, rgMatchPrefix):
+		match = true
+	case bytes.HasPrefix(head, []byte(`{"type":"context"`)):
+	default:
+		return Line{}, false, fmt.Errorf("ripgrep output line of more than %s: %.80s", regfile.FormatSize(maxRGMessage), head)
+	}
+	var text []byte
+	var err error
+	// No string before "lines" can hold these bytes: its quotes would
+	// be escaped.
+	if _, s, ok := bytes.Cut(head, []byte(`"lines":{"text":"`)); ok {
+		text, err = unquotePrefix(s, MaxLineText)
+	} else if _, s, ok := bytes.Cut(head, []byte(`"lines":{"bytes":"`)); ok {
+		s = s[:min(len(s), base64.StdEncoding.EncodedLen(MaxLineText))]
+		text = make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+		var n int
+		n, err = base64.StdEncoding.Decode(text, s[:len(s)/4*4])
+		text = text[:n]
+	} else {
+		err = errors.New("no lines")
+	}
+	digits := l.num
+	if _, after, ok := bytes.Cut(head, lineNumberKey); ok {
+		digits = after
+	} else if !l.found {
+		err = cmp.Or(err, errors.New("no line_number"))
+	}
+	if err != nil {
+		return Line{}, false, fmt.Errorf("ripgrep output: long message: %w", err)
+	}
+	n := 0
+	for len(digits) > 0 && '0' <= digits[0] && digits[0] <= '9' {
+		n = 10*n + int(digits[0]-'0')
+		digits = digits[1:]
+	}
+	text = bytes.TrimSuffix(text[:min(len(text), MaxLineText)], []byte("\n"))
+	return Line{Number: n, Text: string(text), Match: match}, match, nil
+}
+
+// unquotePrefix decodes the start of a JSON string, s without its opening
+// quote, up to limit bytes or the closing quote.
+func unquotePrefix(s []byte, limit int) ([]byte, error) {
+	var out []byte
+	for len(s) > 0 && len(out) < limit && s[0] != '"' {
+		if s[0] != '\\' {
+			out = append(out, s[0])
+			s = s[1:]
+			continue
+		}
+		if len(s) < 2 {
+			break
+		}
+		switch c := s[1]; c {
+		case 'u':
+			if len(s) < 6 {
+				return out, nil
+			}
+			r, err := strconv.ParseUint(string(s[2:6]), 16, 32)
+			if err != nil {
+				return nil, fmt.Errorf("bad escape %q", s[:6])
+			}
+			s = s[6:]
+			if utf16.IsSurrogate(rune(r)) && len(s) >= 6 && s[0] == '\\' && s[1] == 'u' {
+				if r2, err := strconv.ParseUint(string(s[2:6]), 16, 32); err == nil {
+					out = utf8.AppendRune(out, utf16.DecodeRune(rune(r), rune(r2)))
+					s = s[6:]
+					continue
+				}
+			}
+			out = utf8.AppendRune(out, rune(r))
+			continue
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		default:
+			out = append(out, c)
+		}
+		s = s[2:]
+	}
+	return out, nil
 }

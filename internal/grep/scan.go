@@ -57,7 +57,7 @@ func (s *searcher) dir(ctx context.Context, root string, opts ignore.Options) ([
 				if ctx.Err() != nil {
 					continue // drain, so that the walk is never blocked
 				}
-				if f, ok := w.file(ctx, p); ok {
+				if f, ok := w.file(ctx, p, 0); ok {
 					found[i] = append(found[i], f)
 				}
 			}
@@ -103,17 +103,18 @@ func (s *searcher) worker() *worker {
 	return &worker{s: s, buf: make([]byte, minBuffer)}
 }
 
-// file searches one file and reports whether it matched. A file that
-// cannot be read is skipped, as ripgrep skips it with --no-messages; so
-// is a binary one.
-func (w *worker) file(ctx context.Context, path string) (File, bool) {
+// file searches one file and reports whether it matched. typ is the
+// file's type as listed by the walk, or 0 (regular) for a path already
+// checked. A file that cannot be read is skipped, as ripgrep skips it with
+// --no-messages; so is a binary one.
+func (w *worker) file(ctx context.Context, path string, typ fs.FileMode) (File, bool) {
 	var f File
 	var ok bool
 	var err error
 	if w.s.wholeText {
 		f, ok, err = w.s.multiline(path)
 	} else {
-		f, ok, err = w.lines(ctx, path)
+		f, ok, err = w.lines(ctx, path, typ)
 	}
 	if err != nil || !ok || f.Matches == 0 {
 		return File{}, false
@@ -160,8 +161,8 @@ func lineText(b []byte) string { return string(b[:min(len(b), MaxLineText)]) }
 // of each block at once. With a prefilter it jumps from one literal to
 // the next and runs the regexp only on the lines holding one. ok is false
 // for a binary file: one with a NUL byte anywhere.
-func (w *worker) lines(ctx context.Context, path string) (_ File, ok bool, _ error) {
-	fh, _, err := regfile.Open(path)
+func (w *worker) lines(ctx context.Context, path string, typ fs.FileMode) (_ File, ok bool, _ error) {
+	fh, _, err := regfile.OpenListed(path, typ)
 	if err != nil {
 		return File{}, false, err
 	}

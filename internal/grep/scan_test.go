@@ -1,7 +1,9 @@
 package grep
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // prefilterLines are texts a prefilter is checked against: every one a
@@ -215,9 +218,14 @@ func TestSearchHugeLine(t *testing.T) {
 				return // ripgrep reads such a line slowly into JSON; twice is enough
 			}
 			o.RG = rg
+			runtime.ReadMemStats(&before)
 			rgFiles, err := Search(context.Background(), o)
+			runtime.ReadMemStats(&after)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/2 {
+				t.Errorf("ripgrep engine: allocated %d bytes reading a line of %d", alloc, size)
 			}
 			if g, r := render(root, files), render(root, rgFiles); g != r {
 				t.Errorf("engines differ:\ngo: %.300s\nrg: %.300s", g, r)
@@ -332,5 +340,61 @@ func TestSearchMultilineTooLarge(t *testing.T) {
 		if rg == "" {
 			break
 		}
+	}
+}
+
+// TestDecodeRGLongMessage feeds decodeRG messages longer than it parses
+// whole, with escapes, invalid UTF-8 (sent as base64) and a match whose
+// text is huge too, and checks that it keeps what a short one gives.
+func TestDecodeRGLongMessage(t *testing.T) {
+	for name, s := range map[string]string{
+		"escapes": "\"quoted\"\t\\ é \u2028 \U0001F600 <&>" + strings.Repeat("\x01z", maxRGMessage),
+		"bytes":   "caf\xe9 " + strings.Repeat("x", 2*maxRGMessage),
+	} {
+		t.Run(name, func(t *testing.T) {
+			// ripgrep's order of fields, which maps would not keep.
+			type text struct {
+				Text  string `json:"text,omitempty"`
+				Bytes []byte `json:"bytes,omitempty"`
+			}
+			type sub struct {
+				Match      text `json:"match"`
+				Start, End int
+			}
+			type data struct {
+				Path         text   `json:"path"`
+				Lines        *text  `json:"lines,omitempty"`
+				LineNumber   int    `json:"line_number,omitempty"`
+				Submatches   []sub  `json:"submatches,omitempty"`
+				BinaryOffset *int64 `json:"binary_offset"`
+			}
+			type message struct {
+				Type string `json:"type"`
+				Data data   `json:"data"`
+			}
+			lines := text{Text: s + "\n"}
+			if !utf8.ValidString(s) {
+				lines = text{Bytes: []byte(s + "\n")}
+			}
+			var out bytes.Buffer
+			enc := json.NewEncoder(&out)
+			for _, m := range []message{
+				{Type: "begin", Data: data{Path: text{Text: "f"}}},
+				{Type: "match", Data: data{Path: text{Text: "f"}, Lines: &lines, LineNumber: 7, Submatches: []sub{{lines, 0, len(s)}}}},
+				{Type: "end", Data: data{Path: text{Text: "f"}}},
+			} {
+				if err := enc.Encode(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			files, err := decodeRG(&out, true, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Line{Number: 7, Text: s[:MaxLineText], Match: true}
+			if len(files) != 1 || files[0].Matches != 1 || len(files[0].Lines) != 1 || files[0].Lines[0] != want {
+				t.Fatalf("got %.200v, want %.200v", files, want)
+			}
+		})
 	}
 }
