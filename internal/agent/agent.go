@@ -23,14 +23,17 @@ import (
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
-// Recorder keeps the transcript. Each call must reach durable storage
-// before it returns, so that a killed process loses nothing already
-// recorded. An error from it stops the run: a run that cannot be recorded
-// cannot be resumed or audited.
+// Recorder keeps the transcript. Each append must have reached the
+// operating system when it returns, so that a killed process loses
+// nothing already recorded; Sync commits everything appended to stable
+// storage, so that it survives a crash of the machine too, and the agent
+// calls it at the end of each turn. An error from any of them stops the
+// run: a run that cannot be recorded cannot be resumed or audited.
 type Recorder interface {
 	AppendMessage(m llm.Message) error
 	AppendToolResult(p llm.Part) error
 	AppendUsage(turn int, u llm.Usage, costUSD float64) error
+	Sync() error
 }
 
 // Decider is the permission policy.
@@ -90,6 +93,9 @@ type Agent struct {
 
 	emitMu sync.Mutex
 	turn   int
+	// partial is the text of the response streaming now, as the user has
+	// seen it, so that an interruption can record it. A retry voids it.
+	partial strings.Builder
 
 	// The last failing call and how many times in a row it was made.
 	lastFailure string
@@ -134,6 +140,9 @@ func (a *Agent) NoteRetry(attempt int, delay time.Duration, err error) {
 	if errors.As(err, &apiErr) {
 		e.Status = apiErr.Status
 	}
+	a.emitMu.Lock()
+	a.partial.Reset()
+	a.emitMu.Unlock()
 	a.emit(e)
 }
 
@@ -162,6 +171,7 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 		out.Turns++
 		a.emitMu.Lock()
 		a.turn = out.Turns
+		a.partial.Reset()
 		a.emitMu.Unlock()
 
 		resp, err := a.cfg.Provider.Stream(ctx, &llm.Request{
@@ -176,7 +186,7 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 			out.Turns--
 			switch {
 			case ctx.Err() != nil:
-				return a.fail(out, event.Interrupted, ctx.Err())
+				return a.interrupted(ctx, out)
 			case errors.Is(err, llm.ErrContextWindow):
 				return a.fail(out, event.ContextWindow, fmt.Errorf("the conversation no longer fits in the model's context window: %w", err))
 			}
@@ -208,6 +218,9 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 		// model is asked for the rest, a few times at most.
 		cutErr := cut.add(resp, len(calls))
 		if len(calls) == 0 {
+			if err := a.cfg.Recorder.Sync(); err != nil {
+				return a.fail(out, event.Failed, err)
+			}
 			switch {
 			case cutErr != nil:
 				return a.fail(out, event.Failed, cutErr)
@@ -237,15 +250,39 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 		if err := a.checkRepeats(calls, results); err != nil {
 			return a.fail(out, event.Failed, err)
 		}
+		if err := a.cfg.Recorder.Sync(); err != nil {
+			return a.fail(out, event.Failed, err)
+		}
 		if cutErr != nil {
 			return a.fail(out, event.Failed, cutErr)
 		}
 	}
 }
 
+// interrupted ends a run cancelled while a response streamed. The text
+// the user saw is recorded as the partial assistant message it was: the
+// transcript must not lie about what was said. Thinking and half-made
+// tool calls are not kept, since no provider accepts them back
+// incomplete; text alone is valid history for every provider.
+func (a *Agent) interrupted(ctx context.Context, out Outcome) Outcome {
+	a.emitMu.Lock()
+	text := a.partial.String()
+	a.emitMu.Unlock()
+	if text != "" {
+		m := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{{Kind: llm.PartText, Text: text}}}
+		if err := a.cfg.Recorder.AppendMessage(m); err != nil {
+			return a.fail(out, event.Interrupted, fmt.Errorf("%w; and could not record the partial response: %v", ctx.Err(), err))
+		}
+	}
+	return a.fail(out, event.Interrupted, ctx.Err())
+}
+
 func (a *Agent) onDelta(d llm.Delta) {
 	switch d.Kind {
 	case llm.DeltaText:
+		a.emitMu.Lock()
+		a.partial.WriteString(d.Text)
+		a.emitMu.Unlock()
 		a.emit(event.Event{Type: event.TextDelta, Text: d.Text})
 	case llm.DeltaThinking:
 		a.emit(event.Event{Type: event.ThinkingDelta, Text: d.Text})

@@ -333,3 +333,69 @@ func TestUsageAndCostAccumulate(t *testing.T) {
 		t.Errorf("%d usage events, want 2", usageEvents)
 	}
 }
+
+// syncCounter counts the syncs of the log it wraps.
+type syncCounter struct {
+	Recorder
+	syncs int
+}
+
+func (r *syncCounter) Sync() error {
+	r.syncs++
+	return r.Recorder.Sync()
+}
+
+func TestLogSyncedAtEachTurnEnd(t *testing.T) {
+	h := newHarness(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "true"}}]}},
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "true"}}]}},
+	  {"reply": {"text": "done"}}]}`)
+	rec := &syncCounter{Recorder: h.log}
+	h.cfg.Recorder = rec
+	if o := h.run(context.Background(), "go"); o.Kind != event.Success {
+		t.Fatalf("outcome = %v (%v)", o.Kind, o.Err)
+	}
+	if rec.syncs != 3 {
+		t.Errorf("%d syncs, want one at the end of each of the 3 turns", rec.syncs)
+	}
+}
+
+// streamFunc is a provider made of one function.
+type streamFunc func(ctx context.Context, onDelta func(llm.Delta)) (*llm.Response, error)
+
+func (f streamFunc) Stream(ctx context.Context, _ *llm.Request, onDelta func(llm.Delta)) (*llm.Response, error) {
+	return f(ctx, onDelta)
+}
+
+// TestInterruptKeepsPartialText checks that the text streamed before an
+// interruption is recorded as a partial assistant message, without the
+// deltas of an attempt that a retry voided.
+func TestInterruptKeepsPartialText(t *testing.T) {
+	h := newHarness(t, `{"steps": []}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var a *Agent
+	h.cfg.Provider = streamFunc(func(ctx context.Context, onDelta func(llm.Delta)) (*llm.Response, error) {
+		onDelta(llm.Delta{Kind: llm.DeltaText, Text: "void "})
+		a.NoteRetry(1, 0, errors.New("stream cut"))
+		onDelta(llm.Delta{Kind: llm.DeltaThinking, Text: "hmm"})
+		onDelta(llm.Delta{Kind: llm.DeltaText, Text: "Half of "})
+		onDelta(llm.Delta{Kind: llm.DeltaText, Text: "an answer"})
+		cancel() // the user presses Ctrl-C
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	a = New(h.cfg)
+	o := a.Run(ctx, nil, "go")
+	if o.Kind != event.Interrupted || !errors.Is(o.Err, context.Canceled) {
+		t.Fatalf("outcome = %v (%v), want interrupted", o.Kind, o.Err)
+	}
+	h.log.Close()
+	_, tr, err := h.store.Open(h.log.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Messages) != 2 || tr.Messages[1].Role != llm.RoleAssistant || tr.Messages[1].Text() != "Half of an answer" || len(tr.Messages[1].Parts) != 1 {
+		t.Errorf("transcript %+v, want the prompt and the partial answer \"Half of an answer\" alone", tr.Messages)
+	}
+}

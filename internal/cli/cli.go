@@ -129,7 +129,8 @@ Flags (before or after the prompt):
   --max-budget-usd X           stop once the run has cost X dollars
   -c, --continue               continue the latest session in this directory
   -r, --resume ID              continue session ID
-  -C, --cd DIR                 work in DIR
+  --repair                     with --resume or --continue, drop the records of the session that cannot be read
+  -C, --cd DIR                 work in DIR (to resume a session started elsewhere, its directory)
   --verbose                    with text output, report each tool call on stderr
   -v, --version                print the version
 

@@ -21,6 +21,7 @@ type runFlags struct {
 	maxBudgetUSD   float64
 	continueLast   bool
 	resume         string
+	repair         bool
 	verbose        bool
 	partial        bool
 	dir            string
@@ -54,6 +55,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.continueLast, "continue", false, "")
 	fs.StringVar(&f.resume, "r", "", "")
 	fs.StringVar(&f.resume, "resume", "", "")
+	fs.BoolVar(&f.repair, "repair", false, "")
 	fs.BoolVar(&f.verbose, "verbose", false, "")
 	fs.BoolVar(&f.partial, "include-partial-messages", false, "")
 	fs.StringVar(&f.dir, "C", "", "")

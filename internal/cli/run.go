@@ -3,13 +3,17 @@ package cli
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -60,7 +64,7 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 		}
 		return usagef("no prompt: give it as an argument (lathe -p \"fix the tests\") or on stdin")
 	}
-	r, err := setup(&f)
+	r, err := setup(&f, stdio.Stderr)
 	if err != nil {
 		return err
 	}
@@ -92,8 +96,9 @@ type run struct {
 }
 
 // setup resolves configuration and flags into a run. Every error here is
-// the user's to fix, so it is a usage error (exit 2).
-func setup(f *runFlags) (*run, error) {
+// the user's to fix, so it is a usage error (exit 2). Warnings go to
+// stderr.
+func setup(f *runFlags, stderr io.Writer) (*run, error) {
 	dir := f.dir
 	if dir == "" {
 		wd, err := os.Getwd()
@@ -167,7 +172,8 @@ func setup(f *runFlags) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.openSession(store, f); err != nil {
+	store.Warn = warner(stderr)
+	if err := r.openSession(store, f, stderr); err != nil {
 		return nil, err
 	}
 	r.env, r.closeEnv = newEnv(dir, cfg.Shell.Timeout, credentialEnv(cfg.Providers))
@@ -195,7 +201,7 @@ func apiKey(pc config.ProviderConfig) (string, error) {
 	return "", usagef("no API key for provider %s: set %s, or choose another provider with --provider (see lathe --help)", pc.Name, env)
 }
 
-func (r *run) openSession(store *session.Store, f *runFlags) error {
+func (r *run) openSession(store *session.Store, f *runFlags, stderr io.Writer) error {
 	id := f.resume
 	if f.continueLast {
 		if id != "" {
@@ -208,6 +214,9 @@ func (r *run) openSession(store *session.Store, f *runFlags) error {
 		id = latest
 	}
 	if id == "" {
+		if f.repair {
+			return usagef("--repair repairs a session to resume: use it with --resume ID or --continue")
+		}
 		log, err := store.Create(session.Meta{Cwd: r.dir, Provider: r.prov.Name, Model: r.model, Version: version()})
 		if err != nil {
 			return err
@@ -215,15 +224,69 @@ func (r *run) openSession(store *session.Store, f *runFlags) error {
 		r.log = log
 		return nil
 	}
-	log, tr, err := store.Open(id)
-	if errors.Is(err, session.ErrNotFound) {
-		return usagef("no session %s (see lathe sessions)", id)
+	open := store.Open
+	if f.repair {
+		open = store.Repair
 	}
-	if err != nil {
+	log, tr, err := open(id)
+	var corrupt *session.CorruptError
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		return usagef("no session %s (see lathe sessions)", id)
+	case errors.As(err, &corrupt) && corrupt.Newer():
+		return usagef("cannot resume session %s: %v\nUpgrade lathe to resume it, or pass --resume %s --repair to drop what this version cannot read.", id, err, id)
+	case errors.As(err, &corrupt):
+		return usagef("cannot resume session %s: %v\nPass --resume %s --repair to keep every record that is valid and drop the rest.", id, err, id)
+	case err != nil:
 		return err
+	}
+	if err := r.checkPlace(id, tr.Meta, f); err != nil {
+		log.Close()
+		return err
+	}
+	for _, p := range tr.Dropped {
+		if p.Cut {
+			fmt.Fprintf(stderr, "lathe: session %s: line %d of %s was cut short, as a crash leaves it; dropped it\n", id, p.Line, log.Path())
+		} else {
+			fmt.Fprintf(stderr, "lathe: session %s: dropped line %d of %s: %s\n", id, p.Line, log.Path(), p.Msg)
+		}
 	}
 	r.log, r.history, r.resumed = log, tr.Messages, true
 	return nil
+}
+
+// checkPlace refuses to resume a session in a directory other than its
+// own, where its conversation's paths and commands would mean something
+// else, unless --cd says where on purpose. A directory deleted and made
+// again under the same name is another directory too; only --resume with
+// --cd resumes there.
+func (r *run) checkPlace(id string, meta session.Meta, f *runFlags) error {
+	switch {
+	case f.given["cd"] && f.resume != "":
+		return nil
+	case filepath.Clean(meta.Cwd) != r.dir && !f.given["cd"]:
+		return usagef("session %s belongs to %s, not %s: pass --cd %s to resume it there, or --cd %s to resume it here anyway",
+			id, meta.Cwd, r.dir, shellQuote(meta.Cwd), shellQuote(r.dir))
+	case meta.CwdID != "" && session.DirID(r.dir) != meta.CwdID:
+		return usagef("session %s was started in %s, but that directory has been deleted and made again since: pass --resume %s --cd %s to continue it here anyway",
+			id, meta.Cwd, id, shellQuote(r.dir))
+	}
+	return nil
+}
+
+// shellQuote quotes s for a command line when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(c rune) bool { return !strings.ContainsRune(shellSafe, c) }) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+const shellSafe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_-+=:,./"
+
+// warner returns a Store.Warn that prints to stderr.
+func warner(stderr io.Writer) func(error) {
+	return func(err error) { fmt.Fprintf(stderr, "lathe: warning: %v\n", err) }
 }
 
 func (r *run) close() {
@@ -343,6 +406,12 @@ func (r *run) dialect() (tool.Dialect, bool) {
 func (r *run) recordEvent(e event.Event) {
 	switch e.Type {
 	case event.ToolStart, event.ToolEnd, event.Retry, event.SessionStart:
+		if e.Type == event.ToolStart && len(e.Input) > maxLoggedInput {
+			// The call's message, recorded just before, holds the input:
+			// a big Write is not stored twice.
+			sum := sha256.Sum256(e.Input)
+			e.InputSHA256, e.InputBytes, e.Input = hex.EncodeToString(sum[:]), len(e.Input), nil
+		}
 		b, err := json.Marshal(e)
 		if err == nil {
 			// A failure here resurfaces on the agent's next append,
@@ -351,6 +420,10 @@ func (r *run) recordEvent(e event.Event) {
 		}
 	}
 }
+
+// maxLoggedInput is the largest tool.start input the session log keeps
+// verbatim; docs/events.md documents it.
+const maxLoggedInput = 4 << 10
 
 func exitCode(o agent.Outcome) int {
 	switch o.Kind {

@@ -19,6 +19,7 @@ func listSessions(args []string, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	store.Warn = warner(stdio.Stderr)
 	list, err := store.List()
 	if err != nil {
 		return err

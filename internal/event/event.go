@@ -62,6 +62,11 @@ type Event struct {
 	CallID string          `json:"call_id,omitempty"`
 	Name   string          `json:"name,omitempty"`
 	Input  json.RawMessage `json:"input,omitempty"`
+	// InputSHA256 and InputBytes stand in for a large Input in the
+	// session log's copy of a tool.start, whose call's message holds the
+	// input already. The stream always carries Input.
+	InputSHA256 string `json:"input_sha256,omitempty"`
+	InputBytes  int    `json:"input_bytes,omitempty"`
 	// Output is what the model was sent as the call's result.
 	Output     string `json:"output,omitempty"`
 	IsError    bool   `json:"is_error,omitempty"`

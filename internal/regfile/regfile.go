@@ -81,10 +81,16 @@ func Check(path string) (fs.FileInfo, error) {
 // taking a controlling terminal, and checks the descriptor, so that a
 // FIFO or device put in the file's place in between is refused too.
 func Open(path string) (*os.File, fs.FileInfo, error) {
+	return OpenFile(path, os.O_RDONLY)
+}
+
+// OpenFile is Open with other flags, such as os.O_RDWR|os.O_APPEND for a
+// log that is read and then appended to. It creates nothing.
+func OpenFile(path string, flag int) (*os.File, fs.FileInfo, error) {
 	if _, err := Check(path); err != nil {
 		return nil, nil, err
 	}
-	return open(path)
+	return open(path, flag)
 }
 
 // OpenListed is Open for a file that a directory listing reported with
@@ -96,11 +102,11 @@ func OpenListed(path string, typ fs.FileMode) (*os.File, fs.FileInfo, error) {
 	if !typ.IsRegular() {
 		return nil, nil, &NotRegularError{Path: path, Mode: typ}
 	}
-	return open(path)
+	return open(path, os.O_RDONLY)
 }
 
-func open(path string) (*os.File, fs.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+func open(path string, flag int) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, flag&^os.O_CREATE|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, nil, err
 	}

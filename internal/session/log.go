@@ -29,6 +29,9 @@ const (
 	typeUsage      = "usage"
 	typeEvent      = "event"
 	typeResult     = "result"
+	// typeRepair records the lines a load dropped, so that they are
+	// reported once and the log itself stays append-only.
+	typeRepair = "repair"
 )
 
 // Meta describes a session. It is the first record of its log.
@@ -37,7 +40,10 @@ type Meta struct {
 	Time      time.Time `json:"time"`
 	// Cwd is the directory the session started in, by which Latest finds
 	// the session to continue.
-	Cwd      string `json:"cwd"`
+	Cwd string `json:"cwd"`
+	// CwdID identifies that directory itself, so that one deleted and
+	// made again under the same name is told apart; see DirID.
+	CwdID    string `json:"cwd_id,omitempty"`
 	Provider string `json:"provider"`
 	Model    string `json:"model"`
 	// Version is the version of Lathe that created the session.
@@ -88,6 +94,12 @@ type resultRecord struct {
 	Result
 }
 
+type repairRecord struct {
+	Type    string    `json:"type"`
+	Time    time.Time `json:"time"`
+	Dropped []Problem `json:"dropped"`
+}
+
 // Log appends records to one session's log. Its methods are safe for
 // concurrent use; each record is written whole, never interleaved with
 // another.
@@ -100,9 +112,15 @@ type Log struct {
 	// cut is set when the file ends in a line cut short by a crash: the
 	// next record must start on a line of its own.
 	cut bool
-	// err, once set, is returned by every later append. After a failed
-	// write the file may end in part of a record, and the caller is
-	// expected to stop; what was written before stays intact.
+	// off is the size of the file after the last record written whole,
+	// where a failed write is cut back to.
+	off int64
+	// repair, when set, records the lines the load dropped; it is written
+	// before the first record appended.
+	repair *repairRecord
+	// err, once set, is returned by every later append. A failed write is
+	// truncated away, so the file never ends in part of a record, and the
+	// caller is expected to stop.
 	err error
 }
 
@@ -115,27 +133,60 @@ func (l *Log) Path() string { return l.path }
 // Append writes rec, which must marshal to a JSON object with a "type"
 // field, as one line.
 func (l *Log) Append(rec any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Logs are read by people with grep and jq; keep <, > and & as they are.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rec); err != nil {
-		return fmt.Errorf("session %s: encode record: %w", l.id, err)
+	line, err := l.encode(rec)
+	if err != nil {
+		return err
 	}
-	line := buf.Bytes() // Encode ends it with a newline.
-
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {
 		return l.err
 	}
+	// The lines a load dropped are recorded with the first record the
+	// run appends, not before: a run that stops before appending anything
+	// (refused, say, for the wrong directory) reports them again next time.
+	if l.repair != nil {
+		r, err := l.encode(l.repair)
+		if err != nil {
+			return err
+		}
+		if err := l.write(r); err != nil {
+			return err
+		}
+		l.repair = nil
+	}
+	return l.write(line)
+}
+
+func (l *Log) encode(rec any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Logs are read by people with grep and jq; keep <, > and & as they are.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rec); err != nil {
+		return nil, fmt.Errorf("session %s: encode record: %w", l.id, err)
+	}
+	return buf.Bytes(), nil // Encode ends it with a newline.
+}
+
+// write appends one encoded record; l.mu must be held.
+func (l *Log) write(line []byte) error {
 	if l.cut {
 		line = append([]byte{'\n'}, line...)
 	}
-	if _, err := l.f.Write(line); err != nil {
+	// One write of the whole line. A full disk may take part of it; that
+	// part is cut off again, so that the log still ends on a whole record
+	// and the next load has nothing to drop.
+	if n, err := l.f.Write(line); err != nil {
 		l.err = fmt.Errorf("append to session log %s: %w", l.path, err)
+		if n > 0 {
+			if terr := l.f.Truncate(l.off); terr != nil {
+				l.err = fmt.Errorf("%w; and could not remove the part written: %v", l.err, terr)
+			}
+		}
 		return l.err
 	}
+	l.off += int64(len(line))
 	l.cut = false
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
 func text(role llm.Role, s string) llm.Message {
@@ -188,8 +189,8 @@ func TestCutLastLine(t *testing.T) {
 			log2, tr, err := store.Open(log.ID())
 			must(t, err)
 			wantMsgs := []llm.Message{text(llm.RoleUser, "first"), text(llm.RoleAssistant, "answer")}
-			if !reflect.DeepEqual(tr.Messages, wantMsgs) || tr.Skipped != 1 {
-				t.Fatalf("messages %+v, skipped %d; want %+v, 1", tr.Messages, tr.Skipped, wantMsgs)
+			if !reflect.DeepEqual(tr.Messages, wantMsgs) || len(tr.Dropped) != 1 || tr.Dropped[0].Line != 4 || !tr.Dropped[0].Cut {
+				t.Fatalf("messages %+v, dropped %+v; want %+v, line 4 cut", tr.Messages, tr.Dropped, wantMsgs)
 			}
 			must(t, log2.AppendMessage(text(llm.RoleUser, "resumed")))
 			must(t, log2.AppendMessage(text(llm.RoleAssistant, "again")))
@@ -199,10 +200,14 @@ func TestCutLastLine(t *testing.T) {
 			if want := string(full[:n]) + "\n"; got[3] != want {
 				t.Errorf("the fragment was not ended by a newline: line 4 = %q", got[3])
 			}
+			if !strings.HasPrefix(got[4], `{"type":"repair"`) {
+				t.Errorf("line 5 = %q, want the repair record dropping line 4", got[4])
+			}
+			// Reported once: the next load knows the line was dropped.
 			tr = reopen(t, store, log.ID())
 			wantMsgs = append(wantMsgs, text(llm.RoleUser, "resumed"), text(llm.RoleAssistant, "again"))
-			if !reflect.DeepEqual(tr.Messages, wantMsgs) || tr.Skipped != 1 {
-				t.Errorf("after resuming: messages %+v, skipped %d; want %+v, 1", tr.Messages, tr.Skipped, wantMsgs)
+			if !reflect.DeepEqual(tr.Messages, wantMsgs) || len(tr.Dropped) != 0 {
+				t.Errorf("after resuming: messages %+v, dropped %+v; want %+v, none", tr.Messages, tr.Dropped, wantMsgs)
 			}
 		})
 	}
@@ -221,14 +226,14 @@ func TestCompleteLineWithoutNewline(t *testing.T) {
 
 	log2, tr, err := store.Open(log.ID())
 	must(t, err)
-	if len(tr.Messages) != 1 || tr.Skipped != 0 {
-		t.Fatalf("messages %+v, skipped %d", tr.Messages, tr.Skipped)
+	if len(tr.Messages) != 1 || len(tr.Dropped) != 0 {
+		t.Fatalf("messages %+v, dropped %+v", tr.Messages, tr.Dropped)
 	}
 	must(t, log2.AppendMessage(text(llm.RoleAssistant, "hello")))
 	must(t, log2.Close())
 	tr = reopen(t, store, log.ID())
-	if len(tr.Messages) != 2 || tr.Skipped != 0 {
-		t.Errorf("after resuming: messages %+v, skipped %d", tr.Messages, tr.Skipped)
+	if len(tr.Messages) != 2 || len(tr.Dropped) != 0 {
+		t.Errorf("after resuming: messages %+v, dropped %+v", tr.Messages, tr.Dropped)
 	}
 }
 
@@ -309,6 +314,21 @@ func TestRepairToolResults(t *testing.T) {
 			threeCalls,
 			{Role: llm.RoleUser, Parts: []llm.Part{result("a", "Bash", "A"), interrupted("b", "Read"), interrupted("c", "Grep")}},
 			text(llm.RoleAssistant, "again"),
+		},
+	}, {
+		name: "a freeform call's result stays freeform",
+		records: func(l *Log) error {
+			return l.AppendMessage(llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{
+				{Kind: llm.PartToolCall, CallID: "p", Name: "apply_patch", Input: json.RawMessage(`"*** Begin Patch"`), Freeform: true},
+			}})
+		},
+		want: []llm.Message{
+			{Role: llm.RoleAssistant, Parts: []llm.Part{
+				{Kind: llm.PartToolCall, CallID: "p", Name: "apply_patch", Input: json.RawMessage(`"*** Begin Patch"`), Freeform: true},
+			}},
+			{Role: llm.RoleUser, Parts: []llm.Part{
+				{Kind: llm.PartToolResult, CallID: "p", Name: "apply_patch", Text: InterruptedResult, IsError: true, Freeform: true},
+			}},
 		},
 	}, {
 		name: "results inside a user message",
@@ -555,6 +575,13 @@ func TestDiskFull(t *testing.T) {
 	log.Close()
 
 	tr := reopen(t, store, log.ID())
+	// The part of the record that fitted was cut off again.
+	if len(tr.Dropped) != 0 {
+		t.Errorf("dropped %+v: the failed append left part of a record", tr.Dropped)
+	}
+	if got := lines(t, log.Path()); got[len(got)-1] != "" {
+		t.Errorf("the log ends in %.40q..., not a whole line", got[len(got)-1])
+	}
 	if len(tr.Messages) != written {
 		t.Errorf("loaded %d messages, want the %d written before the disk filled", len(tr.Messages), written)
 	}
@@ -654,4 +681,105 @@ func TestOpenRefusesASessionInUse(t *testing.T) {
 		t.Fatalf("second Open: err = %v, want ErrInUse", err)
 	}
 	l2.Close()
+}
+
+// TestCorruptLines checks that a line in the middle of a log that cannot
+// be used stops Open with the file and line, that Repair drops it and
+// says so, and that a repaired log then opens cleanly.
+func TestCorruptLines(t *testing.T) {
+	tests := []struct {
+		name, line, msg string
+		newer           bool
+	}{
+		{"not JSON", `{"type":"message","message":{"role":"user"`, "not a valid record", false},
+		{"no type", `{"message":{}}`, "record without a type", false},
+		{"unknown type", `{"type":"checkpoint","data":1}`, `unknown record type "checkpoint": written by a newer version of Lathe?`, true},
+		{"unknown part", `{"type":"message","message":{"role":"user","parts":[{"kind":"image"}]}}`, `message part of unknown kind "image"`, true},
+		{"unknown role", `{"type":"message","message":{"role":"system","parts":[]}}`, `message of unknown role "system"`, true},
+		{"empty message", `{"type":"message"}`, "message record without a message", false},
+		{"bad tool result", `{"type":"tool_result","part":{"kind":"text"}}`, "tool_result record without a tool result part", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := NewStore(t.TempDir())
+			log, err := store.Create(Meta{Cwd: "/w"})
+			must(t, err)
+			must(t, log.AppendMessage(text(llm.RoleUser, "first")))
+			must(t, log.Close())
+			answer, err := json.Marshal(messageRecord{Type: typeMessage, Message: text(llm.RoleAssistant, "answer")})
+			must(t, err)
+			appendRaw(t, log.Path(), []byte(tt.line+"\n"+string(answer)+"\n"))
+
+			_, _, err = store.Open(log.ID())
+			var ce *CorruptError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Open = %v, want a CorruptError", err)
+			}
+			if want := log.Path() + ":3: " + tt.msg; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q, want it to start with %q", err, want)
+			}
+			if ce.Newer() != tt.newer {
+				t.Errorf("Newer() = %v, want %v", ce.Newer(), tt.newer)
+			}
+
+			log2, tr, err := store.Repair(log.ID())
+			must(t, err)
+			// The repair is recorded with the run's first record.
+			must(t, log2.AppendMessage(text(llm.RoleUser, "next")))
+			must(t, log2.Close())
+			want := []llm.Message{text(llm.RoleUser, "first"), text(llm.RoleAssistant, "answer")}
+			if !reflect.DeepEqual(tr.Messages, want) || len(tr.Dropped) != 1 || tr.Dropped[0].Line != 3 || tr.Dropped[0].Cut {
+				t.Errorf("repaired: messages %+v, dropped %+v; want %+v and line 3", tr.Messages, tr.Dropped, want)
+			}
+			tr = reopen(t, store, log.ID())
+			want = append(want, text(llm.RoleUser, "next"))
+			if !reflect.DeepEqual(tr.Messages, want) || len(tr.Dropped) != 0 {
+				t.Errorf("after repair: messages %+v, dropped %+v", tr.Messages, tr.Dropped)
+			}
+		})
+	}
+}
+
+// TestOpenNotRegular checks that a FIFO in the store neither hangs Open nor
+// breaks List and Latest, which skip it with a warning.
+func TestOpenNotRegular(t *testing.T) {
+	store := NewStore(t.TempDir())
+	var warnings []error
+	store.Warn = func(err error) { warnings = append(warnings, err) }
+	log, err := store.Create(Meta{SessionID: "good", Cwd: "/w"})
+	must(t, err)
+	must(t, log.Close())
+	if err := syscall.Mkfifo(store.path("pipe"), 0o600); err != nil {
+		t.Skip(err)
+	}
+	if _, _, err := store.Open("pipe"); !regfile.IsNotRegular(err) {
+		t.Errorf("Open of a FIFO = %v, want a not-regular-file error", err)
+	}
+	sums, err := store.List()
+	must(t, err)
+	if len(sums) != 1 || sums[0].SessionID != "good" || len(warnings) != 1 || !strings.Contains(warnings[0].Error(), "pipe.jsonl") {
+		t.Errorf("List = %+v, warnings %v; want the good session and a warning naming pipe.jsonl", sums, warnings)
+	}
+	// The FIFO is newer, so Latest meets it first.
+	if id, err := store.Latest("/w"); err != nil || id != "good" {
+		t.Errorf("Latest = %q, %v; want good", id, err)
+	}
+}
+
+// TestRepairRecordedWithFirstAppend checks that a run that appends nothing
+// leaves the log as it was, so the cut line is reported again next time.
+func TestRepairRecordedWithFirstAppend(t *testing.T) {
+	store := NewStore(t.TempDir())
+	log, err := store.Create(Meta{})
+	must(t, err)
+	must(t, log.Close())
+	appendRaw(t, log.Path(), []byte(`{"type":"mess`))
+	for range 2 {
+		log2, tr, err := store.Open(log.ID())
+		must(t, err)
+		must(t, log2.Close())
+		if len(tr.Dropped) != 1 || !tr.Dropped[0].Cut {
+			t.Errorf("dropped %+v, want the cut line 2", tr.Dropped)
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
 // ErrNotFound is wrapped by the errors of Open and Latest when there is no
@@ -32,6 +33,9 @@ const ext = ".jsonl"
 // Store is a directory of session logs, one <id>.jsonl file per session.
 type Store struct {
 	dir string
+	// Warn, when set, is told of each log that List and Latest could not
+	// read and skipped, so that one bad file does not hide the others.
+	Warn func(error)
 }
 
 // NewStore returns the store in dir, which is created when the first
@@ -50,6 +54,9 @@ func (s *Store) Create(meta Meta) (*Log, error) {
 	}
 	if meta.Time.IsZero() {
 		meta.Time = time.Now()
+	}
+	if meta.CwdID == "" && meta.Cwd != "" {
+		meta.CwdID = DirID(meta.Cwd)
 	}
 	given := meta.SessionID != ""
 	if given && !validID(meta.SessionID) {
@@ -104,15 +111,28 @@ func (s *Store) path(id string) string {
 }
 
 // Open loads session id to resume it: the returned Log appends to the same
-// file, and the Transcript holds the conversation so far.
+// file, and the Transcript holds the conversation so far. A line in the
+// middle of the log that cannot be used is a *CorruptError; the last line
+// cut short by a crash is dropped and listed in Transcript.Dropped.
 func (s *Store) Open(id string) (*Log, *Transcript, error) {
+	return s.open(id, false)
+}
+
+// Repair is Open that also drops the lines in the middle of the log that
+// cannot be used, keeping everything else, and lists them in
+// Transcript.Dropped.
+func (s *Store) Repair(id string) (*Log, *Transcript, error) {
+	return s.open(id, true)
+}
+
+func (s *Store) open(id string, repair bool) (*Log, *Transcript, error) {
 	if !validID(id) {
 		return nil, nil, fmt.Errorf("open session: invalid session ID %q", id)
 	}
 	path := s.path(id)
 	// One descriptor both reads the log from the start and appends to it,
 	// so both are sure to be the same file.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	f, _, err := regfile.OpenFile(path, os.O_RDWR|os.O_APPEND)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("open session %s: %w in %s", id, ErrNotFound, s.dir)
 	}
@@ -125,12 +145,34 @@ func (s *Store) Open(id string) (*Log, *Transcript, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("open session %s: %w", id, err)
 	}
-	t, cut, err := load(f)
+	l, t, err := s.load(id, path, f, repair)
 	if err != nil {
 		f.Close()
+		return nil, nil, err
+	}
+	return l, t, nil
+}
+
+func (s *Store) load(id, path string, f *os.File, repair bool) (*Log, *Transcript, error) {
+	ld, err := load(f)
+	if err != nil {
 		return nil, nil, fmt.Errorf("open session %s: %w", path, err)
 	}
-	return &Log{id: id, path: path, f: f, cut: cut}, t, nil
+	if !repair {
+		if i := slices.IndexFunc(ld.problems, func(p Problem) bool { return !p.Cut }); i >= 0 {
+			return nil, nil, &CorruptError{Path: path, Problems: ld.problems[i:]}
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open session %s: %w", path, err)
+	}
+	l := &Log{id: id, path: path, f: f, cut: ld.cut, off: fi.Size()}
+	if len(ld.problems) > 0 {
+		ld.t.Dropped = ld.problems
+		l.repair = &repairRecord{Type: typeRepair, Time: time.Now(), Dropped: ld.problems}
+	}
+	return l, ld.t, nil
 }
 
 // entry is a log file in the store.
@@ -151,8 +193,11 @@ func (s *Store) entries() ([]entry, error) {
 	}
 	var es []entry
 	for _, de := range des {
+		// Anything but a directory is listed, so that a FIFO, a device or
+		// a link in its place is reported when it is read, not passed over
+		// in silence.
 		id, ok := strings.CutSuffix(de.Name(), ext)
-		if !ok || !de.Type().IsRegular() || !validID(id) {
+		if !ok || de.IsDir() || !validID(id) {
 			continue
 		}
 		info, err := de.Info()
@@ -184,7 +229,8 @@ func (s *Store) Latest(cwd string) (string, error) {
 	for _, e := range es {
 		meta, ok, err := readMeta(e.path)
 		if err != nil {
-			return "", err
+			s.warn(err)
+			continue
 		}
 		if ok && filepath.Clean(meta.Cwd) == cwd {
 			return e.id, nil
@@ -196,7 +242,7 @@ func (s *Store) Latest(cwd string) (string, error) {
 // readMeta reads the meta record of the log at path; ok is false when the
 // log has none, as when its creation was cut short.
 func readMeta(path string) (meta Meta, ok bool, err error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path)
 	if err != nil {
 		return Meta{}, false, fmt.Errorf("read session: %w", err)
 	}
@@ -239,7 +285,8 @@ func (s *Store) List() ([]Summary, error) {
 	for _, e := range es {
 		sum, ok, err := summarize(e.path)
 		if err != nil {
-			return nil, err
+			s.warn(err)
+			continue
 		}
 		if ok {
 			sum.Updated = e.modified
@@ -251,12 +298,12 @@ func (s *Store) List() ([]Summary, error) {
 
 // summarize reads the log at path; ok is false when it has no meta record.
 func summarize(path string) (sum Summary, ok bool, err error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path)
 	if err != nil {
 		return Summary{}, false, fmt.Errorf("read session: %w", err)
 	}
 	defer f.Close()
-	_, err = eachLine(f, func(line []byte) {
+	_, err = eachLine(f, func(_ int, line []byte) {
 		// Decode the type first, and the rest only of the few records
 		// a summary needs, skipping the bulk of messages.
 		var head struct {
@@ -292,6 +339,12 @@ func summarize(path string) (sum Summary, ok bool, err error) {
 		return Summary{}, false, fmt.Errorf("read session %s: %w", path, err)
 	}
 	return sum, ok, nil
+}
+
+func (s *Store) warn(err error) {
+	if s.Warn != nil {
+		s.Warn(fmt.Errorf("skipped a session log: %w", err))
+	}
 }
 
 // excerpt returns s on one line, cut to at most n characters.

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/lathe-dev/lathe/internal/llm"
 )
@@ -26,9 +28,52 @@ type Transcript struct {
 	Usage llm.Usage
 	Cost  float64
 	Turns int
-	// Skipped counts the lines that could not be read: usually none, or
-	// one left incomplete by a crash.
-	Skipped int
+	// Dropped lists the lines this load left out: the last line, when a
+	// crash cut it short, and with repair every line that could not be
+	// used. Each is reported once, since Open records that it was dropped.
+	Dropped []Problem
+}
+
+// Problem is a line of a log that cannot be used.
+type Problem struct {
+	// Line counts from 1.
+	Line int    `json:"line"`
+	Msg  string `json:"msg"`
+	// Cut marks the last line of the log, cut short by a crash in the
+	// middle of writing it.
+	Cut bool `json:"cut,omitempty"`
+}
+
+// CorruptError reports lines in the middle of a log that cannot be used.
+// They are not skipped silently: the conversation would lose what they
+// held without anyone knowing. Opening with repair drops them.
+type CorruptError struct {
+	Path     string
+	Problems []Problem
+}
+
+func (e *CorruptError) Error() string {
+	p := e.Problems[0]
+	s := fmt.Sprintf("%s:%d: %s", e.Path, p.Line, p.Msg)
+	if n := len(e.Problems) - 1; n > 0 {
+		s += fmt.Sprintf(" (and %d more %s)", n, plural(n, "line", "lines"))
+	}
+	return s
+}
+
+// Newer reports whether a problem is a record type this version does not
+// know, most likely written by a newer Lathe.
+func (e *CorruptError) Newer() bool {
+	return slices.ContainsFunc(e.Problems, func(p Problem) bool { return strings.HasSuffix(p.Msg, newer) })
+}
+
+const newer = ": written by a newer version of Lathe?"
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // record is any line of a log, decoded into the union of their fields.
@@ -39,16 +84,35 @@ type record struct {
 	Part    *llm.Part    `json:"part"`
 	Usage   llm.Usage    `json:"usage"`
 	CostUSD float64      `json:"cost_usd"`
+	Dropped []Problem    `json:"dropped"`
 }
 
-// load reads a log. cut reports that it ends in an incomplete line.
-func load(r io.Reader) (t *Transcript, cut bool, err error) {
+// loaded is a log as read.
+type loaded struct {
+	t *Transcript
+	// problems are the lines that cannot be used and that no repair
+	// record has dropped yet.
+	problems []Problem
+	// cut reports that the log ends in a line without a newline.
+	cut bool
+}
+
+// load reads a log, collecting the lines it cannot use rather than
+// stopping at the first, so that a repair can drop them all at once.
+func load(r io.Reader) (*loaded, error) {
 	b := builder{t: &Transcript{}}
 	hasMeta := false
-	cut, err = eachLine(r, func(line []byte) {
+	var problems []Problem
+	dropped := map[int]bool{}
+	bad := func(n int, format string, args ...any) {
+		problems = append(problems, Problem{Line: n, Msg: fmt.Sprintf(format, args...)})
+	}
+	last := 0
+	cut, err := eachLine(r, func(n int, line []byte) {
+		last = n
 		var rec record
-		if json.Unmarshal(line, &rec) != nil {
-			b.t.Skipped++
+		if err := json.Unmarshal(line, &rec); err != nil {
+			bad(n, "not a valid record: %v", err)
 			return
 		}
 		switch rec.Type {
@@ -57,14 +121,14 @@ func load(r io.Reader) (t *Transcript, cut bool, err error) {
 				b.t.Meta, hasMeta = rec.Meta, true
 			}
 		case typeMessage:
-			if rec.Message == nil {
-				b.t.Skipped++
+			if err := checkMessage(rec.Message); err != nil {
+				bad(n, "%v", err)
 				return
 			}
 			b.message(*rec.Message)
 		case typeToolResult:
 			if rec.Part == nil || rec.Part.Kind != llm.PartToolResult {
-				b.t.Skipped++
+				bad(n, "tool_result record without a tool result part")
 				return
 			}
 			b.result(*rec.Part)
@@ -72,16 +136,56 @@ func load(r io.Reader) (t *Transcript, cut bool, err error) {
 			b.t.Usage = b.t.Usage.Add(rec.Usage)
 			b.t.Cost += rec.CostUSD
 			b.t.Turns++
+		case typeRepair:
+			for _, p := range rec.Dropped {
+				dropped[p.Line] = true
+			}
+		case typeEvent, typeResult:
+			// The audit trail, not the conversation.
+		case "":
+			bad(n, "record without a type")
+		default:
+			bad(n, "unknown record type %q%s", rec.Type, newer)
 		}
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if !hasMeta {
-		return nil, false, errors.New("no meta record: not a session log, or one whose creation was cut short")
+		return nil, errors.New("no meta record: not a session log, or one whose creation was cut short")
 	}
 	b.flush()
-	return b.t, cut, nil
+	ld := &loaded{t: b.t, cut: cut}
+	for _, p := range problems {
+		if dropped[p.Line] {
+			continue
+		}
+		// A crash while writing leaves the last line cut short; that is
+		// expected, and nothing complete was lost.
+		p.Cut = cut && p.Line == last
+		ld.problems = append(ld.problems, p)
+	}
+	return ld, nil
+}
+
+// checkMessage checks what a provider would otherwise reject, or
+// misread: a message of a role or with a part of a kind this version
+// does not know.
+func checkMessage(m *llm.Message) error {
+	if m == nil {
+		return errors.New("message record without a message")
+	}
+	if m.Role != llm.RoleUser && m.Role != llm.RoleAssistant {
+		return fmt.Errorf("message of unknown role %q%s", m.Role, newer)
+	}
+	for _, p := range m.Parts {
+		switch p.Kind {
+		case llm.PartText, llm.PartThinking, llm.PartToolCall, llm.PartToolResult:
+		default:
+			return fmt.Errorf("message part of unknown kind %q%s", p.Kind, newer)
+		}
+	}
+	return nil
 }
 
 // builder assembles the conversation, repairing what a crash or an
@@ -138,7 +242,9 @@ func (b *builder) flush() {
 	for i, c := range b.calls {
 		r, ok := b.results[c.CallID]
 		if !ok {
-			r = llm.Part{Kind: llm.PartToolResult, CallID: c.CallID, Name: c.Name, Text: InterruptedResult, IsError: true}
+			// A result answers its call in kind: a freeform call needs a
+			// freeform (custom tool) output.
+			r = llm.Part{Kind: llm.PartToolResult, CallID: c.CallID, Name: c.Name, Text: InterruptedResult, IsError: true, Freeform: c.Freeform}
 		}
 		parts[i] = r
 	}
@@ -146,14 +252,15 @@ func (b *builder) flush() {
 	b.calls, b.results = nil, nil
 }
 
-// eachLine calls fn with each non-blank line of r, however long. cut
-// reports that r is not empty and does not end with a newline.
-func eachLine(r io.Reader, fn func(line []byte)) (cut bool, err error) {
+// eachLine calls fn with each non-blank line of r, however long, and its
+// number, counting from 1. cut reports that r is not empty and does not
+// end with a newline.
+func eachLine(r io.Reader, fn func(n int, line []byte)) (cut bool, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	for {
+	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			fn(line)
+			fn(n, line)
 		}
 		if err == io.EOF {
 			return len(line) > 0, nil
