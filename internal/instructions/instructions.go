@@ -12,14 +12,19 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/lathe-dev/lathe/internal/config"
+	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/textfile"
 )
+
+// MaxFileSize caps the size of one instructions file that Load reads: only
+// MaxBytes of the instructions are used, and a file far larger is a
+// mistake, refused rather than read.
+const MaxFileSize = 4 << 20
 
 // MaxBytes caps the instructions, as Codex's project_doc_max_bytes does:
 // they are sent with every request, and a runaway file would crowd out the
@@ -52,8 +57,9 @@ type section struct {
 // Load reads the instructions for a session in cwd: userDir/AGENTS.md, then
 // one file per directory from the repository root (the nearest ancestor of
 // cwd holding .git, or cwd itself when there is none) down to cwd. Missing
-// and empty files are skipped; a file that exists but cannot be read is an
-// error.
+// and empty files are skipped; a file that exists but cannot be read, is
+// not a regular file (a FIFO would block the start) or is larger than
+// MaxFileSize is an error naming it.
 func Load(userDir, cwd string) (Doc, error) {
 	cwd, err := filepath.Abs(cwd)
 	if err != nil {
@@ -63,7 +69,7 @@ func Load(userDir, cwd string) (Doc, error) {
 	// add reads the file at path into a section, reporting whether it
 	// exists.
 	add := func(path, name, title string) (bool, error) {
-		b, err := os.ReadFile(path)
+		b, err := regfile.ReadFile(path, MaxFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}

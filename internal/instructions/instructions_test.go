@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf8"
 )
@@ -152,5 +153,46 @@ func TestCut(t *testing.T) {
 		if got != tt.want || !utf8.ValidString(got) {
 			t.Errorf("cut(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
 		}
+	}
+}
+
+// A FIFO, a device or a huge file in place of AGENTS.md is refused with an
+// error naming it, without opening it for reading: a FIFO would block the
+// start until something wrote to it, and /dev/zero would never end.
+func TestLoadRefusesSpecialAndHugeFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		make  func(t *testing.T, path string)
+		wants string
+	}{
+		{"fifo", func(t *testing.T, path string) {
+			if err := syscall.Mkfifo(path, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a FIFO (named pipe), not a regular file"},
+		{"link to /dev/zero", func(t *testing.T, path string) {
+			if err := os.Symlink("/dev/zero", path); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a character device, not a regular file"},
+		{"huge", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, MaxFileSize+1); err != nil {
+				t.Fatal(err)
+			}
+		}, "is too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			path := filepath.Join(tmp, "AGENTS.md")
+			tt.make(t, path)
+			_, err := Load("", tmp)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.wants) {
+				t.Errorf("error = %v, want one naming %s that says %q", err, path, tt.wants)
+			}
+		})
 	}
 }
