@@ -40,6 +40,11 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
+// loose is the note for chunk 1 of f matched at level l.
+func loose(l fuzz) string {
+	return "chunk 1 matched f only when " + l.String() + "; its context lines were kept as they are in the file, and its added lines were given the file's indentation"
+}
+
 func TestUpdateText(t *testing.T) {
 	const ambiguous = "chunk 1 matched the first of 3 occurrences in f; add an @@ line or more context if another was meant"
 	tests := []struct {
@@ -66,7 +71,15 @@ func TestUpdateText(t *testing.T) {
 		{name: "missing final newline is added", text: "no newline", body: "@@\n-no newline\n+first\n+second", want: "first\nsecond\n"},
 		{name: "final blank line is kept", text: "a\nb\n\n", body: "@@\n-b\n+B", want: "a\nB\n\n"},
 		{name: "emptied file stays empty", text: "a\n", body: "@@\n-a", want: ""},
-		{name: "fuzzy match replaces the file's line", text: "x = \u201cq\u201d  \n", body: "@@\n-x = \"q\"\n+x = 'q'", want: "x = 'q'\n"},
+		{name: "fuzzy match replaces the file's line", text: "x = \u201cq\u201d  \n", body: "@@\n-x = \"q\"\n+x = 'q'", want: "x = 'q'\n", wantNotes: []string{loose(normalized)}},
+		{name: "fuzzy match keeps tabs", text: "func f() {\n\tif x {\n\t\treturn\n\t}\n}\n",
+			body: "@@\n     if x {\n-        return\n+        log()\n+            deeper()\n+        return\n     }",
+			want: "func f() {\n\tif x {\n\t\tlog()\n\t\t\tdeeper()\n\t\treturn\n\t}\n}\n", wantNotes: []string{loose(trimBoth)}},
+		{name: "fuzzy match keeps spaces", text: "if x:\n    a\n", body: "@@\n if x:\n-\ta\n+\tb\n+\t\tc",
+			want: "if x:\n    b\n        c\n", wantNotes: []string{loose(trimBoth)}},
+		{name: "fuzzy match keeps context lines", text: "a  \nsay(\u201chi\u201d)\nb\n", body: "@@\n a\n say(\"hi\")\n-b\n+B",
+			want: "a  \nsay(\u201chi\u201d)\nB\n", wantNotes: []string{loose(normalized)}},
+		{name: "exact match is not noted", text: "\tx\n", body: "@@\n-\tx\n+  y", want: "  y\n"},
 		{name: "ambiguous match is noted", text: "x\nx\nx\n", body: "@@\n-x\n+y", want: "y\nx\nx\n", wantNotes: []string{ambiguous}},
 		{name: "anchored match is not noted", text: "x\nx\nx\n", body: "@@ x\n-x\n+y", want: "x\ny\nx\n"},
 		{name: "end of file match is not noted", text: "x\nx\nx\n", body: "@@\n-x\n+y\n*** End of File", want: "x\nx\ny\n"},
@@ -350,7 +363,7 @@ func TestApplyRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, map[string]string{"a.txt": "a\n", "dir/f.txt": "f\n", "bin.dat": "a\n\xff\xfe\n"})
+			writeTree(t, dir, map[string]string{"a.txt": "a\n", "dir/f.txt": "f\n", "bin.dat": "a\n\xff\x00\xfe\n"})
 			if err := os.Symlink("nowhere", filepath.Join(dir, "dangling")); err != nil {
 				t.Fatal(err)
 			}

@@ -18,6 +18,19 @@ const (
 	levels
 )
 
+// String says what a match at level f overlooked, for a note.
+func (f fuzz) String() string {
+	switch f {
+	case exact:
+		return "exactly"
+	case trimEnd:
+		return "ignoring trailing whitespace"
+	case trimBoth:
+		return "ignoring leading and trailing whitespace"
+	}
+	return "ignoring whitespace and Unicode punctuation"
+}
+
 func (f fuzz) equal(a, b string) bool {
 	switch f {
 	case exact:
