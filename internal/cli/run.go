@@ -27,6 +27,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/prompt"
 	"github.com/lathe-dev/lathe/internal/provider"
 	"github.com/lathe-dev/lathe/internal/session"
+	"github.com/lathe-dev/lathe/internal/textfile"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -174,6 +175,10 @@ func setup(f *runFlags, stderr io.Writer) (*run, error) {
 	}
 	store.Warn = warner(stderr)
 	if err := r.openSession(store, f, stderr); err != nil {
+		return nil, err
+	}
+	// Remove what interrupted writes left in this workspace.
+	if _, err := textfile.UseJournal(filepath.Join(config.StateDir(), "writes"), dir); err != nil {
 		return nil, err
 	}
 	r.env, r.closeEnv = newEnv(dir, cfg.Shell.Timeout, credentialEnv(cfg.Providers))

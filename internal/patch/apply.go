@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"unicode/utf8"
 
+	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/textfile"
 )
 
@@ -125,7 +125,7 @@ func (s *stage) load(name string) *file {
 	case !fi.Mode().IsRegular():
 		f.special = true
 	default:
-		f.orig, f.err = os.ReadFile(f.target)
+		f.orig, f.err = regfile.ReadFile(f.target, textfile.MaxSize)
 		f.data = f.orig
 	}
 	return f
@@ -191,7 +191,11 @@ func (s *stage) apply(h Hunk, res *Result) error {
 		if f.exists {
 			_, format = textfile.Decode(f.data)
 		}
-		s.write(f, format.Encode(h.Contents), f.perm)
+		data, err := format.Encode(h.Contents)
+		if err != nil {
+			return unverified(err, "Failed to write file %s", h.Path)
+		}
+		s.write(f, data, f.perm)
 		res.Added = append(res.Added, h.Path)
 	case OpDelete:
 		f := s.load(h.Path)
@@ -215,15 +219,20 @@ func (s *stage) update(h Hunk, res *Result) error {
 	if f.special {
 		return unverified(errNotRegular, "%s %s", op, h.Path)
 	}
+	// Text that is not UTF-8 is Latin-1, unless it is binary, which Codex
+	// refuses as not UTF-8.
 	text, format := textfile.Decode(f.data)
-	if !utf8.ValidString(text) {
+	if _, binary := textfile.Binary(f.data[:min(len(f.data), textfile.SampleSize)]); binary && format.Latin1 {
 		return unverified(errors.New("stream did not contain valid UTF-8"), "%s %s", op, h.Path)
 	}
 	updated, notes, err := updateText(text, h.Chunks, h.Path)
 	if err != nil {
 		return err
 	}
-	data := format.Encode(updated)
+	data, err := format.Encode(updated)
+	if err != nil {
+		return unverified(err, "Failed to update %s", h.Path)
+	}
 	res.Notes = append(res.Notes, notes...)
 	// Moving a file onto itself is an update: Codex would write it and
 	// then delete it.

@@ -1,19 +1,16 @@
 // Package textfile reads and writes text files the way an editor should:
 // writes are atomic (a temporary file renamed over the target, so a crash
-// never leaves a half-written file), keep the file's permission bits, and
-// keep its byte-order mark and CRLF line endings.
+// never leaves a half-written file), keep the file's identity (mode,
+// owner, hard links), and keep its encoding: byte-order mark, CRLF line
+// endings, and a legacy 8-bit encoding byte for byte.
 package textfile
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -25,10 +22,15 @@ type Format struct {
 	// CRLF is set when every line ending in the file is CRLF. A file with
 	// mixed endings is left as it is: its CRs stay in the decoded text.
 	CRLF bool
+	// Latin1 is set for text that is not UTF-8, which is taken to be
+	// ISO 8859-1: every byte is a character, so that any such file
+	// decodes and encodes back byte for byte.
+	Latin1 bool
 }
 
 // Detect returns the format of a file's bytes b and the bytes after its
-// BOM, without decoding them.
+// BOM, without decoding them. The caller has ruled out binary content:
+// any text that is not UTF-8 is taken for Latin-1.
 func Detect(b []byte) (Format, []byte) {
 	var f Format
 	if bytes.HasPrefix(b, utf8BOM) {
@@ -37,44 +39,110 @@ func Detect(b []byte) (Format, []byte) {
 	}
 	crlf := bytes.Count(b, []byte("\r\n"))
 	f.CRLF = crlf > 0 && crlf == bytes.Count(b, []byte("\n"))
+	f.Latin1 = !f.BOM && !utf8.Valid(b)
 	return f, b
 }
 
-// Decode strips the BOM and, for a file whose line endings are all CRLF,
-// turns them into LF, so that callers work on plain LF text. Encode with
-// the returned Format restores the original encoding.
+// Decode strips the BOM, turns Latin-1 into UTF-8 and, for a file whose
+// line endings are all CRLF, turns them into LF, so that callers work on
+// plain UTF-8 LF text. Encode with the returned Format restores the
+// original bytes.
 func Decode(b []byte) (string, Format) {
 	f, b := Detect(b)
-	if f.CRLF {
-		return strings.ReplaceAll(string(b), "\r\n", "\n"), f
+	text := string(b)
+	if f.Latin1 {
+		text = Latin1(b)
 	}
-	return string(b), f
+	if f.CRLF {
+		text = strings.ReplaceAll(text, "\r\n", "\n")
+	}
+	return text, f
 }
 
-// Encode turns LF text back into the bytes of a file of format f.
-func (f Format) Encode(text string) []byte {
-	if f.CRLF {
-		text = strings.ReplaceAll(text, "\n", "\r\n")
+// Latin1 decodes ISO 8859-1 text into UTF-8: each byte is the character
+// of the same number.
+func Latin1(b []byte) string {
+	var s strings.Builder
+	s.Grow(len(b) + len(b)/8)
+	for _, c := range b {
+		s.WriteRune(rune(c))
 	}
-	if f.BOM {
-		return append(append([]byte{}, utf8BOM...), text...)
+	return s.String()
+}
+
+// UnencodableError reports text with a character that the file's
+// encoding cannot represent.
+type UnencodableError struct {
+	Rune rune
+}
+
+func (e *UnencodableError) Error() string {
+	return fmt.Sprintf("the text has %q (U+%04X), which the file's encoding, Latin-1 (ISO 8859-1), cannot represent; use only characters up to U+00FF", e.Rune, e.Rune)
+}
+
+// Encode turns LF text back into the bytes of a file of format f. It
+// fails with an *UnencodableError only for a Latin-1 file.
+func (f Format) Encode(text string) ([]byte, error) {
+	var b bytes.Buffer
+	w, err := f.Writer(&b)
+	if err == nil {
+		_, err = io.WriteString(w, text)
 	}
-	return []byte(text)
+	if err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // Writer returns a writer that encodes the LF text written to it onto w
 // as Encode does, without holding the text: it writes the BOM of f at
-// once, and then turns each "\n" into "\r\n" if f is CRLF.
+// once, and then turns each "\n" into "\r\n" if f is CRLF and UTF-8
+// into Latin-1 if f is Latin-1, where each write must hold whole
+// characters.
 func (f Format) Writer(w io.Writer) (io.Writer, error) {
 	if f.BOM {
 		if _, err := w.Write(utf8BOM); err != nil {
 			return nil, err
 		}
 	}
+	if f.Latin1 {
+		w = latin1Writer{w}
+	}
 	if f.CRLF {
 		return crlfWriter{w}, nil
 	}
 	return w, nil
+}
+
+type latin1Writer struct{ w io.Writer }
+
+func (l latin1Writer) Write(p []byte) (int, error) {
+	return l.WriteString(string(p))
+}
+
+func (l latin1Writer) WriteString(s string) (int, error) {
+	var buf [4 << 10]byte
+	n, k := 0, 0
+	for i, r := range s {
+		if r > 0xFF { // invalid UTF-8 too, as U+FFFD
+			if _, err := l.w.Write(buf[:k]); err != nil {
+				return n, err
+			}
+			return i, &UnencodableError{Rune: r}
+		}
+		buf[k] = byte(r)
+		k++
+		if k == len(buf) {
+			if _, err := l.w.Write(buf[:k]); err != nil {
+				return n, err
+			}
+			n, k = i+utf8.RuneLen(r), 0
+		}
+	}
+	if _, err := l.w.Write(buf[:k]); err != nil {
+		return n, err
+	}
+	return len(s), nil
 }
 
 type crlfWriter struct{ w io.Writer }
@@ -119,82 +187,4 @@ func (c crlfWriter) Write(p []byte) (int, error) {
 		p = p[i+1:]
 	}
 	return n, nil
-}
-
-// Read reads the file at path and decodes it.
-func Read(path string) (string, Format, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", Format{}, err
-	}
-	s, f := Decode(b)
-	return s, f, nil
-}
-
-// WriteAtomic replaces the file at path with data. An existing file keeps
-// its permission bits; a new file gets perm, less the umask. Parent
-// directories are created as needed. When path is a symbolic link, the file
-// it points to is replaced and the link stays a link.
-func WriteAtomic(path string, data []byte, perm fs.FileMode) error {
-	return WriteAtomicFunc(path, perm, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// WriteAtomicFunc is WriteAtomic for content that write writes, buffered,
-// so that it need not be held in memory whole. The file is replaced only
-// if write succeeds.
-func WriteAtomicFunc(path string, perm fs.FileMode, write func(io.Writer) error) error {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
-	}
-	if fi, err := os.Stat(path); err == nil {
-		if fi.IsDir() {
-			return fmt.Errorf("%s is a directory", path)
-		}
-		perm = fi.Mode().Perm()
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	} else {
-		perm = perm &^ umask
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".lathe-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	bw := bufio.NewWriterSize(tmp, 64<<10)
-	if err := write(bw); err != nil {
-		return fail(err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fail(err)
-	}
-	// CreateTemp makes the file 0600; chmod explicitly so the umask does
-	// not apply a second time to an existing file's mode.
-	if err := tmp.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return err
-	}
-	return nil
 }

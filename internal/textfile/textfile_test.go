@@ -22,6 +22,8 @@ func TestDecodeEncodeRoundTrip(t *testing.T) {
 		{"bom", "\xEF\xBB\xBFx\n", "x\n", Format{BOM: true}},
 		{"bom crlf", "\xEF\xBB\xBFx\r\ny", "x\ny", Format{BOM: true, CRLF: true}},
 		{"empty", "", "", Format{}},
+		{"latin-1", "caf\xe9\r\nna\xefve \xff\r\n", "café\nnaïve ÿ\n", Format{CRLF: true, Latin1: true}},
+		{"valid utf-8 is not latin-1", "caf\xc3\xa9", "café", Format{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -29,8 +31,8 @@ func TestDecodeEncodeRoundTrip(t *testing.T) {
 			if text != tt.text || f != tt.f {
 				t.Fatalf("Decode(%q) = %q, %+v; want %q, %+v", tt.in, text, f, tt.text, tt.f)
 			}
-			if got := f.Encode(text); !bytes.Equal(got, []byte(tt.in)) {
-				t.Fatalf("Encode round trip = %q, want %q", got, tt.in)
+			if got, err := f.Encode(text); err != nil || !bytes.Equal(got, []byte(tt.in)) {
+				t.Fatalf("Encode round trip = %q, %v; want %q", got, err, tt.in)
 			}
 		})
 	}
@@ -114,7 +116,7 @@ func TestWriterEncodes(t *testing.T) {
 						t.Fatalf("Write = %d, %v", n, err)
 					}
 				}
-				if want := f.Encode(text); !bytes.Equal(buf.Bytes(), want) {
+				if want, _ := f.Encode(text); !bytes.Equal(buf.Bytes(), want) {
 					t.Errorf("%+v, %q in pieces of %d: wrote %q, want %q", f, text, size, buf.Bytes(), want)
 				}
 			}

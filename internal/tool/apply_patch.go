@@ -59,8 +59,8 @@ func (t applyPatch) patchText(input json.RawMessage) (string, error) {
 	return args.Input, nil
 }
 
-// Paths lists the files a call would write, for the permission policy.
-// A patch that does not parse writes nothing.
+// Paths lists the files a call would write, for the permission policy, as
+// policyPath names them. A patch that does not parse writes nothing.
 func (t applyPatch) Paths(env *Env, input json.RawMessage) []string {
 	text, err := t.patchText(input)
 	if err != nil {
@@ -70,7 +70,11 @@ func (t applyPatch) Paths(env *Env, input json.RawMessage) []string {
 	if err != nil {
 		return nil
 	}
-	return p.Paths(env.Dir)
+	paths := p.Paths(env.Dir)
+	for i, path := range paths {
+		paths[i] = policyPath(env, path)
+	}
+	return paths
 }
 
 func (t applyPatch) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {

@@ -96,20 +96,25 @@ func (editTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Resul
 	if old == nil {
 		return Errorf("%s", msgNotExist(env)), nil
 	}
-	if _, binary := binaryKind(old.data[:min(len(old.data), binarySample)]); binary {
+	if _, binary := textfile.Binary(old.data[:min(len(old.data), textfile.SampleSize)]); binary {
 		return Errorf("Cannot edit %s: it is a binary file.", path), nil
 	}
 	if msg := checkFresh(env, key, old.data); msg != "" {
 		return Errorf("%s", msg), nil
 	}
 
-	// The file's text is matched with LF line endings and no BOM, as Read
-	// shows it; the strings are normalised alike for a CRLF file. Only a
-	// CRLF file is decoded: otherwise the text is the file's own bytes,
-	// and the new file is written from them and the new string without
-	// being put together in memory.
+	// The file's text is matched with LF line endings, no BOM and, for a
+	// Latin-1 file, decoded into UTF-8, as Read shows it; the strings are
+	// normalised alike for a CRLF file. Only a CRLF or Latin-1 file is
+	// decoded: otherwise the text is the file's own bytes, and the new
+	// file is written from them and the new string without being put
+	// together in memory. The format's writer encodes it back, so that
+	// what the edit did not touch stays byte for byte as it was.
 	oldStr, newStr := args.OldString, args.NewString
 	text := old.body
+	if old.format.Latin1 {
+		text = []byte(textfile.Latin1(text))
+	}
 	if old.format.CRLF {
 		oldStr = strings.ReplaceAll(oldStr, "\r\n", "\n")
 		newStr = strings.ReplaceAll(newStr, "\r\n", "\n")

@@ -64,6 +64,8 @@ func get(t *testing.T, path string) string {
 	return string(b)
 }
 
+const latin1Note = "(This file is not UTF-8: it is shown decoded as Latin-1 (ISO 8859-1). Edits keep its encoding byte for byte, so new text may use only characters up to U+00FF.)"
+
 func numbered(lines ...string) string {
 	var b strings.Builder
 	for i, l := range lines {
@@ -108,7 +110,7 @@ func TestRead(t *testing.T) {
 			want: numbered("a" + strings.Repeat("é", 999) + "… [line truncated]")},
 		{name: "output size cap", file: "big.txt", content: big},
 		{name: "space and newline in name", file: "dir with space/new\nline.txt", content: "ok\n", want: numbered("ok")},
-		{name: "latin-1 text is text", file: "latin1.txt", content: "caf\xe9\n", want: numbered("caf\xe9")},
+		{name: "latin-1 text is decoded", file: "latin1.txt", content: "caf\xe9\n", want: numbered("café") + "\n\n" + latin1Note},
 		{name: "binary refused", file: "bin.dat", content: "PK\x03\x04\x00\x00", isError: true,
 			want: "it is a binary file (application/zip)"},
 		{name: "directory refused", file: "", args: map[string]any{"file_path": "."}, isError: true,
@@ -190,26 +192,6 @@ func TestEachLine(t *testing.T) {
 		})
 		if err != nil || strings.Join(got, "|") != strings.Join(tc.want, "|") {
 			t.Errorf("eachLine(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
-	}
-}
-
-func TestBinaryKind(t *testing.T) {
-	for _, tc := range []struct {
-		sample string
-		binary bool
-	}{
-		{"", false},
-		{"plain text\n", false},
-		{"tabs\tand\x1b[0m escapes\r\n", false},
-		{"caf\xe9 na\xefve " + strings.Repeat("ascii ", 20), false},
-		{"nul\x00byte", true},
-		{string([]byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0}), true},
-		{strings.Repeat("\xff\xfe\x01\x02", 20), true},
-		{"ends mid-character \xe2\x82", false},
-	} {
-		if _, got := binaryKind([]byte(tc.sample)); got != tc.binary {
-			t.Errorf("binaryKind(%q) = %v, want %v", tc.sample, got, tc.binary)
 		}
 	}
 }

@@ -59,6 +59,19 @@ func inWorkspace(env *Env, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
+// policyPath is the path that the permission policy judges for a write to
+// p: the file the write would change, symbolic links resolved, so that a
+// link inside the workspace to a file outside it is judged as outside. A
+// file inside the workspace is named from the workspace root as given,
+// which is what the policy compares with.
+func policyPath(env *Env, p string) string {
+	real := canonical(p)
+	if rel, err := filepath.Rel(canonical(workDir(env)), real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.Join(workDir(env), rel)
+	}
+	return real
+}
+
 // displayPath names a file in tool output: relative to the workspace root
 // when inside it, absolute otherwise.
 func displayPath(env *Env, p string) string {

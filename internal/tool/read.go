@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
 const (
@@ -94,6 +95,9 @@ func (readTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Resul
 		}
 		fmt.Fprintf(&b, "%6d\t%s", v.first+i, line)
 	}
+	if note := v.encodingNote(); note != "" {
+		b.WriteString("\n\n" + note)
+	}
 	summary := fmt.Sprintf("read %s (%d %s)", name, v.total, plural(v.total, "line"))
 	if note := v.moreNote(); note != "" || v.first > 1 {
 		first, last := v.shown()
@@ -113,10 +117,13 @@ func viewError(env *Env, path string, err error, dirHint string) (*Result, error
 		return nil, nil
 	}
 	var bin *binaryError
+	var nr *regfile.NotRegularError
 	var res Result
 	switch {
 	case errors.Is(err, errIsDir):
 		res = Errorf("%s is a directory, not a file. %s", path, dirHint)
+	case errors.As(err, &nr):
+		res = Errorf("Cannot read %s: it is %s, not a regular file, and reading it could block or never end. Only regular files can be read.", path, regfile.Describe(nr.Mode))
 	case errors.As(err, &bin):
 		res = Errorf("Cannot read %s: it is a binary file (%s). Only text files can be read; inspect it with a shell command such as `file` or `xxd`.", path, bin.kind)
 	default:

@@ -76,6 +76,9 @@ func (readFileTool) Run(ctx context.Context, env *Env, input json.RawMessage) (R
 		}
 		fmt.Fprintf(&b, "L%d: %s", v.first+i, line)
 	}
+	if note := v.encodingNote(); note != "" {
+		b.WriteString("\n" + note)
+	}
 	first, last := v.shown()
 	return Result{Content: b.String(), Summary: fmt.Sprintf("read %s lines %d-%d of %d", name, first, last, v.total)}, nil
 }

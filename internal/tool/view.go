@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"os"
 	"unicode/utf8"
+
+	"github.com/lathe-dev/lathe/internal/regfile"
+	"github.com/lathe-dev/lathe/internal/textfile"
 )
 
 // view is a window of lines of a text file, as Read and read_file show
@@ -25,6 +26,9 @@ type view struct {
 	capped bool
 	// hash is the SHA-256 of the whole file, for the read tracker.
 	hash [sha256.Size]byte
+	// latin1 is set when a line kept was not UTF-8 and was decoded as
+	// Latin-1, which is how Edit reads such a file.
+	latin1 bool
 }
 
 type viewOptions struct {
@@ -39,13 +43,11 @@ type viewOptions struct {
 	maxBytes int
 }
 
-// binarySample is how much of a file is checked for binary content.
-const binarySample = 8 << 10
-
 var utf8BOM = []byte("\uFEFF")
 
 // errIsDir and binaryError are returned by readView for files it will not
-// show; the tools word them in their own dialect.
+// show, as is a *regfile.NotRegularError; the tools word them in their own
+// dialect.
 var errIsDir = errors.New("is a directory")
 
 type binaryError struct{ kind string }
@@ -54,24 +56,25 @@ func (e *binaryError) Error() string { return "binary file (" + e.kind + ")" }
 
 // readView streams the file at path once: it hashes all of it and counts
 // its lines, but holds only the lines it keeps, so a huge file costs no
-// more memory than the window shown. CRLF line endings and a UTF-8 BOM
-// are hidden, as Edit hides them when it matches text.
+// more memory than the window shown, and a line of any length no more
+// than the part shown. CRLF line endings and a UTF-8 BOM are hidden, and
+// a line that is not UTF-8 is decoded as Latin-1, as Edit does when it
+// matches text. Only a regular file is opened.
 func readView(ctx context.Context, path string, o viewOptions) (view, error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path)
+	var nr *regfile.NotRegularError
+	if errors.As(err, &nr) && nr.Mode.IsDir() {
+		return view{}, errIsDir
+	}
 	if err != nil {
 		return view{}, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return view{}, err
-	} else if fi.IsDir() {
-		return view{}, errIsDir
-	}
 	h := sha256.New()
 	r := bufio.NewReaderSize(io.TeeReader(ctxReader{ctx, f}, h), 64<<10)
 	// A read error here comes back from eachLine.
-	sample, _ := r.Peek(binarySample)
-	if kind, ok := binaryKind(sample); ok {
+	sample, _ := r.Peek(textfile.SampleSize)
+	if kind, ok := textfile.Binary(sample); ok {
 		return view{}, &binaryError{kind: kind}
 	}
 	v := view{first: o.offset}
@@ -84,7 +87,16 @@ func readView(ctx context.Context, path string, o viewOptions) (view, error) {
 		if v.total < o.offset || len(v.lines) >= o.limit || v.capped {
 			return nil
 		}
-		line := cutLine(head, size, o.maxLine, o.lineMark)
+		var line string
+		if validText(head, size > len(head)) {
+			line = cutLine(head, size, o.maxLine, o.lineMark)
+		} else {
+			v.latin1 = true
+			line = textfile.Latin1(head[:min(len(head), o.maxLine)])
+			if size > o.maxLine {
+				line += o.lineMark
+			}
+		}
 		// Each line costs its text and about 8 bytes of line number.
 		if o.maxBytes > 0 && kept+len(line)+8 > o.maxBytes && len(v.lines) > 0 {
 			v.capped = true
@@ -113,6 +125,23 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// validText reports whether head, the start of a line, is UTF-8; cut
+// says that the line goes on, so that a character cut at the end of head
+// is forgiven.
+func validText(head []byte, cut bool) bool {
+	if cut {
+		for i := len(head) - 1; i >= max(0, len(head)-utf8.UTFMax); i-- {
+			if utf8.RuneStart(head[i]) {
+				if !utf8.FullRune(head[i:]) {
+					head = head[:i]
+				}
+				break
+			}
+		}
+	}
+	return utf8.Valid(head)
 }
 
 // cutLine returns head, the start of a line of size bytes, cut to max
@@ -167,33 +196,6 @@ func eachLine(r *bufio.Reader, max int, fn func(head []byte, size int) error) er
 	}
 }
 
-// binaryKind reports whether a file starting with sample is binary, the
-// way text editors guess it: a NUL byte, or much that is not UTF-8 text.
-// kind names the content type for the message.
-func binaryKind(sample []byte) (kind string, binary bool) {
-	if len(sample) == 0 {
-		return "", false
-	}
-	bad := 0
-	if bytes.IndexByte(sample, 0) < 0 {
-		for i := 0; i < len(sample); {
-			r, n := utf8.DecodeRune(sample[i:])
-			if r == utf8.RuneError && n <= 1 && len(sample)-i >= utf8.UTFMax {
-				bad++ // a truncated character at the very end is fine
-			} else if r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != '\f' && r != '\v' && r != '\b' && r != 0x1b {
-				bad++
-			}
-			i += n
-		}
-		// Latin-1 or similar legacy text has a few stray bytes; binary
-		// data has many.
-		if bad*10 <= len(sample) {
-			return "", false
-		}
-	}
-	return http.DetectContentType(sample), true
-}
-
 // shown returns the numbers of the first and last lines kept.
 func (v view) shown() (first, last int) {
 	return v.first, v.first + len(v.lines) - 1
@@ -211,4 +213,13 @@ func (v view) moreNote() string {
 		reason = "; output size limit reached"
 	}
 	return fmt.Sprintf("(Showing lines %d-%d of %d%s. To read more, use offset=%d.)", first, last, v.total, reason, last+1)
+}
+
+// encodingNote tells the model that lines shown were not UTF-8, or
+// returns "".
+func (v view) encodingNote() string {
+	if !v.latin1 {
+		return ""
+	}
+	return "(This file is not UTF-8: it is shown decoded as Latin-1 (ISO 8859-1). Edits keep its encoding byte for byte, so new text may use only characters up to U+00FF.)"
 }

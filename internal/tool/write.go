@@ -9,12 +9,12 @@ import (
 	"hash"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 	"syscall"
 
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/textfile"
 )
 
@@ -113,13 +113,14 @@ func writeText(ctx context.Context, env *Env, path, key string, format textfile.
 	}
 	h := hashWriter{Hash: sha256.New()}
 	// Writing to the canonical path replaces a symlink's target rather
-	// than the link.
+	// than the link. A cancelled call stops writing, and the file is left
+	// as it was.
 	err := textfile.WriteAtomicFunc(key, newFileMode, func(w io.Writer) error {
 		enc, err := format.Writer(io.MultiWriter(w, &h))
 		if err != nil {
 			return err
 		}
-		return write(enc)
+		return write(ctxWriter{ctx, enc})
 	})
 	if err != nil {
 		return writeError(path, err)
@@ -128,6 +129,27 @@ func writeText(ctx context.Context, env *Env, path, key string, format textfile.
 	h.Sum(sum[:0])
 	env.Reads.RecordHash(key, sum)
 	return Result{}, nil
+}
+
+// ctxWriter fails once ctx is done, so that writing a large file stops
+// when its call is cancelled.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+func (c ctxWriter) WriteString(s string) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return io.WriteString(c.w, s)
 }
 
 // hashWriter is a hash that takes strings without converting them whole,
@@ -154,16 +176,25 @@ type existing struct {
 	format textfile.Format
 }
 
-// readExisting reads the file a Write or Edit is about to replace. It
-// returns nil and no error when there is no such file.
+// readExisting reads the file a Write or Edit is about to replace, or
+// the one a symbolic link at path leads to. It returns nil and no error
+// when there is no such file. It opens only a regular file, and loads one
+// of at most textfile.MaxSize.
 func readExisting(env *Env, path string) (*existing, error) {
-	data, err := os.ReadFile(path)
+	target, fi, err := textfile.Target(path)
+	if err == nil && fi == nil {
+		return nil, nil
+	}
+	var data []byte
+	if err == nil {
+		data, err = regfile.ReadFile(target, textfile.MaxSize)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
-			return nil, modelError(Errorf("%s is a directory, not a file.", path))
+		if r, ok := writeRefusal(path, err); ok {
+			return nil, modelError(r)
 		}
 		if r := fileError(env, path, err); r != nil {
 			return nil, modelError(*r)
@@ -172,6 +203,30 @@ func readExisting(env *Env, path string) (*existing, error) {
 	}
 	format, body := textfile.Detect(data)
 	return &existing{data: data, body: body, format: format}, nil
+}
+
+// writeRefusal words for the model why a file cannot be changed, if err
+// says so.
+func writeRefusal(path string, err error) (Result, bool) {
+	var (
+		nr  *regfile.NotRegularError
+		big *regfile.TooLargeError
+		ref *textfile.RefusalError
+		enc *textfile.UnencodableError
+	)
+	switch {
+	case errors.As(err, &nr) && nr.Mode.IsDir():
+		return Errorf("%s is a directory, not a file.", path), true
+	case errors.As(err, &nr):
+		return Errorf("Cannot write %s: it is %s, not a regular file; only regular files can be edited.", path, regfile.Describe(nr.Mode)), true
+	case errors.As(err, &big):
+		return Errorf("Cannot edit %s: it is %s, more than the %s that Edit and Write load. Change a file this large with a command instead.", path, regfile.FormatSize(big.Size), regfile.FormatSize(big.Limit)), true
+	case errors.As(err, &ref):
+		return Errorf("Cannot write %s: it %s", path, ref.Why), true
+	case errors.As(err, &enc):
+		return Errorf("Cannot write %s: %v", path, enc), true
+	}
+	return Result{}, false
 }
 
 // modelError carries an error Result through a function that returns an
@@ -194,6 +249,9 @@ func errorResult(err error) (Result, error) {
 // write or that cannot name a file; anything else, such as a full disk,
 // is the harness's.
 func writeError(path string, err error) (Result, error) {
+	if r, ok := writeRefusal(path, err); ok {
+		return r, nil
+	}
 	for _, errno := range []error{fs.ErrPermission, syscall.EROFS, syscall.ENOTDIR, syscall.EISDIR, syscall.ENAMETOOLONG} {
 		if errors.Is(err, errno) {
 			return Errorf("Cannot write %s: %v", path, err), nil
@@ -203,7 +261,7 @@ func writeError(path string, err error) (Result, error) {
 }
 
 // pathArg resolves the file_path argument of a call for the permission
-// policy, or returns nil when the call has none.
+// policy, as policyPath does, or returns nil when the call has none.
 func pathArg(env *Env, input json.RawMessage) []string {
 	var args struct {
 		FilePath string `json:"file_path"`
@@ -215,7 +273,7 @@ func pathArg(env *Env, input json.RawMessage) []string {
 	if err != nil {
 		return nil
 	}
-	return []string{path}
+	return []string{policyPath(env, path)}
 }
 
 // countLines counts the lines of text, a last line without "\n" included.
