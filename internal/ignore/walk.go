@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // Options tune a walk.
@@ -49,10 +51,17 @@ func Walk(ctx context.Context, root string, opts Options, fn WalkFunc) error {
 	if err != nil {
 		return fmt.Errorf("walk %s: %w", root, err)
 	}
-	w := &walker{ctx: ctx, opts: opts, fn: fn}
+	w := &walker{ctx: ctx, opts: opts, fn: fn, ahead: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+	// Directories read ahead are finished with before Walk returns.
+	defer w.wg.Wait()
 	var stack []*level
-	for _, dir := range ancestors(canon) {
-		if lv := loadLevel(dir); lv != nil {
+	dirs := ancestors(canon)
+	for i, dir := range dirs {
+		var listed []fs.DirEntry
+		if i == len(dirs)-1 {
+			listed = entries
+		}
+		if lv := loadLevel(dir, listed); lv != nil {
 			stack = append(stack, lv)
 		}
 	}
@@ -67,6 +76,47 @@ type walker struct {
 	ctx  context.Context
 	opts Options
 	fn   WalkFunc
+	// ahead bounds the goroutines reading directories ahead of the walk.
+	ahead chan struct{}
+	wg    sync.WaitGroup
+}
+
+// subdir is a directory to descend into: its entries and ignore files,
+// read ahead by another goroutine when one is free, so that the walk,
+// which calls fn in order, spends little time waiting on the disk.
+type subdir struct {
+	path, canon string
+	done        chan struct{} // nil unless read ahead
+	entries     []fs.DirEntry
+	err         error
+	lv          *level
+}
+
+func (w *walker) readAhead(sd *subdir) {
+	select {
+	case w.ahead <- struct{}{}:
+	default:
+		return // read when needed
+	}
+	sd.done = make(chan struct{})
+	w.wg.Go(func() {
+		defer func() { <-w.ahead }()
+		defer close(sd.done)
+		sd.read()
+	})
+}
+
+func (sd *subdir) read() {
+	sd.entries, sd.err = os.ReadDir(sd.path)
+	sd.lv = loadLevel(sd.canon, sd.entries)
+}
+
+func (sd *subdir) wait() {
+	if sd.done == nil {
+		sd.read()
+		return
+	}
+	<-sd.done
 }
 
 // dir visits the entries of one directory. path is the directory as the
@@ -75,24 +125,37 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
+	type visit struct {
+		d     fs.DirEntry
+		path  string
+		rel   string
+		sub   *subdir // nil for a file, or a directory not descended into
+		isDir bool
+	}
+	visits := make([]visit, 0, len(entries))
 	for _, d := range entries {
 		name := d.Name()
 		if name == ".git" {
 			continue
 		}
-		childPath := filepath.Join(path, name)
-		childRel := name
+		v := visit{d: d, path: filepath.Join(path, name), rel: name, isDir: d.IsDir()}
 		if rel != "" {
-			childRel = rel + "/" + name
+			v.rel = rel + "/" + name
 		}
 		childCanon := filepath.Join(canon, name)
-		isDir := d.IsDir()
-		if w.ignored(stack, childRel, childCanon, name, isDir) {
+		if w.ignored(stack, v.rel, childCanon, name, v.isDir) {
 			continue
 		}
-		err := w.fn(childPath, childRel, d)
+		if v.isDir && (w.opts.MaxDepth == 0 || depth < w.opts.MaxDepth) {
+			v.sub = &subdir{path: v.path, canon: childCanon}
+			w.readAhead(v.sub)
+		}
+		visits = append(visits, v)
+	}
+	for _, v := range visits {
+		err := w.fn(v.path, v.rel, v.d)
 		if errors.Is(err, fs.SkipDir) {
-			if isDir {
+			if v.isDir {
 				continue
 			}
 			// As in filepath.WalkDir: skip the rest of this directory.
@@ -101,18 +164,18 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 		if err != nil {
 			return err
 		}
-		if !isDir || (w.opts.MaxDepth > 0 && depth >= w.opts.MaxDepth) {
+		if v.sub == nil {
 			continue
 		}
-		sub, err := os.ReadDir(childPath)
-		if err != nil && len(sub) == 0 {
+		v.sub.wait()
+		if v.sub.err != nil && len(v.sub.entries) == 0 {
 			continue
 		}
 		childStack := stack
-		if lv := loadLevel(childCanon); lv != nil {
-			childStack = append(stack[:len(stack):len(stack)], lv)
+		if v.sub.lv != nil {
+			childStack = append(stack[:len(stack):len(stack)], v.sub.lv)
 		}
-		if err := w.dir(childPath, childRel, childCanon, sub, childStack, depth+1); err != nil {
+		if err := w.dir(v.path, v.rel, v.sub.canon, v.sub.entries, childStack, depth+1); err != nil {
 			return err
 		}
 	}
@@ -142,15 +205,35 @@ type level struct {
 }
 
 // loadLevel reads the ignore files of dir, or returns nil when it has
-// none and is not the top of a git repository.
-func loadLevel(dir string) *level {
+// none and is not the top of a git repository. entries, when not nil, are
+// dir's, and tell without a system call which of the files exist.
+func loadLevel(dir string, entries []fs.DirEntry) *level {
+	has := func(name string) bool { return true }
+	if entries != nil {
+		present := map[string]bool{}
+		for _, d := range entries {
+			switch n := d.Name(); n {
+			case ".rgignore", ".ignore", ".gitignore", ".git":
+				present[n] = true
+			}
+		}
+		has = func(name string) bool { return present[name] }
+	}
 	lv := &level{dir: dir}
-	lv.rg = readRules(filepath.Join(dir, ".rgignore"))
-	lv.ig = readRules(filepath.Join(dir, ".ignore"))
-	lv.gi = readRules(filepath.Join(dir, ".gitignore"))
-	if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
-		lv.hasGit = true
-		lv.ex = readRules(filepath.Join(dir, ".git", "info", "exclude"))
+	if has(".rgignore") {
+		lv.rg = readRules(filepath.Join(dir, ".rgignore"))
+	}
+	if has(".ignore") {
+		lv.ig = readRules(filepath.Join(dir, ".ignore"))
+	}
+	if has(".gitignore") {
+		lv.gi = readRules(filepath.Join(dir, ".gitignore"))
+	}
+	if has(".git") {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			lv.hasGit = true
+			lv.ex = readRules(filepath.Join(dir, ".git", "info", "exclude"))
+		}
 	}
 	if !lv.hasGit && lv.rg == nil && lv.ig == nil && lv.gi == nil {
 		return nil

@@ -9,8 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/lathe-dev/lathe/internal/ignore"
@@ -121,14 +123,32 @@ func checkDir(env *Env, p string) *Result {
 // sortNewestFirst orders paths by modification time, newest first, then
 // by name, so that what was just worked on comes first.
 func sortNewestFirst(paths []string) {
-	mtime := make(map[string]int64, len(paths))
-	for _, p := range paths {
-		// A file that vanished since it was found sorts last.
-		if fi, err := os.Stat(p); err == nil {
-			mtime[p] = fi.ModTime().UnixNano()
-		}
+	// The stats, one per path, are most of the time of a Glob of a large
+	// tree: they run on every CPU.
+	mtime := make([]int64, len(paths))
+	workers := min(runtime.GOMAXPROCS(0), len(paths)/256+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(paths); i += workers {
+				// A file that vanished since it was found sorts last.
+				if fi, err := os.Stat(paths[i]); err == nil {
+					mtime[i] = fi.ModTime().UnixNano()
+				}
+			}
+		})
 	}
-	slices.SortFunc(paths, func(a, b string) int {
-		return cmp.Or(cmp.Compare(mtime[b], mtime[a]), strings.Compare(a, b))
+	wg.Wait()
+	order := make([]int, len(paths))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(mtime[b], mtime[a]), strings.Compare(paths[a], paths[b]))
 	})
+	sorted := make([]string, len(paths))
+	for i, j := range order {
+		sorted[i] = paths[j]
+	}
+	copy(paths, sorted)
 }
