@@ -3,12 +3,14 @@
 // harness's own time between a response and the next request, and whether
 // each request extends the last byte for byte, as prompt caching needs.
 //
-// It builds lathe as users do, runs the e2e pager task (read the failing
+// It builds lathe as users do, times search on Go's source tree (ripgrep
+// alone against the Grep tool with ripgrep and with its Go engine, and
+// Glob against `rg --files`), runs the e2e pager task (read the failing
 // tests, edit, re-run) in each API dialect, and a long session of
 // generated turns over a repository of large files, then prints the
 // figures as Markdown tables beside their targets:
 //
-//	go run ./bench [-runs 5] [-long=false] [-turns 160] [-lathe BINARY] [-keep]
+//	go run ./bench [-search-runs 9] [-tasks=false] [-runs 5] [-long=false] [-turns 160] [-lathe BINARY] [-keep]
 //
 // GODEBUG, GOGC and GOMEMLIMIT are passed on to lathe, for experiments.
 //
@@ -27,15 +29,19 @@ import (
 
 // options are the command line.
 type options struct {
-	runs  int
-	long  bool
-	turns int
-	lathe string // a prebuilt binary to measure instead of building one
-	keep  bool
+	searchRuns int  // 0 skips the search figures
+	tasks      bool // the pager task and the long session
+	runs       int
+	long       bool
+	turns      int
+	lathe      string // a prebuilt binary to measure instead of building one
+	keep       bool
 }
 
 func main() {
 	var o options
+	flag.IntVar(&o.searchRuns, "search-runs", 9, "runs of each search command; medians are reported; 0 skips search")
+	flag.BoolVar(&o.tasks, "tasks", true, "run the pager task and the long session")
 	flag.IntVar(&o.runs, "runs", 5, "runs of the short task per dialect; medians are reported")
 	flag.BoolVar(&o.long, "long", true, "also run the long session")
 	flag.IntVar(&o.turns, "turns", 160, "model turns of the long session")
@@ -89,6 +95,15 @@ func bench(o options) error {
 	}
 	fmt.Printf("lathe binary: %.1f MiB; bench built with %s, %s/%s, GOMAXPROCS %d\n\n",
 		float64(fi.Size())/(1<<20), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+
+	if o.searchRuns > 0 {
+		if err := benchSearch(bin, tmp, o.searchRuns); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+	}
+	if !o.tasks {
+		return nil
+	}
 
 	short := make([][]*metrics, len(dialects))
 	for i, d := range dialects {
