@@ -20,7 +20,10 @@
 //
 // Only regular files are searched: FIFOs, devices, sockets and symbolic
 // links met in a directory are skipped, and naming one as the path is an
-// error, so that nothing blocks reading them.
+// error, so that nothing blocks reading them. ripgrep itself opens the
+// ignore files it finds without checking them, so a FIFO named .ignore or
+// .gitignore inside the tree blocks it until the search is cancelled;
+// the Go engine skips such files.
 package grep
 
 import (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -396,5 +397,45 @@ func TestDecodeRGLongMessage(t *testing.T) {
 				t.Fatalf("got %.200v, want %.200v", files, want)
 			}
 		})
+	}
+}
+
+// TestSearchCancelKillsRG checks that cancelling a search ends the
+// ripgrep process, here one that would run for ten minutes.
+func TestSearchCancelKillsRG(t *testing.T) {
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	if err := syscall.Mkfifo(started, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	fake := filepath.Join(dir, "rg")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho started > '"+started+"'\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Search(ctx, Options{Pattern: "x", Path: dir, RG: fake})
+		done <- err
+	}()
+	// The FIFO reads to its end once the fake ripgrep has written to it
+	// and closed it, just before it becomes the sleep.
+	f, err := os.Open(started)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("ripgrep kept running after the search was cancelled")
 	}
 }

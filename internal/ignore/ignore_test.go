@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestRulesMatch(t *testing.T) {
@@ -219,5 +221,47 @@ func TestWalkSkipAndStop(t *testing.T) {
 
 	if err := Walk(context.Background(), filepath.Join(root, "missing"), Options{}, nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing root: got %v", err)
+	}
+}
+
+// TestWalkSpecialIgnoreFiles checks that ignore files which are FIFOs are
+// skipped unopened: reading one would block the walk until a writer came.
+func TestWalkSpecialIgnoreFiles(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{".git/HEAD": "", "a.go": "", "sub/b.go": ""})
+	for _, name := range []string{".gitignore", ".ignore", "sub/.rgignore", ".git/info/exclude"} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+	}
+	done := make(chan []string, 1)
+	go func() {
+		var got []string
+		_ = Walk(context.Background(), root, Options{}, func(_, rel string, d fs.DirEntry) error {
+			if d.IsDir() {
+				rel += "/"
+			}
+			got = append(got, rel)
+			return nil
+		})
+		done <- got
+	}()
+	select {
+	case got := <-done:
+		if want := []string{".gitignore", ".ignore", "a.go", "sub/", "sub/.rgignore", "sub/b.go"}; !slices.Equal(got, want) {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	case <-time.After(time.Minute):
+		// Let a blocked open go, so that the test binary can end.
+		for _, name := range []string{".gitignore", ".ignore", "sub/.rgignore", ".git/info/exclude"} {
+			if w, err := os.OpenFile(filepath.Join(root, name), os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+		}
+		t.Fatal("Walk blocked on a FIFO ignore file")
 	}
 }

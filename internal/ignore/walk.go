@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
 // Options tune a walk.
@@ -241,11 +243,16 @@ func loadLevel(dir string, entries []fs.DirEntry) *level {
 	return lv
 }
 
+// maxIgnoreFile bounds the ignore files read; a larger one is skipped.
+const maxIgnoreFile = 4 << 20
+
 // readRules returns the rules of the file at path, or nil when it cannot
 // be read: a missing ignore file is the normal case, and an unreadable
-// one is skipped as ripgrep skips it.
+// one is skipped as ripgrep skips it. So is one that is not a regular
+// file, which is never opened: a FIFO named .gitignore would block the
+// walk.
 func readRules(path string) *Rules {
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path, maxIgnoreFile)
 	if err != nil {
 		return nil
 	}
