@@ -81,6 +81,7 @@ type file struct {
 	orig    []byte
 	mode    fs.FileMode
 	err     error // why it could not be read
+	refused error // why it may not be written, such as being read-only
 
 	// After the patch.
 	changed bool
@@ -127,6 +128,7 @@ func (s *stage) load(name string) *file {
 	default:
 		f.orig, f.err = regfile.ReadFile(f.target, textfile.MaxSize)
 		f.data = f.orig
+		f.refused = textfile.Writable(f.target, fi)
 	}
 	return f
 }
@@ -160,6 +162,8 @@ func writable(f *file, name, op string) error {
 		return unverified(syscall.EISDIR, "%s %s", op, name)
 	case f.exists && f.special:
 		return unverified(errNotRegular, "%s %s", op, name)
+	case f.exists && f.refused != nil:
+		return unverified(f.refused, "%s %s", op, name)
 	}
 	return nil
 }
@@ -237,6 +241,9 @@ func (s *stage) update(h Hunk, res *Result) error {
 	// Moving a file onto itself is an update: Codex would write it and
 	// then delete it.
 	if h.MoveTo == "" || resolve(s.dir, h.MoveTo) == f.path {
+		if f.refused != nil {
+			return unverified(f.refused, "Failed to write file %s", h.Path)
+		}
 		s.write(f, data, f.perm)
 		res.Modified = append(res.Modified, h.Path)
 		return nil

@@ -357,14 +357,19 @@ func TestApplyRejects(t *testing.T) {
 		{"add over a directory", "*** Add File: dir\n+x", prefix + "Failed to write file dir: is a directory"},
 		{"move onto a directory", "*** Update File: a.txt\n*** Move to: dir\n@@\n-a\n+b", prefix + "Failed to write file dir: is a directory"},
 		{"add through a dangling link", "*** Add File: dangling\n+x", prefix + "Failed to write file dangling: not a regular file"},
+		{"update a read-only file", "*** Add File: new.txt\n+x\n*** Update File: ro.txt\n@@\n-a\n+b", prefix + "Failed to write file ro.txt: $DIR/ro.txt is read-only (mode -r--r--r--): it was not changed; if it should be, make it writable first (chmod u+w)"},
+		{"add over a read-only file", "*** Add File: ro.txt\n+x", prefix + "Failed to write file ro.txt: $DIR/ro.txt is read-only (mode -r--r--r--): it was not changed; if it should be, make it writable first (chmod u+w)"},
 		{"binary file", "*** Update File: bin.dat\n@@\n-a\n+b", prefix + "Failed to read file to update bin.dat: stream did not contain valid UTF-8"},
 		{"later hunk fails", "*** Add File: new.txt\n+x\n*** Update File: a.txt\n@@\n-nope\n+b", prefix + "Failed to find expected lines in a.txt:\nnope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, map[string]string{"a.txt": "a\n", "dir/f.txt": "f\n", "bin.dat": "a\n\xff\x00\xfe\n"})
+			writeTree(t, dir, map[string]string{"a.txt": "a\n", "dir/f.txt": "f\n", "bin.dat": "a\n\xff\x00\xfe\n", "ro.txt": "a\n"})
 			if err := os.Symlink("nowhere", filepath.Join(dir, "dangling")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(filepath.Join(dir, "ro.txt"), 0o444); err != nil {
 				t.Fatal(err)
 			}
 			before := snapshot(t, dir)
@@ -374,8 +379,8 @@ func TestApplyRejects(t *testing.T) {
 			}
 			_, err := Apply(context.Background(), dir, text)
 			var perr *Error
-			if !errors.As(err, &perr) || err.Error() != tt.wantErr {
-				t.Fatalf("Apply error = %v\nwant *Error %q", err, tt.wantErr)
+			if want := strings.ReplaceAll(tt.wantErr, "$DIR", dir); !errors.As(err, &perr) || err.Error() != want {
+				t.Fatalf("Apply error = %v\nwant *Error %q", err, want)
 			}
 			if after := snapshot(t, dir); !maps.Equal(after, before) {
 				t.Errorf("tree changed:\n%q\nwant\n%q", after, before)

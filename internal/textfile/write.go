@@ -153,6 +153,14 @@ func discard(tmp *os.File) {
 	tmp.Close()
 }
 
+// Writable returns the *RefusalError that WriteAtomic would return for
+// the existing regular file path whose information is fi, or nil, so that
+// a caller changing several files can check them all before writing any.
+func Writable(path string, fi fs.FileInfo) error {
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	return checkWritable(path, fi, st)
+}
+
 // checkWritable refuses a file that its mode marks read-only, and one
 // owned by another user when the replacement could not be given to that
 // user. Only root can give a file away, so root keeps the owner (see

@@ -1,12 +1,17 @@
 package tool
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/lathe-dev/lathe/internal/textfile"
 )
 
 // special makes, at path, a file that is not regular: opening one for
@@ -250,5 +255,30 @@ func TestLatin1RoundTrip(t *testing.T) {
 	want = strings.Replace(want, "end", "fin \xe0 la", 1)
 	if got := get(t, path); got != want {
 		t.Errorf("after apply_patch: %q, want %q", got, want)
+	}
+}
+
+// A call cancelled while it writes stops, and leaves the file as it was.
+func TestWriteCancelledMidway(t *testing.T) {
+	env := fileEnv(t)
+	path := filepath.Join(env.Dir, "f.txt")
+	put(t, path, "old\n", 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := writeText(ctx, env, path, path, textfile.Format{}, func(w io.Writer) error {
+		if _, err := io.WriteString(w, "half"); err != nil {
+			return err
+		}
+		cancel()
+		_, err := io.WriteString(w, " of the new")
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if got := get(t, path); got != "old\n" {
+		t.Errorf("content = %q", got)
+	}
+	if entries, _ := os.ReadDir(env.Dir); len(entries) != 1 {
+		t.Errorf("files left behind: %v", entries)
 	}
 }
