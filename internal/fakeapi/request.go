@@ -373,6 +373,9 @@ func (c *conversation) parseResponses(body []byte) error {
 			return fmt.Errorf("input: %w", err)
 		}
 	}
+	// callTypes pairs each call with its output's type: the API refuses a
+	// function_call_output for a custom_tool_call and the reverse.
+	callTypes := map[string]string{}
 	for i, raw := range items {
 		var it jsonObject
 		if err := json.Unmarshal(raw, &it); err != nil {
@@ -403,6 +406,7 @@ func (c *conversation) parseResponses(body []byte) error {
 				c.assistant = append(c.assistant, assistantKey(nil, "", text, canon))
 			}
 		case "function_call", "custom_tool_call":
+			callTypes[str(it, "call_id")] = typ
 			c.assistant = append(c.assistant, callsKey([]string{str(it, "call_id")}))
 			c.lastCallIDs = append(c.lastCallIDs, str(it, "call_id"))
 		case "reasoning":
@@ -412,6 +416,9 @@ func (c *conversation) parseResponses(body []byte) error {
 			}
 			c.assistant = append(c.assistant, reasoningKey(id))
 		case "function_call_output", "custom_tool_call_output":
+			if call, ok := callTypes[str(it, "call_id")]; ok && call+"_output" != typ {
+				return fmt.Errorf("input[%d]: a %s answers %s %s, which needs a %s_output", i, typ, call, str(it, "call_id"), call)
+			}
 			_, text, err := content(it["output"])
 			if err != nil {
 				return fmt.Errorf("input[%d] output: %w", i, err)
