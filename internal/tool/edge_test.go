@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lathe-dev/lathe/internal/textfile"
 )
@@ -280,5 +281,39 @@ func TestWriteCancelledMidway(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(env.Dir); len(entries) != 1 {
 		t.Errorf("files left behind: %v", entries)
+	}
+}
+
+func TestUTF8Check(t *testing.T) {
+	texts := []string{"", "ascii", "café ✓ 𝄞 end", "caf\xe9", "cut \xf0\x9d\x84", "\xf0\x9d\x84\x9e", "bad \xc3\x28 pair", "\xed\xa0\x80 surrogate", "ok \uFFFD"}
+	for _, text := range texts {
+		for size := 1; size <= len(text)+1; size++ {
+			var c utf8Check
+			for i := 0; i < len(text); i += size {
+				c.Write([]byte(text[i:min(i+size, len(text))]))
+			}
+			if got, want := c.valid(), utf8.ValidString(text); got != want {
+				t.Errorf("%q in pieces of %d: valid = %v, want %v", text, size, got, want)
+			}
+		}
+	}
+}
+
+// Read and Edit agree on a file's encoding: one that is not UTF-8 as a
+// whole is Latin-1 in every line, even a line that would pass for UTF-8.
+func TestLatin1IsDecidedForTheWholeFile(t *testing.T) {
+	env := fileEnv(t)
+	path := filepath.Join(env.Dir, "mixed.txt")
+	put(t, path, "looks like UTF-8: \xc3\xa9\nbut this is not: \xe9\n", 0o644)
+	res := runTool(t, NewRead(), env, map[string]any{"file_path": path})
+	if !strings.Contains(res.Content, "     1\tlooks like UTF-8: Ã©\n     2\tbut this is not: é") {
+		t.Errorf("Read: %q", res.Content)
+	}
+	res = runTool(t, NewEdit(), env, map[string]any{"file_path": path, "old_string": "UTF-8: Ã©", "new_string": "Latin-1: Ã©"})
+	if res.IsError {
+		t.Fatal(res.Content)
+	}
+	if got := get(t, path); got != "looks like Latin-1: \xc3\xa9\nbut this is not: \xe9\n" {
+		t.Errorf("after Edit: %q", got)
 	}
 }

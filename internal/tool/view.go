@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/lathe-dev/lathe/internal/regfile"
@@ -26,8 +27,8 @@ type view struct {
 	capped bool
 	// hash is the SHA-256 of the whole file, for the read tracker.
 	hash [sha256.Size]byte
-	// latin1 is set when a line kept was not UTF-8 and was decoded as
-	// Latin-1, which is how Edit reads such a file.
+	// latin1 is set when the file is not UTF-8, and its lines were
+	// decoded as Latin-1, which is how Edit reads such a file.
 	latin1 bool
 }
 
@@ -58,7 +59,7 @@ func (e *binaryError) Error() string { return "binary file (" + e.kind + ")" }
 // its lines, but holds only the lines it keeps, so a huge file costs no
 // more memory than the window shown, and a line of any length no more
 // than the part shown. CRLF line endings and a UTF-8 BOM are hidden, and
-// a line that is not UTF-8 is decoded as Latin-1, as Edit does when it
+// a file that is not UTF-8 is decoded as Latin-1, as Edit does when it
 // matches text. Only a regular file is opened.
 func readView(ctx context.Context, path string, o viewOptions) (view, error) {
 	f, _, err := regfile.Open(path)
@@ -71,7 +72,8 @@ func readView(ctx context.Context, path string, o viewOptions) (view, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	r := bufio.NewReaderSize(io.TeeReader(ctxReader{ctx, f}, h), 64<<10)
+	var check utf8Check
+	r := bufio.NewReaderSize(io.TeeReader(ctxReader{ctx, f}, io.MultiWriter(h, &check)), 64<<10)
 	// A read error here comes back from eachLine.
 	sample, _ := r.Peek(textfile.SampleSize)
 	if kind, ok := textfile.Binary(sample); ok {
@@ -79,39 +81,100 @@ func readView(ctx context.Context, path string, o viewOptions) (view, error) {
 	}
 	v := view{first: o.offset}
 	kept := 0
+	bom := false
+	// Whether the file is Latin-1 is known only at its end, as it is
+	// for Edit: the kept lines that would read otherwise are kept raw
+	// until then.
+	type rawLine struct {
+		i    int
+		head []byte
+		size int
+	}
+	var raws []rawLine
 	err = eachLine(r, o.maxLine+utf8.UTFMax, func(head []byte, size int) error {
 		v.total++
 		if v.total == 1 && bytes.HasPrefix(head, utf8BOM) {
-			head, size = head[len(utf8BOM):], size-len(utf8BOM)
+			head, size, bom = head[len(utf8BOM):], size-len(utf8BOM), true
 		}
 		if v.total < o.offset || len(v.lines) >= o.limit || v.capped {
 			return nil
 		}
-		var line string
-		if validText(head, size > len(head)) {
-			line = cutLine(head, size, o.maxLine, o.lineMark)
-		} else {
-			v.latin1 = true
-			line = textfile.Latin1(head[:min(len(head), o.maxLine)])
-			if size > o.maxLine {
-				line += o.lineMark
-			}
-		}
+		line := cutLine(head, size, o.maxLine, o.lineMark)
 		// Each line costs its text and about 8 bytes of line number.
 		if o.maxBytes > 0 && kept+len(line)+8 > o.maxBytes && len(v.lines) > 0 {
 			v.capped = true
 			return nil
 		}
 		kept += len(line) + 8
+		if slices.ContainsFunc(head, func(b byte) bool { return b >= utf8.RuneSelf }) {
+			raws = append(raws, rawLine{len(v.lines), bytes.Clone(head), size})
+		}
 		v.lines = append(v.lines, line)
 		return nil
 	})
 	if err != nil {
 		return view{}, err
 	}
+	if v.latin1 = !bom && !check.valid(); v.latin1 {
+		for _, raw := range raws {
+			line := textfile.Latin1(raw.head[:min(len(raw.head), o.maxLine)])
+			if raw.size > o.maxLine {
+				line += o.lineMark
+			}
+			v.lines[raw.i] = line
+		}
+	}
 	copy(v.hash[:], h.Sum(nil))
 	return v, nil
 }
+
+// utf8Check is a writer that learns whether all that is written to it is
+// UTF-8, holding only a character cut between two writes.
+type utf8Check struct {
+	invalid bool
+	cut     [utf8.UTFMax]byte
+	n       int // bytes of the cut character in cut
+}
+
+func (c *utf8Check) Write(p []byte) (int, error) {
+	n := len(p)
+	if c.invalid {
+		return n, nil
+	}
+	if c.n > 0 {
+		k := copy(c.cut[c.n:], p)
+		buf := c.cut[:c.n+k]
+		if !utf8.FullRune(buf) { // then all of p went into buf
+			c.n += k
+			return n, nil
+		}
+		r, size := utf8.DecodeRune(buf)
+		if r == utf8.RuneError && size == 1 {
+			c.invalid = true
+			return n, nil
+		}
+		p, c.n = p[size-c.n:], 0
+	}
+	tail := 0
+	for i := len(p) - 1; i >= 0 && i > len(p)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(p[i]) {
+			if !utf8.FullRune(p[i:]) {
+				tail = len(p) - i
+			}
+			break
+		}
+	}
+	if !utf8.Valid(p[:len(p)-tail]) {
+		c.invalid = true
+		return n, nil
+	}
+	c.n = copy(c.cut[:], p[len(p)-tail:])
+	return n, nil
+}
+
+// valid reports whether everything written was UTF-8, ending with a whole
+// character.
+func (c *utf8Check) valid() bool { return !c.invalid && c.n == 0 }
 
 // ctxReader fails once ctx is done, so that reading a huge file stops
 // when its call is cancelled.
@@ -125,23 +188,6 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-// validText reports whether head, the start of a line, is UTF-8; cut
-// says that the line goes on, so that a character cut at the end of head
-// is forgiven.
-func validText(head []byte, cut bool) bool {
-	if cut {
-		for i := len(head) - 1; i >= max(0, len(head)-utf8.UTFMax); i-- {
-			if utf8.RuneStart(head[i]) {
-				if !utf8.FullRune(head[i:]) {
-					head = head[:i]
-				}
-				break
-			}
-		}
-	}
-	return utf8.Valid(head)
 }
 
 // cutLine returns head, the start of a line of size bytes, cut to max
