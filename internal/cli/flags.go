@@ -38,10 +38,6 @@ type runFlags struct {
 // twice with different values, under either of its names, it is a usage
 // error rather than the last one silently winning.
 func (f *runFlags) register(fs *flag.FlagSet) {
-	defer f.single(fs, [][2]string{
-		{"p", "print"}, {"m", "model"}, {"c", "continue"}, {"r", "resume"},
-		{"C", "cd"}, {"v", "version"}, {"h", "help"},
-	})
 	fs.BoolVar(&f.print, "p", false, "")
 	fs.BoolVar(&f.print, "print", false, "")
 	fs.StringVar(&f.outputFormat, "output-format", "text", "")
@@ -64,6 +60,10 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.version, "v", false, "")
 	fs.BoolVar(&f.help, "help", false, "")
 	fs.BoolVar(&f.help, "h", false, "")
+	f.single(fs, [][2]string{
+		{"p", "print"}, {"m", "model"}, {"c", "continue"}, {"r", "resume"},
+		{"C", "cd"}, {"v", "version"}, {"h", "help"},
+	})
 }
 
 // single wraps every flag of fs in a singleValue, sharing one between a

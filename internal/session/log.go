@@ -5,9 +5,11 @@
 // single write(2) of the whole line and no buffering in the process. A
 // process killed at any moment therefore loses nothing it has already
 // recorded; at worst an operating-system crash leaves the last line cut,
-// and loading tolerates that. The first record of a log is its meta record;
-// then come the messages, tool results, usage and events of one or more
-// runs, each run closed by a result record.
+// which loading reports once and drops. Any other line that cannot be used
+// stops loading, unless a repair drops it. The first record of a log is
+// its meta record; then come the messages, tool results, usage and events
+// of one or more runs, each run closed by a result record, and repair
+// records naming the lines dropped.
 package session
 
 import (

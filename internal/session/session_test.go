@@ -783,3 +783,17 @@ func TestRepairRecordedWithFirstAppend(t *testing.T) {
 		}
 	}
 }
+
+// TestCutLineOfUnknownType checks that a last line without its newline
+// that parses is judged as a record, not passed off as cut by a crash.
+func TestCutLineOfUnknownType(t *testing.T) {
+	store := NewStore(t.TempDir())
+	log, err := store.Create(Meta{})
+	must(t, err)
+	must(t, log.Close())
+	appendRaw(t, log.Path(), []byte(`{"type":"checkpoint"}`))
+	var ce *CorruptError
+	if _, _, err := store.Open(log.ID()); !errors.As(err, &ce) || !ce.Newer() {
+		t.Errorf("Open = %v, want a CorruptError for a newer record type", err)
+	}
+}

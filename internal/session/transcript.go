@@ -30,7 +30,8 @@ type Transcript struct {
 	Turns int
 	// Dropped lists the lines this load left out: the last line, when a
 	// crash cut it short, and with repair every line that could not be
-	// used. Each is reported once, since Open records that it was dropped.
+	// used. Each is reported once: the log records that it was dropped
+	// with the first record the run appends.
 	Dropped []Problem
 }
 
@@ -104,6 +105,7 @@ func load(r io.Reader) (*loaded, error) {
 	hasMeta := false
 	var problems []Problem
 	dropped := map[int]bool{}
+	unparsable := map[int]bool{}
 	bad := func(n int, format string, args ...any) {
 		problems = append(problems, Problem{Line: n, Msg: fmt.Sprintf(format, args...)})
 	}
@@ -113,6 +115,7 @@ func load(r io.Reader) (*loaded, error) {
 		var rec record
 		if err := json.Unmarshal(line, &rec); err != nil {
 			bad(n, "not a valid record: %v", err)
+			unparsable[n] = true
 			return
 		}
 		switch rec.Type {
@@ -160,9 +163,9 @@ func load(r io.Reader) (*loaded, error) {
 		if dropped[p.Line] {
 			continue
 		}
-		// A crash while writing leaves the last line cut short; that is
-		// expected, and nothing complete was lost.
-		p.Cut = cut && p.Line == last
+		// A crash while writing leaves the last line cut short, which no
+		// longer parses; that is expected, and nothing complete was lost.
+		p.Cut = cut && p.Line == last && unparsable[p.Line]
 		ld.problems = append(ld.problems, p)
 	}
 	return ld, nil
