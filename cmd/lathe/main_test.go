@@ -224,7 +224,8 @@ func checkEvents(data []byte) error {
 // turn's deltas and retries before its usage and its tool calls after it,
 // every tool.end after its tool.start and every tool.start ended, one usage
 // per completed turn adding up to the result's, denials listed in the
-// result, and deltas that, after the turn's last retry, spell its blocks.
+// result, and deltas that, after the turn's last retry, spell the blocks of
+// a completed turn.
 func checkOrder(evs []event.Event) error {
 	if len(evs) == 0 {
 		return errors.New("no events")
@@ -320,7 +321,8 @@ func checkOrder(evs []event.Event) error {
 	}
 	for n, tx := range texts {
 		for k, kind := range []string{"text", "thinking"} {
-			if tx.deltas[k] != "" && tx.deltas[k] != tx.blocks[k] {
+			// Deltas that no usage event follows (the run ended) are void.
+			if closed[n] && tx.deltas[k] != "" && tx.deltas[k] != tx.blocks[k] {
 				return fmt.Errorf("turn %d: the %s deltas after the last retry spell %q, the %s events %q", n, kind, tx.deltas[k], kind, tx.blocks[k])
 			}
 		}
