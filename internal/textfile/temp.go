@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
 // A write's temporary file is named .NAME.lathe-NNNN beside the file
@@ -118,8 +120,8 @@ var journal atomic.Pointer[string]
 // that a crash or kill left behind without searching the tree for them.
 // It removes at once the temporary files recorded there that lie under
 // workspace and that no write holds any more, and returns their paths.
-// The journal costs one small file per write in progress; a record whose
-// write is interrupted after its rename is dropped when found.
+// The journal costs one small file per write in progress; a record of a
+// temporary file that is gone is dropped, whatever its workspace.
 func UseJournal(dir, workspace string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal of writes: %w", err)
@@ -136,21 +138,20 @@ func UseJournal(dir, workspace string) ([]string, error) {
 	var removed []string
 	for _, e := range entries {
 		rec := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(rec)
-		if err != nil || !e.Type().IsRegular() {
+		b, err := regfile.ReadFile(rec, 4<<10)
+		if err != nil {
 			continue
 		}
 		tmp := string(b)
-		if !filepath.IsAbs(tmp) || !within(workspace, tmp) || !isTempOf(filepath.Base(tmp), tempBase(tmp)) {
-			continue
-		}
 		_, statErr := os.Lstat(tmp)
-		gone := errors.Is(statErr, fs.ErrNotExist)
-		if !gone && removeIfStale(tmp) {
+		switch {
+		case !filepath.IsAbs(tmp) || !isTempOf(filepath.Base(tmp), tempBase(tmp)):
+			// Not a record of ours: what it names is left alone.
+			os.Remove(rec)
+		case errors.Is(statErr, fs.ErrNotExist):
+			os.Remove(rec)
+		case within(workspace, tmp) && removeIfStale(tmp):
 			removed = append(removed, tmp)
-			gone = true
-		}
-		if gone {
 			os.Remove(rec)
 		}
 	}

@@ -212,6 +212,9 @@ func TestUseJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	outside.Close()
+	// A record of a temporary file that is gone is dropped, wherever it
+	// was.
+	mustWrite(t, filepath.Join(jdir, "gone"), filepath.Join(state, ".x.lathe-1"), 0o600)
 
 	removed, err := UseJournal(jdir, work)
 	if err != nil {

@@ -317,3 +317,18 @@ func TestLatin1IsDecidedForTheWholeFile(t *testing.T) {
 		t.Errorf("after Edit: %q", got)
 	}
 }
+
+// A workspace reached through a symbolic link keeps its own spelling for
+// the policy, which compares paths with it, so that its files stay inside.
+func TestPathsInLinkedWorkspace(t *testing.T) {
+	real := t.TempDir()
+	link := filepath.Join(t.TempDir(), "ws")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Dir: link, Reads: NewReadTracker()}
+	input := []byte(`{"file_path":"` + filepath.Join(real, "a.txt") + `","content":"x"}`)
+	if got := NewWrite().(writeTool).Paths(env, input); len(got) != 1 || got[0] != filepath.Join(link, "a.txt") {
+		t.Errorf("Paths = %q, want %s", got, filepath.Join(link, "a.txt"))
+	}
+}
