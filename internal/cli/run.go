@@ -269,7 +269,7 @@ func (r *run) checkPlace(id string, meta session.Meta, f *runFlags) error {
 	switch {
 	case f.given["cd"] && f.resume != "":
 		return nil
-	case filepath.Clean(meta.Cwd) != r.dir && !f.given["cd"]:
+	case meta.Cwd != "" && filepath.Clean(meta.Cwd) != r.dir && !f.given["cd"]:
 		return usagef("session %s belongs to %s, not %s: pass --cd %s to resume it there, or --cd %s to resume it here anyway",
 			id, meta.Cwd, r.dir, shellQuote(meta.Cwd), shellQuote(r.dir))
 	case meta.CwdID != "" && session.DirID(r.dir) != meta.CwdID:
