@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,13 +10,18 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/lathe-dev/lathe/internal/grep"
 )
 
 // The search figures: on Go's own source tree, ripgrep alone against the
 // Grep tool counting matches per file with ripgrep and with its Go engine,
-// and Glob against `rg --files` with the same filter. Each is a process
-// run as users run it, so the tool's figures include lathe's start.
+// and Glob against `rg --files` with the same filter. Each tool is run as
+// a process, `lathe tool NAME ARGS`, so its figures include lathe's start;
+// the Grep tool's search is also timed inside the bench's process, as a
+// session runs it.
 
 // searchPatterns are regexes whose matches are counted per file: one led
 // by a literal, one with a literal inside, and a case-insensitive one.
@@ -33,6 +39,17 @@ var rgSearchFlags = []string{
 	"--no-messages", "--encoding", "none", "--glob", "!.git",
 }
 
+// rgJSON is rgSearchFlags with --json, exactly as the tool runs ripgrep.
+func rgJSON() []string {
+	flags := slices.Clone(rgSearchFlags)
+	flags[0] = "--json"
+	return flags
+}
+
+func rgFiles() []string {
+	return []string{"--files", "--no-config", "--hidden", "--no-ignore-global", "--glob", "!.git", "--glob", globRG}
+}
+
 // globPattern is Glob's pattern and globRG the same filter for ripgrep.
 const (
 	globPattern = "**/*.go"
@@ -43,15 +60,20 @@ const (
 // its children, which a busy machine disturbs less.
 type timing struct{ wall, cpu time.Duration }
 
-// searchCase is a command to time, and what it printed.
+// searchCase is a command to time, and what it printed; or a function,
+// run in the bench's own process.
 type searchCase struct {
 	name string
 	cmd  func() *exec.Cmd
+	fn   func() error
 	runs []timing
 	out  []byte
 }
 
 func (c *searchCase) run() error {
+	if c.fn != nil {
+		return c.runFunc()
+	}
 	cmd := c.cmd()
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -65,6 +87,38 @@ func (c *searchCase) run() error {
 	c.runs = append(c.runs, timing{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()})
 	c.out = out.Bytes()
 	return nil
+}
+
+// runFunc times c.fn, with the CPU time of this process and of the
+// children it waited for, such as ripgrep.
+func (c *searchCase) runFunc() error {
+	before := cpuTime()
+	start := time.Now()
+	if err := c.fn(); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	c.runs = append(c.runs, timing{wall: time.Since(start), cpu: cpuTime() - before})
+	return nil
+}
+
+func cpuTime() time.Duration {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(who, &ru); err == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return total
+}
+
+// inProcess runs the Grep tool's search as a session runs it, inside
+// lathe's process, so without the start of a process for each call.
+func inProcess(root, pattern, rg string) func() error {
+	return func() error {
+		_, err := grep.Search(context.Background(), grep.Options{Pattern: pattern, Path: root, RG: rg})
+		return err
+	}
 }
 
 func (c *searchCase) median() timing {
@@ -130,19 +184,23 @@ func benchSearch(bin, tmp string, runs int) error {
 			title: fmt.Sprintf("Grep count `%s`", p),
 			cases: []*searchCase{
 				{name: "rg alone", cmd: rgCmd(append(slices.Clone(rgSearchFlags), "--regexp", p, ".")...)},
+				{name: "… with --json for --count, as the tool runs it", cmd: rgCmd(append(rgJSON(), "--regexp", p, "--", root)...)},
 				{name: "Grep tool, rg", cmd: tool(os.Getenv("PATH"), "Grep", args)},
 				{name: "Grep tool, Go engine", cmd: tool(noRG, "Grep", args)},
+				{name: "its search in a session's process, rg", fn: inProcess(root, p, rg)},
+				{name: "its search in a session's process, Go engine", fn: inProcess(root, p, "")},
 			},
-			targets: []string{"≤ 1.1×", "≤ 2×"},
+			targets: []string{"", "≤ 1.1×", "≤ 2×", "≤ 1.1×", "≤ 2×"},
 		})
 	}
 	groups = append(groups, group{
 		title: fmt.Sprintf("Glob `%s`", globPattern),
 		cases: []*searchCase{
-			{name: "rg --files", cmd: rgCmd("--files", "--no-config", "--hidden", "--no-ignore-global", "--glob", "!.git", "--glob", globRG)},
+			{name: "rg --files", cmd: rgCmd(rgFiles()...)},
+			{name: "… --sortr modified, Glob's order", cmd: rgCmd(append(rgFiles(), "--sortr", "modified")...)},
 			{name: "Glob tool", cmd: tool(noRG, "Glob", fmt.Sprintf(`{"pattern":%q}`, globPattern))},
 		},
-		targets: []string{"≤ 1×"},
+		targets: []string{"", "≤ 1×"},
 	})
 
 	var all []*searchCase
@@ -184,14 +242,14 @@ func benchSearch(bin, tmp string, runs int) error {
 	}
 	fmt.Println()
 	for _, g := range groups[:len(searchPatterns)] {
-		if !bytes.Equal(g.cases[1].out, g.cases[2].out) {
+		if !bytes.Equal(g.cases[2].out, g.cases[3].out) {
 			fmt.Printf("**The engines disagree** on %s: see -keep.\n", g.title)
-			_ = os.WriteFile(filepath.Join(tmp, "grep-rg.txt"), g.cases[1].out, 0o644)
-			_ = os.WriteFile(filepath.Join(tmp, "grep-go.txt"), g.cases[2].out, 0o644)
+			_ = os.WriteFile(filepath.Join(tmp, "grep-rg.txt"), g.cases[2].out, 0o644)
+			_ = os.WriteFile(filepath.Join(tmp, "grep-go.txt"), g.cases[3].out, 0o644)
 		}
 	}
 	fmt.Printf("Both engines printed the same for every pattern unless said above; the last lines of the Go engine's: %q.\n\n",
-		lastLine(groups[0].cases[2].out))
+		lastLine(groups[0].cases[3].out))
 	return nil
 }
 
