@@ -49,3 +49,17 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 core="./internal/agent ./internal/session ./internal/shell ./internal/tool ./internal/policy ./internal/grep ./internal/ignore"
 go test -race -count=1 $core
 go test -count=1 $(go list ./... | grep -v -x -F "$(go list $core)")
+
+# A short fuzzing run of each parser of what a model sends: the three
+# adapters' stream parsers (arbitrary SSE bytes through the SDK and the
+# accumulator) and tool-argument decoding. Crashers land in the package's
+# testdata/fuzz, which the plain run above replays from then on. Runs are
+# bounded by a count, not a time: a timed run can fail at its deadline
+# with no crasher (go.dev/issue/75804, unfixed in Go 1.26). Inputs are
+# not minimized: with the SDKs instrumented, minimizing one stalls a run
+# for a minute. About 40 s in all on CI's 2 cores.
+fuzz() { go test -run '^$' -fuzz="$1" -fuzztime="$2" -fuzzminimizetime=0s "$3"; }
+fuzz FuzzInput 100000x ./internal/provider/internal/toolcall
+fuzz FuzzStream 8000x ./internal/provider/anthropic
+fuzz FuzzStream 4000x ./internal/provider/openai
+fuzz FuzzStream 4000x ./internal/provider/openaichat

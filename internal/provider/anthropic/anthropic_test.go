@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -268,4 +269,11 @@ func stripKey(v any, key string) any {
 		return out
 	}
 	return v
+}
+
+// FuzzStream holds the adapter to ssetest.CheckResponse for any stream.
+func FuzzStream(f *testing.F) {
+	ssetest.Fuzz(f, "testdata", func(hc *http.Client) (*Provider, error) {
+		return New(Options{BaseURL: "http://fuzz.invalid", APIKey: "sk-ant-test", HTTPClient: hc})
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -188,4 +189,11 @@ func TestWithoutEncryptedReasoning(t *testing.T) {
 			t.Errorf("request %d includes encrypted reasoning: %v, want %v", i+1, !want, want)
 		}
 	}
+}
+
+// FuzzStream holds the adapter to ssetest.CheckResponse for any stream.
+func FuzzStream(f *testing.F) {
+	ssetest.Fuzz(f, "testdata", func(hc *http.Client) (*Provider, error) {
+		return New(Options{BaseURL: "http://fuzz.invalid/v1", APIKey: "sk-test", HTTPClient: hc})
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -182,4 +183,11 @@ func TestNoKeyNeeded(t *testing.T) {
 	if auth := srv.Headers()[0].Get("Authorization"); auth != "" {
 		t.Errorf("Authorization = %q, want none", auth)
 	}
+}
+
+// FuzzStream holds the adapter to ssetest.CheckResponse for any stream.
+func FuzzStream(f *testing.F) {
+	ssetest.Fuzz(f, "testdata", func(hc *http.Client) (*Provider, error) {
+		return New(Options{BaseURL: "http://fuzz.invalid/v1", HTTPClient: hc})
+	})
 }
