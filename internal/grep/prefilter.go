@@ -39,12 +39,11 @@ const (
 func newPrefilter(re *syntax.Regexp) *prefilter {
 	re = re.Simplify()
 	fold := hasFoldCase(re)
-	in := analyze(re, fold)
-	set := in.best()
+	set, exact := analyze(re, fold).pick()
 	if len(set) == 0 || len(set) > maxLits {
 		return nil
 	}
-	p := &prefilter{fold: fold, exact: in.exact != nil && !fold && !hasAssertion(re)}
+	p := &prefilter{fold: fold, exact: exact && !fold && !hasAssertion(re)}
 	for _, s := range set {
 		if fold {
 			s = longestFoldSafe(s)
@@ -68,15 +67,19 @@ type info struct {
 // best is the most selective set of literals known: the one whose
 // shortest element is longest. A set holding "" selects nothing.
 func (in info) best() []string {
-	if in.exact != nil {
-		if score(in.exact) >= score(in.req) {
-			return in.exact
-		}
+	set, _ := in.pick()
+	return set
+}
+
+// pick is best, and whether the set is the exact one.
+func (in info) pick() ([]string, bool) {
+	if in.exact != nil && score(in.exact) >= score(in.req) {
+		return in.exact, true
 	}
 	if score(in.req) == 0 {
-		return nil
+		return nil, false
 	}
-	return in.req
+	return in.req, false
 }
 
 func score(set []string) int {

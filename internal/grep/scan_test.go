@@ -439,3 +439,34 @@ func TestSearchCancelKillsRG(t *testing.T) {
 		t.Fatal("ripgrep kept running after the search was cancelled")
 	}
 }
+
+// FuzzPrefilter checks the prefilter's one promise on any pattern and
+// line: a line the pattern matches is never rejected, and an exact
+// prefilter accepts nothing else.
+func FuzzPrefilter(f *testing.F) {
+	for _, p := range []string{"foo", "(?i)ok", `\bfoo\b|ba[rz]+`, "(cat|dog)s?", "caf.", "ſtraſſe", `a{0,3}b`, `\x{212A}`} {
+		f.Add(p, "the cat sat on the mat, ok? straße café Kelvin")
+	}
+	f.Fuzz(func(t *testing.T, pattern, line string) {
+		expr := "(?m)" + pattern
+		tree, err := syntax.Parse(expr, syntax.Perl)
+		if err != nil {
+			return
+		}
+		re, err := regexp.Compile(expr)
+		if err != nil || strings.Contains(line, "\n") {
+			return
+		}
+		p := newPrefilter(tree)
+		if p == nil {
+			return
+		}
+		matched := re.MatchString(line)
+		if matched && !p.contains([]byte(line)) {
+			t.Fatalf("%q matches %q but the prefilter %q rejects it", expr, line, p.lits)
+		}
+		if p.exact && !matched && p.contains([]byte(line)) {
+			t.Fatalf("exact prefilter %q accepts %q, which %q does not match", p.lits, line, expr)
+		}
+	})
+}
