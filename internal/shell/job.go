@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -101,20 +100,17 @@ func (r *Runner) Job(id string) (*Job, bool) {
 }
 
 // Close kills every running background job and waits for them to end, and
-// kills what foreground commands left running in their process groups.
+// kills what foreground commands left running.
 // Afterwards the Runner refuses new commands. Foreground commands still
 // running are stopped through their own contexts.
 func (r *Runner) Close() error {
 	r.straysMu.Lock()
-	// A stray group's id was its leader's pid. The kernel does not give
-	// that pid to a new process while the group has members, so a group
-	// that has since emptied could only be mistaken for another after pid
-	// wrap-around within the session.
-	for _, pgid := range r.strays {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	}
+	strays := r.strays
 	r.strays = nil
 	r.straysMu.Unlock()
+	for _, p := range strays {
+		p.kill()
+	}
 	r.jobs.mu.Lock()
 	r.jobs.closed = true
 	all := make([]*Job, 0, len(r.jobs.byID))

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,4 +142,24 @@ func TestCloseKillsWhatForegroundCommandsLeftRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the stray child to die", func() bool { return gone(pid) })
+}
+
+func TestCloseKillsWhatLeftTheSession(t *testing.T) {
+	t.Parallel()
+	r := NewRunner()
+	// One child starts a session of its own, out of the command's process
+	// group; the other is orphaned by a double fork.
+	res, err := r.Run(t.Context(), Command{Script: "setsid sleep 30 >/dev/null 2>&1 & echo $!; (sleep 30 >/dev/null 2>&1 & echo $!) "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Fields(res.Output)
+	if len(lines) != 2 {
+		t.Fatalf("output %q, want two pids", res.Output)
+	}
+	r.Close()
+	for _, line := range lines {
+		pid := firstPID(t, line)
+		eventually(t, fmt.Sprintf("process %d to die", pid), func() bool { return gone(pid) })
+	}
 }

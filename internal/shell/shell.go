@@ -2,10 +2,12 @@
 // through a [Runner], which is the one place where a sandbox wraps them.
 //
 // A command runs in its own session with stdin at /dev/null, its stdout and
-// stderr merged in arrival order into one bounded buffer, and a timeout. When
-// it times out or its context is cancelled, its whole process group is
-// stopped. Output is sanitised and truncated for the model before it is
-// returned.
+// stderr merged in arrival order into one bounded buffer, and a timeout. On
+// Linux it runs under a supervisor that is its child subreaper (see
+// supervise_linux.go), so that nothing it starts, even a process that
+// leaves its session, outlives the Runner or Lathe itself. When it times
+// out or its context is cancelled, everything it started is stopped.
+// Output is sanitised and truncated for the model before it is returned.
 package shell
 
 import (
@@ -52,10 +54,10 @@ type Runner struct {
 
 	jobs jobs
 
-	// strays are the process groups of foreground commands that exited
-	// leaving processes behind ("server &"); Close ends them.
+	// strays are foreground commands that exited leaving processes
+	// behind ("server &"); Close ends them.
 	straysMu sync.Mutex
-	strays   []int
+	strays   []process
 }
 
 // Option configures a Runner.
@@ -73,9 +75,8 @@ func WithTimeout(d time.Duration) Option {
 
 // WithWrap sets a function applied to every command just before it
 // starts, the seam for a sandbox or policy layer. It may rewrite the
-// command's Path, Args and Env and add to its SysProcAttr, but must not
-// clear Setsid, on which stopping the command depends. An error from wrap
-// fails the command without starting it.
+// command's Path, Args, Env and Dir; its SysProcAttr is the supervisor's to
+// set. An error from wrap fails the command without starting it.
 func WithWrap(wrap func(*exec.Cmd) error) Option {
 	return func(r *Runner) { r.wrap = wrap }
 }
@@ -169,9 +170,25 @@ func (r *Runner) Run(ctx context.Context, c Command) (Result, error) {
 	return res, nil
 }
 
+// process is a started command as the platform runs it.
+type process interface {
+	// exited is closed when the command has exited.
+	exited() <-chan struct{}
+	// status is the command's wait status, once it has exited.
+	status() syscall.WaitStatus
+	// lingering reports, once the command has exited, whether something
+	// it started was still running then.
+	lingering() bool
+	// terminate sends SIGTERM to everything the command started.
+	terminate()
+	// kill ends everything the command started, with SIGKILL, and returns
+	// when it has all ended.
+	kill()
+}
+
 // proc is a started command.
 type proc struct {
-	cmd   *exec.Cmd
+	proc  process
 	pipe  *os.File // read end of the output pipe
 	out   *buffer
 	start time.Time
@@ -201,13 +218,16 @@ func (r *Runner) start(c Command) (*proc, error) {
 	// cannot come.
 	// Later entries win, so these override the user's settings.
 	cmd.Env = append(r.environ(), "LATHE=1", "PAGER=cat", "GIT_PAGER=cat")
-	// A new session puts the command in its own process group, so a
-	// timeout or ^C can stop it and everything it spawned with one signal.
-	// It also takes away the controlling terminal: a program that would
-	// prompt on /dev/tty (ssh, sudo, git credentials) fails at once instead
-	// of stopping on SIGTTIN until the timeout, and nothing can draw over
+	// The command gets a session of its own (see launch). That takes
+	// away the controlling terminal: a program that would prompt on
+	// /dev/tty (ssh, sudo, git credentials) fails at once instead of
+	// stopping on SIGTTIN until the timeout, and nothing can draw over
 	// Lathe's own terminal UI.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if r.wrap != nil {
+		if err := r.wrap(cmd); err != nil {
+			return nil, fmt.Errorf("shell: wrap command: %w", err)
+		}
+	}
 	// One pipe for stdout and stderr keeps their interleaving as written.
 	// Reading it ourselves, rather than through exec's copying goroutines,
 	// lets us stop reading when a background child holds it open.
@@ -215,17 +235,9 @@ func (r *Runner) start(c Command) (*proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shell: output pipe: %w", err)
 	}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if r.wrap != nil {
-		if err := r.wrap(cmd); err != nil {
-			pr.Close()
-			pw.Close()
-			return nil, fmt.Errorf("shell: wrap command: %w", err)
-		}
-	}
-	p := &proc{cmd: cmd, pipe: pr, out: &buffer{}, read: make(chan struct{}), done: make(chan struct{})}
+	p := &proc{pipe: pr, out: &buffer{}, read: make(chan struct{}), done: make(chan struct{})}
 	p.start = time.Now()
-	err = cmd.Start()
+	p.proc, err = launch(cmd, pw)
 	pw.Close()
 	if err != nil {
 		pr.Close()
@@ -265,13 +277,7 @@ func (p *proc) readOutput() {
 // p.done.
 func (r *Runner) supervise(ctx context.Context, p *proc, timeout time.Duration) {
 	defer close(p.done)
-	exited := make(chan struct{})
-	go func() {
-		// The exit status is read from ProcessState; an error here only
-		// repeats it.
-		_ = p.cmd.Wait()
-		close(exited)
-	}()
+	exited := p.proc.exited()
 	var expired <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -287,12 +293,12 @@ func (r *Runner) supervise(ctx context.Context, p *proc, timeout time.Duration) 
 		r.stop(p, exited)
 	}
 	p.end = time.Now()
-	if !p.stopped && syscall.Kill(-p.cmd.Process.Pid, 0) == nil {
-		// The leader is gone but its group is not: something it started
-		// runs on. It may do so for the rest of the session, as a dev
-		// server should, but not beyond it.
+	if !p.stopped && p.proc.lingering() {
+		// The command is gone but something it started runs on. It may
+		// do so for the rest of the session, as a dev server should, but
+		// not beyond it.
 		r.straysMu.Lock()
-		r.strays = append(r.strays, p.cmd.Process.Pid)
+		r.strays = append(r.strays, p.proc)
 		r.straysMu.Unlock()
 	}
 	// Errors only mean the pipe is already closed, which cannot happen
@@ -302,36 +308,30 @@ func (r *Runner) supervise(ctx context.Context, p *proc, timeout time.Duration) 
 	p.pipe.Close()
 }
 
-// stop ends p's process group: SIGTERM so programs can clean up, then
-// SIGKILL after killGrace, or at once if the leader has exited, for
-// members that ignored the first signal.
+// stop ends everything p started: SIGTERM so programs can clean up, then
+// SIGKILL after killGrace, or at once if the command has exited, for what
+// ignored the first signal.
 func (r *Runner) stop(p *proc, exited <-chan struct{}) {
 	p.stopped = true
-	pgid := p.cmd.Process.Pid
-	// ESRCH means the group is already gone, which is what we want.
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	p.proc.terminate()
 	t := time.NewTimer(r.killGrace)
 	defer t.Stop()
 	select {
 	case <-exited:
 	case <-t.C:
 	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	// Should a wrapper have moved the leader out of its group, the group
-	// signals missed it; without this the wait below would never end.
-	_ = p.cmd.Process.Kill()
+	p.proc.kill()
 	<-exited
 }
 
 // result returns p's exit status; p must be done.
 func (p *proc) result() Result {
-	res := Result{ExitCode: -1, Duration: p.end.Sub(p.start), TimedOut: p.timedOut, Lines: p.out.Lines()}
-	if st := p.cmd.ProcessState; st != nil {
-		res.ExitCode = st.ExitCode()
-		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			res.Signal = ws.Signal()
-			res.ExitCode = 128 + int(res.Signal)
-		}
+	res := Result{Duration: p.end.Sub(p.start), TimedOut: p.timedOut, Lines: p.out.Lines()}
+	ws := p.proc.status()
+	res.ExitCode = ws.ExitStatus()
+	if ws.Signaled() {
+		res.Signal = ws.Signal()
+		res.ExitCode = 128 + int(res.Signal)
 	}
 	return res
 }
