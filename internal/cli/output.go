@@ -78,6 +78,9 @@ func printText(e event.Event, verbose bool, stdout, stderr io.Writer) {
 		for _, d := range e.DeniedCalls {
 			fmt.Fprintf(stderr, "lathe: denied %s: %s\n", safe(d.Name), safe(d.Reason))
 		}
+		for _, k := range e.KilledBackground {
+			fmt.Fprintf(stderr, "lathe: killed background command %s: %s\n", k.ID, oneLine(k.Command, 120))
+		}
 	case event.Retry:
 		fmt.Fprintf(stderr, "lathe: retrying in %s (attempt %d): %s\n", fmtMS(e.DelayMS), e.Attempt, safe(e.Error))
 	case event.ToolStart:

@@ -27,6 +27,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/prompt"
 	"github.com/lathe-dev/lathe/internal/provider"
 	"github.com/lathe-dev/lathe/internal/session"
+	"github.com/lathe-dev/lathe/internal/shell"
 	"github.com/lathe-dev/lathe/internal/textfile"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
@@ -90,7 +91,7 @@ type run struct {
 	resumed   bool
 	llm       llm.Provider
 	env       *tool.Env
-	closeEnv  func()
+	closeEnv  func() []*shell.Job
 	prices    *pricing.Table
 	maxTurns  int
 	maxBudget float64
@@ -353,8 +354,11 @@ func (r *run) run(ctx context.Context, text string, out event.Sink) error {
 
 	o := a.Run(ctx, r.history, text)
 	// Stop background commands before reporting, so nothing the agent
-	// started outlives the run.
-	r.closeEnv()
+	// started outlives the run, and the result can say what was stopped.
+	var killed []event.BackgroundCommand
+	for _, j := range r.closeEnv() {
+		killed = append(killed, event.BackgroundCommand{ID: j.ID(), Command: j.Command()})
+	}
 	code := exitCode(o)
 	errText := ""
 	if o.Err != nil {
@@ -375,7 +379,7 @@ func (r *run) run(ctx context.Context, text string, out event.Sink) error {
 	sink.Emit(event.Event{
 		Type: event.Result, SessionID: r.log.ID(), Outcome: o.Kind, Answer: o.Answer, Turns: o.Turns,
 		DurationMS: durationMS, Usage: &o.Usage, TotalCostUSD: &o.CostUSD, CostKnown: &o.CostKnown,
-		DeniedCalls: o.Denied, ExitCode: &code, Error: errText,
+		DeniedCalls: o.Denied, KilledBackground: killed, ExitCode: &code, Error: errText,
 	})
 	if code != exitOK {
 		return exitError{code}

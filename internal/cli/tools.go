@@ -115,11 +115,12 @@ func applyPatch(ctx context.Context, args []string, stdio IO) error {
 
 // newEnv returns the environment tools run in for directory dir, with a
 // command timeout (0 for the default) and without the environment
-// variables named in hide, and the function that releases it.
-func newEnv(dir string, timeout time.Duration, hide []string) (*tool.Env, func()) {
+// variables named in hide, and the function that releases it, which
+// returns the background commands it had to kill.
+func newEnv(dir string, timeout time.Duration, hide []string) (*tool.Env, func() []*shell.Job) {
 	runner := shell.NewRunner(shell.WithTimeout(timeout), shell.WithoutEnv(hide...))
 	env := &tool.Env{Dir: dir, Reads: tool.NewReadTracker(), Shell: runner}
-	return env, func() { runner.Close() }
+	return env, runner.Close
 }
 
 // credentialEnv names the environment variables that hold Lathe's own

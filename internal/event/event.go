@@ -94,6 +94,9 @@ type Event struct {
 	TotalCostUSD *float64     `json:"total_cost_usd,omitempty"`
 	CostKnown    *bool        `json:"cost_known,omitempty"`
 	DeniedCalls  []DeniedCall `json:"denied_calls,omitempty"`
+	// KilledBackground are the background commands still running when
+	// the run ended, which Lathe killed.
+	KilledBackground []BackgroundCommand `json:"killed_background,omitempty"`
 	// ExitCode is lathe's exit code on a result, and the exit status of
 	// the command a tool.end's call ran, when it ran one to completion.
 	ExitCode *int `json:"exit_code,omitempty"`
@@ -122,6 +125,13 @@ type DeniedCall struct {
 	Name   string          `json:"name"`
 	Input  json.RawMessage `json:"input"`
 	Reason string          `json:"reason"`
+}
+
+// BackgroundCommand is a command the model ran in the background.
+type BackgroundCommand struct {
+	// ID is the job's name, as the model used it (bash_1).
+	ID      string `json:"id"`
+	Command string `json:"command"`
 }
 
 // Outcome is how a run ended.

@@ -100,6 +100,9 @@ func valid() map[string]event.Event {
 		"result interrupted": {Type: event.Result, SessionID: sid, Outcome: event.Interrupted, Error: "context canceled", Turns: 1,
 			Usage: &u, TotalCostUSD: ptr(0.01), CostKnown: ptr(true), ExitCode: ptr(130),
 			DeniedCalls: []event.DeniedCall{{CallID: "c", Name: "Write", Input: json.RawMessage(`{}`), Reason: "outside the workspace"}}},
+		"result killed background": {Type: event.Result, SessionID: sid, Outcome: event.Success, Answer: "Started the server.", Turns: 2,
+			Usage: &u, TotalCostUSD: ptr(0.01), CostKnown: ptr(true), ExitCode: ptr(0),
+			KilledBackground: []event.BackgroundCommand{{ID: "bash_1", Command: "npm run dev"}, {ID: "bash_3", Command: "sleep 300"}}},
 		"result error": {Type: event.Result, SessionID: sid, Outcome: event.Failed, Error: "record response: disk full", Turns: 1,
 			Usage: &u, TotalCostUSD: ptr(0.01), CostKnown: ptr(true), ExitCode: ptr(1)},
 	}
@@ -364,9 +367,10 @@ func TestFieldsDocumented(t *testing.T) {
 		}
 	}
 	for def, typ := range map[string]reflect.Type{
-		"deniedCall": reflect.TypeFor[event.DeniedCall](),
-		"fileChange": reflect.TypeFor[event.FileChange](),
-		"tokens":     reflect.TypeFor[llm.Usage](),
+		"deniedCall":        reflect.TypeFor[event.DeniedCall](),
+		"backgroundCommand": reflect.TypeFor[event.BackgroundCommand](),
+		"fileChange":        reflect.TypeFor[event.FileChange](),
+		"tokens":            reflect.TypeFor[llm.Usage](),
 	} {
 		fs := jsonFields(typ)
 		props := slices.Sorted(maps.Keys(d.Defs[def].Properties))

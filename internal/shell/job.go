@@ -1,8 +1,10 @@
 package shell
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +39,7 @@ func (s State) String() string {
 // foreground command's and read in increments.
 type Job struct {
 	id      string
+	seq     int // the n of bash_n
 	command string
 	p       *proc
 	cancel  context.CancelFunc
@@ -83,7 +86,7 @@ func (r *Runner) Start(c Command) (*Job, error) {
 	if command == "" {
 		command = strings.Join(c.Args, " ")
 	}
-	j := &Job{id: fmt.Sprintf("bash_%d", r.jobs.n), command: command, p: p, cancel: cancel}
+	j := &Job{id: fmt.Sprintf("bash_%d", r.jobs.n), seq: r.jobs.n, command: command, p: p, cancel: cancel}
 	if r.jobs.byID == nil {
 		r.jobs.byID = make(map[string]*Job)
 	}
@@ -100,10 +103,11 @@ func (r *Runner) Job(id string) (*Job, bool) {
 }
 
 // Close kills every running background job and waits for them to end, and
-// kills what foreground commands left running.
-// Afterwards the Runner refuses new commands. Foreground commands still
+// kills what foreground commands left running. It returns the jobs it
+// killed, in the order they were started. Afterwards the Runner refuses
+// new commands, and Close returns no more jobs. Foreground commands still
 // running are stopped through their own contexts.
-func (r *Runner) Close() error {
+func (r *Runner) Close() []*Job {
 	r.straysMu.Lock()
 	strays := r.strays
 	r.strays = nil
@@ -113,19 +117,29 @@ func (r *Runner) Close() error {
 	}
 	r.jobs.mu.Lock()
 	r.jobs.closed = true
-	all := make([]*Job, 0, len(r.jobs.byID))
+	var running []*Job
 	for _, j := range r.jobs.byID {
-		all = append(all, j)
+		select {
+		case <-j.p.done:
+		default:
+			running = append(running, j)
+		}
 	}
 	r.jobs.mu.Unlock()
+	slices.SortFunc(running, func(a, b *Job) int { return cmp.Compare(a.seq, b.seq) })
 	// Cancel them all before waiting, so their kill graces run together.
-	for _, j := range all {
+	for _, j := range running {
 		j.cancel()
 	}
-	for _, j := range all {
+	var killed []*Job
+	for _, j := range running {
 		<-j.p.done
+		// One that exited on its own meanwhile was not killed.
+		if j.p.stopped {
+			killed = append(killed, j)
+		}
 	}
-	return nil
+	return killed
 }
 
 // ID returns the job's name.

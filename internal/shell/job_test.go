@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -110,8 +111,11 @@ func TestCloseKillsJobs(t *testing.T) {
 		_, _, out := readUntil(t, j, "the child's pid", func(_ State, out string) bool { return strings.HasSuffix(out, "\n") })
 		pids = append(pids, firstPID(t, out))
 	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
+	if killed := r.Close(); !slices.Equal(killed, jobs) {
+		t.Errorf("Close killed %v, want both jobs %v", killed, jobs)
+	}
+	if again := r.Close(); again != nil {
+		t.Errorf("second Close killed %v again", again)
 	}
 	for i, j := range jobs {
 		if state, _ := j.Read(); state != Killed {
@@ -138,10 +142,29 @@ func TestCloseKillsWhatForegroundCommandsLeftRunning(t *testing.T) {
 	if gone(pid) {
 		t.Fatal("the command's background child died with it; nothing to test")
 	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
+	if killed := r.Close(); killed != nil {
+		t.Errorf("Close killed jobs %v; there were none", killed)
 	}
 	eventually(t, "the stray child to die", func() bool { return gone(pid) })
+}
+
+func TestCloseListsOnlyJobsItKilled(t *testing.T) {
+	t.Parallel()
+	r := NewRunner()
+	done, err := r.Start(Command{Script: "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state, _, _ := readUntil(t, done, "the job to exit", func(s State, _ string) bool { return s != Running }); state != Exited {
+		t.Fatalf("%s: %v, want exited", done.ID(), state)
+	}
+	killed, err := r.Start(Command{Script: "sleep 30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Close(); !slices.Equal(got, []*Job{killed}) {
+		t.Errorf("Close killed %v, want only %s", got, killed.ID())
+	}
 }
 
 func TestCloseKillsWhatLeftTheSession(t *testing.T) {
