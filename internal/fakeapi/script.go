@@ -131,8 +131,8 @@ type ToolCall struct {
 	// (a non-streamed Anthropic reply) gets {} for text that is not one.
 	RawInput string `json:"raw_input,omitempty"`
 	// ID, when set, replaces the call id the server would generate, even
-	// with "" or an id another call has, as careless OpenAI-compatible
-	// servers send them; on Chat an empty id is left out of the chunk.
+	// with "" or an id another call has (in this reply or an earlier one),
+	// as careless OpenAI-compatible servers send them; on Chat an empty id is left out of the chunk.
 	// The client must then give the call an id of its own, unique in its
 	// copy of the reply, and the history checks follow that id.
 	ID *string `json:"id,omitempty"`

@@ -63,8 +63,9 @@ type Server struct {
 // madeCall is a tool call of a completed reply.
 type madeCall struct {
 	id, name string
-	// loose marks a call whose id was empty or another call's: the id
-	// the client gave it is learnt from the next request.
+	// loose marks a call whose id was empty or another call's, in this
+	// reply or an earlier one: the id the client gave it is learnt from
+	// the next request.
 	loose bool
 }
 
@@ -303,7 +304,8 @@ func (s *Server) complete(x *exchange) (undo func()) {
 	s.lastCalls = make([]madeCall, len(ids))
 	seen := map[string]bool{}
 	for i, id := range ids {
-		s.lastCalls[i] = madeCall{id: id, name: x.turn.reply.ToolCalls[i].Name, loose: id == "" || seen[id]}
+		loose := id == "" || seen[id] || s.known[id]
+		s.lastCalls[i] = madeCall{id: id, name: x.turn.reply.ToolCalls[i].Name, loose: loose}
 		if !s.lastCalls[i].loose {
 			s.known[id] = true
 		}

@@ -130,5 +130,5 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request, onDelta func(ll
 	if !acc.stopped {
 		return nil, p.errs.Truncated("message_stop")
 	}
-	return acc.response(req.Tools), nil
+	return acc.response(req), nil
 }

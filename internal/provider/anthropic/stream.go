@@ -115,10 +115,11 @@ func (a *accumulator) block(ev sdk.MessageStreamEventUnion) (*block, error) {
 	return a.blocks[ev.Index], nil
 }
 
-// response returns the completed response. tools are the request's tool
-// definitions, to recognise calls to freeform stand-ins.
-func (a *accumulator) response(tools []llm.ToolDef) *llm.Response {
-	stand := freeform.Names(tools)
+// response returns the completed response to req, whose tool definitions
+// tell calls to freeform stand-ins, and whose messages the call ids that
+// are taken.
+func (a *accumulator) response(req *llm.Request) *llm.Response {
+	stand := freeform.Names(req.Tools)
 	var parts []llm.Part
 	for _, b := range a.blocks {
 		switch b.typ {
@@ -138,7 +139,7 @@ func (a *accumulator) response(tools []llm.ToolDef) *llm.Response {
 			parts = append(parts, b.call(a.stop == sdk.StopReasonMaxTokens, stand))
 		}
 	}
-	toolcall.UniqueIDs(parts)
+	toolcall.UniqueIDs(parts, req.Messages)
 	return &llm.Response{
 		Message:    llm.Message{Role: llm.RoleAssistant, Parts: parts},
 		StopReason: stopReason(a.stop),

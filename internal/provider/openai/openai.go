@@ -139,5 +139,5 @@ func (p *Provider) stream(ctx context.Context, req *llm.Request, onDelta func(ll
 	if acc.final == nil {
 		return nil, p.errs.Truncated("response.completed")
 	}
-	return acc.response(), nil
+	return acc.response(req.Messages), nil
 }

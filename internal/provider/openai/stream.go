@@ -73,8 +73,9 @@ func (a *accumulator) put(i int64, it *item) {
 	a.items[i] = it
 }
 
-// response converts the output items, in output order, to a message.
-func (a *accumulator) response() *llm.Response {
+// response converts the output items, in output order, to a message that
+// continues history.
+func (a *accumulator) response(history []llm.Message) *llm.Response {
 	items := a.outputItems()
 	truncated := a.final.Status == responses.ResponseStatusIncomplete
 	var parts []llm.Part
@@ -115,7 +116,7 @@ func (a *accumulator) response() *llm.Response {
 			parts = append(parts, toolcall.Freeform(it.CallID, it.Name, input, cut))
 		}
 	}
-	toolcall.UniqueIDs(parts)
+	toolcall.UniqueIDs(parts, history)
 	msg := llm.Message{Role: llm.RoleAssistant, Parts: parts}
 	u := a.final.Usage
 	cached := u.InputTokensDetails.CachedTokens

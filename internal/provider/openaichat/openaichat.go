@@ -108,5 +108,5 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request, onDelta func(ll
 	if acc.finish == "" {
 		return nil, p.errs.Truncated("finish_reason")
 	}
-	return acc.response(req.Tools), nil
+	return acc.response(req), nil
 }

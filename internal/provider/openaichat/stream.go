@@ -151,7 +151,8 @@ func (a *accumulator) byIndex(i int64) *call {
 	return nil
 }
 
-func (a *accumulator) response(tools []llm.ToolDef) *llm.Response {
+// response returns the completed response to req.
+func (a *accumulator) response(req *llm.Request) *llm.Response {
 	var parts []llm.Part
 	if a.thinking.Len() > 0 {
 		// Origin marks it as this provider's; no provider sends it back.
@@ -161,7 +162,7 @@ func (a *accumulator) response(tools []llm.ToolDef) *llm.Response {
 		parts = append(parts, llm.Part{Kind: llm.PartText, Text: a.text.String()})
 	}
 	truncated := a.finish == "length"
-	stand := freeform.Names(tools)
+	stand := freeform.Names(req.Tools)
 	for _, c := range a.calls {
 		// A fragment without a name is not a call any tool could answer,
 		// nor one the server would take back.
@@ -169,7 +170,7 @@ func (a *accumulator) response(tools []llm.ToolDef) *llm.Response {
 			parts = append(parts, toolcall.Call(c.id, c.name, c.args.String(), truncated, stand))
 		}
 	}
-	toolcall.UniqueIDs(parts)
+	toolcall.UniqueIDs(parts, req.Messages)
 	msg := llm.Message{Role: llm.RoleAssistant, Parts: parts}
 	return &llm.Response{Message: msg, StopReason: a.stopReason(msg), Usage: a.usage, Model: a.model}
 }

@@ -131,16 +131,27 @@ func Freeform(id, name, text string, cut bool) llm.Part {
 // replace it to make ids predictable.
 var NewID = func() string { return "call_" + rand.Text() }
 
-// UniqueIDs gives every tool call in parts an id that no other call in
-// them has: a call without one gets [NewID], and a call reusing an
-// earlier call's id gets that id with a numeric suffix. Servers that
-// number their calls carelessly would otherwise have one result answer
-// two calls, which the APIs reject or, worse, pair wrongly.
-func UniqueIDs(parts []llm.Part) {
+// UniqueIDs gives every tool call in parts, a new response to history,
+// an id that no other call in them or in history has: a call without one
+// gets [NewID], and a call reusing an earlier call's id gets that id with
+// a numeric suffix. Servers that number their calls carelessly (some
+// start again from call_0 every turn) would otherwise have one result
+// answer two calls, which the APIs reject or, worse, pair wrongly.
+func UniqueIDs(parts []llm.Part, history []llm.Message) {
 	seen := map[string]bool{}
+	for _, m := range history {
+		if m.Role != llm.RoleAssistant {
+			continue
+		}
+		for _, p := range m.Parts {
+			if p.Kind == llm.PartToolCall {
+				seen[p.CallID] = true
+			}
+		}
+	}
 	for i := range parts {
-		if parts[i].Kind == llm.PartToolCall && parts[i].CallID != "" {
-			seen[parts[i].CallID] = false
+		if id := parts[i].CallID; parts[i].Kind == llm.PartToolCall && id != "" && !seen[id] {
+			seen[id] = false
 		}
 	}
 	for i := range parts {

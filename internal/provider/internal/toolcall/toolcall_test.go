@@ -64,13 +64,19 @@ func TestUniqueIDs(t *testing.T) {
 		{Kind: llm.PartText, Text: "x"},
 		call("a"), call(""), call("a"), call("a_2"), call("a"), call(""),
 	}
-	UniqueIDs(parts)
+	history := []llm.Message{
+		{Role: llm.RoleAssistant, Parts: []llm.Part{call("b")}},
+		{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartToolResult, CallID: "b"}}},
+	}
+	parts = append(parts, call("b"))
+	UniqueIDs(parts, history)
 	var got []string
 	for _, p := range parts[1:] {
 		got = append(got, p.CallID)
 	}
-	// The second "a" may not take a_2, which a later call has.
-	if want := "a call_new_1 a_3 a_2 a_4 call_new_2"; strings.Join(got, " ") != want {
+	// The second "a" may not take a_2, which a later call has; "b" was
+	// an earlier response's.
+	if want := "a call_new_1 a_3 a_2 a_4 call_new_2 b_2"; strings.Join(got, " ") != want {
 		t.Errorf("ids = %s, want %s", strings.Join(got, " "), want)
 	}
 	if parts[0].CallID != "" {
