@@ -234,6 +234,11 @@ func TestSearchHugeLine(t *testing.T) {
 		})
 	}
 	t.Run("no match", func(t *testing.T) {
+		// An anchor the window around the literal cannot decide sends the
+		// search through the regexp over the whole line, the slow path:
+		// a line just past maxBuffer takes it as well as a longer one.
+		path := filepath.Join(t.TempDir(), "long.txt")
+		writeHuge(t, path, maxBuffer+1<<20, " needle ")
 		files, err := Search(context.Background(), Options{Pattern: `^ needle`, Path: path})
 		if err != nil || len(files) != 0 {
 			t.Fatalf("got %v, %v; want no match", files, err)
