@@ -28,6 +28,11 @@ var special = map[string]func(t *testing.T, path string){
 			t.Fatal(err)
 		}
 	},
+	"link to /dev/tty": func(t *testing.T, path string) {
+		if err := os.Symlink("/dev/tty", path); err != nil {
+			t.Fatal(err)
+		}
+	},
 	"link to a fifo": func(t *testing.T, path string) {
 		fifo := path + ".fifo"
 		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
@@ -177,6 +182,10 @@ func TestWriteRefusesDanglingLink(t *testing.T) {
 		if !res.IsError || !strings.Contains(res.Content, "is a symbolic link to gone.txt, which does not exist") {
 			t.Errorf("%s: %+v, want a refusal naming the link's target", c.tool.Def().Name, res)
 		}
+	}
+	// Nor is a file created below it, as if it were a directory.
+	if res := runTool(t, NewWrite(), env, map[string]any{"file_path": filepath.Join(link, "new.txt"), "content": "x"}); !res.IsError {
+		t.Errorf("Write below the link: %+v", res)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("link replaced: %v, %v", fi.Mode(), err)

@@ -252,7 +252,7 @@ func writeError(path string, err error) (Result, error) {
 	if r, ok := writeRefusal(path, err); ok {
 		return r, nil
 	}
-	for _, errno := range []error{fs.ErrPermission, syscall.EROFS, syscall.ENOTDIR, syscall.EISDIR, syscall.ENAMETOOLONG} {
+	for _, errno := range []error{fs.ErrPermission, fs.ErrExist, syscall.EROFS, syscall.ENOTDIR, syscall.EISDIR, syscall.ENAMETOOLONG} {
 		if errors.Is(err, errno) {
 			return Errorf("Cannot write %s: %v", path, err), nil
 		}
