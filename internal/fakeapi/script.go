@@ -108,7 +108,9 @@ type Reply struct {
 	Usage *Usage `json:"usage,omitempty"`
 	// Stop "max_tokens" reports that the output limit cut the reply short
 	// (Anthropic max_tokens, Responses incomplete, Chat length); empty means
-	// the reason follows from the content.
+	// the reason follows from the content. A reply that ends with tool
+	// calls was cut while the model wrote the last one: give it RawInput
+	// cut short, and on Responses its item is left incomplete.
 	Stop string `json:"stop,omitempty"`
 }
 

@@ -2,6 +2,7 @@ package apierr
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -214,6 +215,8 @@ func TestEvent(t *testing.T) {
 }
 
 func TestErr(t *testing.T) {
+	syntax := json.Unmarshal([]byte(`{"type":"content_block_delta","ind`), new(struct{}))
+	wrongType := json.Unmarshal([]byte(`42`), new(struct{}))
 	live := context.Background()
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -233,6 +236,8 @@ func TestErr(t *testing.T) {
 		{name: "unknown host", ctx: live, err: &net.DNSError{Err: "no such host", Name: "api.example", IsNotFound: true}},
 		{name: "http2 stream reset", ctx: live, err: errors.New("stream error: stream ID 3; INTERNAL_ERROR; received from peer"), retryable: true},
 		{name: "bad JSON is not retried", ctx: live, err: errors.New("invalid character 'x' looking for beginning of value")},
+		{name: "event data that does not parse", ctx: live, err: syntax, retryable: true, is: syntax},
+		{name: "event data of the wrong type", ctx: live, err: wrongType, retryable: true, is: wrongType},
 		{name: "cancellation is not retried", ctx: cancelled, err: fmt.Errorf("read: %w", io.ErrUnexpectedEOF), is: context.Canceled},
 	}
 	for _, tt := range tests {
@@ -251,6 +256,14 @@ func TestErr(t *testing.T) {
 func TestStallMessage(t *testing.T) {
 	e := cls.Err(context.Background(), &idle.StallError{After: 200 * time.Millisecond})
 	if want := "test: stream stalled: no data for 200ms"; e.Error() != want {
+		t.Errorf("Error() = %q, want %q", e.Error(), want)
+	}
+}
+
+func TestMalformedEventMessage(t *testing.T) {
+	err := json.Unmarshal([]byte(`{"a":`), new(struct{}))
+	e := cls.Err(context.Background(), err)
+	if want := "test: malformed stream event: unexpected end of JSON input"; e.Error() != want {
 		t.Errorf("Error() = %q, want %q", e.Error(), want)
 	}
 }
