@@ -93,7 +93,7 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 // become results the model can act on; denied reports a policy refusal.
 func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res tool.Result, denied bool) {
 	if call.Malformed != "" {
-		return malformedResult(call), false
+		return a.malformedResult(call), false
 	}
 	t, ok := a.tools[call.Name]
 	if !ok {

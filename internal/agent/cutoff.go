@@ -59,8 +59,14 @@ func continueMessage() llm.Message {
 
 // malformedResult is the answer to a call whose arguments could not be
 // read: it is never run, and the model is told what to do instead.
-func malformedResult(call llm.Part) tool.Result {
-	if call.Malformed == llm.MalformedCutOff {
+func (a *Agent) malformedResult(call llm.Part) tool.Result {
+	switch call.Malformed {
+	case llm.MalformedNoName:
+		return tool.Result{
+			Content: fmt.Sprintf("Your tool call %s named no tool, so it was not run. Call one of these tools by name: %s.", call.CallID, strings.Join(a.ToolNames(), ", ")),
+			IsError: true, Summary: "malformed call",
+		}
+	case llm.MalformedCutOff:
 		return tool.Result{
 			Content: fmt.Sprintf("Your response was cut off at the output token limit while writing the arguments for %s, so the call was not run. "+
 				"Write smaller pieces: split a large file or command into several calls, each well under the limit.", call.Name),

@@ -2,12 +2,14 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/llm"
 )
 
 func TestMalformedCallsAreAnsweredNotRun(t *testing.T) {
@@ -85,5 +87,31 @@ func TestCutOffCountsOnlyInARow(t *testing.T) {
 	h.check()
 	if o.Kind != event.Success || o.Answer != "bcd" {
 		t.Fatalf("outcome = %v %q (%v)", o.Kind, o.Answer, o.Err)
+	}
+}
+
+func TestNamelessCallIsAnswered(t *testing.T) {
+	h := newHarness(t, `{"steps": []}`)
+	var sent []llm.Message
+	h.cfg.Provider = streamFunc(func(context.Context, func(llm.Delta)) (*llm.Response, error) {
+		if len(sent) > 0 {
+			return &llm.Response{Message: llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{{Kind: llm.PartText, Text: "done"}}}, StopReason: llm.StopEndTurn}, nil
+		}
+		call := llm.Part{Kind: llm.PartToolCall, CallID: "c1", Input: json.RawMessage(`"{}"`), Malformed: llm.MalformedNoName}
+		sent = append(sent, llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{call}})
+		return &llm.Response{Message: sent[0], StopReason: llm.StopToolUse}, nil
+	})
+	o := h.run(context.Background(), "go")
+	if o.Kind != event.Success || o.Answer != "done" {
+		t.Fatalf("outcome = %v %q (%v)", o.Kind, o.Answer, o.Err)
+	}
+	var end *event.Event
+	for i, e := range h.events {
+		if e.Type == event.ToolEnd {
+			end = &h.events[i]
+		}
+	}
+	if end == nil || !end.IsError || !strings.Contains(end.Output, "Your tool call c1 named no tool, so it was not run. Call one of these tools by name: Bash,") {
+		t.Errorf("tool.end = %+v", end)
 	}
 }

@@ -87,6 +87,8 @@ const (
 	MalformedNotObject = "not a JSON object"
 	// MalformedTooDeep: nested deeper than any tool's arguments need.
 	MalformedTooDeep = "nested too deeply"
+	// MalformedNoName: the call names no tool at all.
+	MalformedNoName = "sent without a tool name"
 )
 
 // Message is one turn of the conversation.

@@ -164,9 +164,9 @@ func (a *accumulator) response(req *llm.Request) *llm.Response {
 	truncated := a.finish == "length"
 	stand := freeform.Names(req.Tools)
 	for _, c := range a.calls {
-		// A fragment without a name is not a call any tool could answer,
-		// nor one the server would take back.
-		if c.name != "" {
+		// A fragment with neither a name nor arguments carries nothing
+		// the model wrote; one with arguments is a call, if a broken one.
+		if c.name != "" || strings.TrimSpace(c.args.String()) != "" {
 			parts = append(parts, toolcall.Call(c.id, c.name, c.args.String(), truncated, stand))
 		}
 	}

@@ -105,8 +105,12 @@ func quote(s string) json.RawMessage {
 // Call returns the part of a call to the function tool name with the
 // arguments args; see [Input] for cut. A call to a stand-in for a freeform
 // tool (one of freeformTools, see package freeform) comes back as the
-// freeform call it stands in for.
+// freeform call it stands in for. A call without a name is malformed
+// whatever its arguments: no tool could run it.
 func Call(id, name, args string, cut bool, freeformTools map[string]bool) llm.Part {
+	if name == "" {
+		return llm.Part{Kind: llm.PartToolCall, CallID: id, Input: quote(strings.TrimSpace(args)), Malformed: llm.MalformedNoName}
+	}
 	input, malformed := Input(args, cut)
 	p := llm.Part{Kind: llm.PartToolCall, CallID: id, Name: name, Input: input, Malformed: malformed}
 	if malformed == "" && freeformTools[name] {

@@ -54,6 +54,16 @@ func TestCallFreeformStandIn(t *testing.T) {
 	}
 }
 
+func TestCallWithoutName(t *testing.T) {
+	p := Call("c1", "", ` {"path":"a.go"} `, false, nil)
+	if p.Malformed != llm.MalformedNoName || string(p.Input) != `"{\"path\":\"a.go\"}"` {
+		t.Errorf("nameless call = %+v", p)
+	}
+	if args, err := Args(p); err != nil || args != `{"path":"a.go"}` {
+		t.Errorf("Args(nameless) = %q, %v", args, err)
+	}
+}
+
 func TestUniqueIDs(t *testing.T) {
 	n := 0
 	orig := NewID
