@@ -14,9 +14,14 @@ import (
 // the given idle timeout.
 type Dial func(t *testing.T, url string, idleTimeout time.Duration) llm.Provider
 
-// StallTimeout is the idle timeout [Failures] dials with: short, so that a
-// stalled stream fails quickly.
-const StallTimeout = 200 * time.Millisecond
+// StallTimeout is the idle timeout [Failures] dials a case that stalls
+// with: short, so that a stalled stream fails quickly. Every other case
+// dials with quietTimeout, so that a loaded machine, slow to serve the
+// next event, never passes for a stall.
+const (
+	StallTimeout = 200 * time.Millisecond
+	quietTimeout = time.Minute
+)
 
 // Failure is a reply that must fail a request, and the *llm.APIError it
 // must fail with.
@@ -48,7 +53,11 @@ func Failures(t *testing.T, req *llm.Request, cases []Failure, dial Dial) {
 		t.Run(tt.Name, func(t *testing.T) {
 			srv := NewServer(t, tt.Reply)
 			var deltas []llm.Delta
-			resp, err := dial(t, srv.URL, StallTimeout).Stream(context.Background(), req, func(d llm.Delta) { deltas = append(deltas, d) })
+			idle := quietTimeout
+			if tt.Reply.StallAfter > 0 {
+				idle = StallTimeout
+			}
+			resp, err := dial(t, srv.URL, idle).Stream(context.Background(), req, func(d llm.Delta) { deltas = append(deltas, d) })
 			if resp != nil {
 				t.Errorf("got a response from a failed stream: %+v", resp)
 			}
