@@ -223,7 +223,7 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 			}
 			switch {
 			case cutErr != nil:
-				return a.fail(out, event.Failed, cutErr)
+				return a.fail(out, event.OutputLimit, cutErr)
 			case resp.StopReason != llm.StopMaxTokens:
 				out.Answer = cut.answer()
 				out.Kind = event.Success
@@ -254,7 +254,7 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 			return a.fail(out, event.Failed, err)
 		}
 		if cutErr != nil {
-			return a.fail(out, event.Failed, cutErr)
+			return a.fail(out, event.OutputLimit, cutErr)
 		}
 	}
 }

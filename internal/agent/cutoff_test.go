@@ -66,7 +66,7 @@ func TestCutOffTooOften(t *testing.T) {
 	   "reply": {"text": "b", "stop": "max_tokens"}}]}`)
 	o := h.run(context.Background(), "go")
 	h.check()
-	if o.Kind != event.Failed || o.Err == nil || !strings.Contains(o.Err.Error(), "3 responses in a row were cut off at the output token limit") {
+	if o.Kind != event.OutputLimit || o.Err == nil || !strings.Contains(o.Err.Error(), "3 responses in a row were cut off at the output token limit") {
 		t.Fatalf("outcome = %v (%v), want a failure naming the limit", o.Kind, o.Err)
 	}
 	if _, err := os.Stat(filepath.Join(h.dir, "f")); err == nil {

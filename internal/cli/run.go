@@ -443,7 +443,7 @@ func exitCode(o agent.Outcome) int {
 		return exitOK
 	case event.ProviderError:
 		return exitProvider
-	case event.MaxTurns, event.MaxBudget, event.ContextWindow:
+	case event.MaxTurns, event.MaxBudget, event.ContextWindow, event.OutputLimit:
 		return exitLimit
 	case event.Interrupted:
 		return exitInterrupted

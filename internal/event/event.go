@@ -145,10 +145,13 @@ const (
 	Failed Outcome = "error"
 	// ProviderError: the model could not be reached after retries.
 	ProviderError Outcome = "provider_error"
-	// MaxTurns, MaxBudget, ContextWindow: a limit stopped the run.
+	// MaxTurns, MaxBudget, ContextWindow, OutputLimit: a limit stopped
+	// the run. OutputLimit: response after response was cut off at the
+	// output token limit.
 	MaxTurns      Outcome = "max_turns"
 	MaxBudget     Outcome = "max_budget"
 	ContextWindow Outcome = "context_window"
+	OutputLimit   Outcome = "output_limit"
 	// Interrupted: SIGINT, SIGTERM or SIGHUP.
 	Interrupted Outcome = "interrupted"
 )
