@@ -31,19 +31,16 @@ var searchPatterns = []string{
 	`(?i)deadline`,
 }
 
-// rgSearchFlags are the flags the Grep tool passes to ripgrep (see
-// internal/grep/rg.go), with --count for its --json, so that ripgrep alone
-// does the same work on the same files.
+// rgSearchFlags are the flags the Grep tool passes to ripgrep to count
+// (see internal/grep/rg.go), but for how names are printed.
 var rgSearchFlags = []string{
 	"--count", "--no-config", "--no-mmap", "--hidden", "--no-ignore-global",
 	"--no-messages", "--encoding", "none", "--glob", "!.git",
 }
 
-// rgJSON is rgSearchFlags with --json, exactly as the tool runs ripgrep.
-func rgJSON() []string {
-	flags := slices.Clone(rgSearchFlags)
-	flags[0] = "--json"
-	return flags
+// rgTool is rgSearchFlags exactly as the tool runs ripgrep.
+func rgTool() []string {
+	return append(slices.Clone(rgSearchFlags), "--null", "--with-filename")
 }
 
 func rgFiles() []string {
@@ -184,7 +181,7 @@ func benchSearch(bin, tmp string, runs int) error {
 			title: fmt.Sprintf("Grep count `%s`", p),
 			cases: []*searchCase{
 				{name: "rg alone", cmd: rgCmd(append(slices.Clone(rgSearchFlags), "--regexp", p, ".")...)},
-				{name: "… with --json for --count, as the tool runs it", cmd: rgCmd(append(rgJSON(), "--regexp", p, "--", root)...)},
+				{name: "… with --null, as the tool runs it", cmd: rgCmd(append(rgTool(), "--regexp", p, "--", root)...)},
 				{name: "Grep tool, rg", cmd: tool(os.Getenv("PATH"), "Grep", args)},
 				{name: "Grep tool, Go engine", cmd: tool(noRG, "Grep", args)},
 				{name: "its search in a session's process, rg", fn: inProcess(root, p, rg)},

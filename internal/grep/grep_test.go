@@ -43,6 +43,9 @@ var tree = map[string]string{
 	"latin1.txt":                "caf\xe9 foo\n",
 	"with space.txt":            "foo\n",
 	"new\nline.txt":             "foo\n",
+	"co:lon:2:x.txt":            "foo\n",
+	"raw\xff\xfe.txt":           "foo\n",
+	"sub/ tab\t:1:":             "foo\n",
 	"ctx.txt":                   "1\n2\nfoo\n4\n5\n6\n7\nfoo\n9\nfoo\n11\n12\n13\n14\n",
 	"multi.txt":                 "start\nfunc x() {\n  body\n}\nend foo\n",
 	"noeol.txt":                 "a\nfoo",
@@ -101,6 +104,7 @@ var cases = []struct {
 "a.go":1
 "b.txt":1
 "bom.txt":1
+"co:lon:2:x.txt":1
 "crlf.txt":2
 "ctx.txt":3
 "gen/keep.go":1
@@ -109,6 +113,8 @@ var cases = []struct {
 "multi.txt":1
 "new\nline.txt":1
 "noeol.txt":1
+"raw\xff\xfe.txt":1
+"sub/ tab\t:1:":1
 "sub/README.md":1
 "sub/deep/x.js":2
 "sub/rootonly.txt":1
@@ -156,11 +162,14 @@ var cases = []struct {
 		name: "anchors do not see CR or BOM",
 		o:    Options{Pattern: "^foo$"},
 		want: `"b.txt":1
+"co:lon:2:x.txt":1
 "ctx.txt":3
 "gen/keep.go":1
 "keep.log":1
 "new\nline.txt":1
 "noeol.txt":1
+"raw\xff\xfe.txt":1
+"sub/ tab\t:1:":1
 "sub/README.md":1
 "sub/rootonly.txt":1
 "with space.txt":1
@@ -222,7 +231,8 @@ var cases = []struct {
 		name: "parent ignore files apply to a subdirectory",
 		o:    Options{Pattern: "foo"},
 		path: "sub",
-		want: `"sub/README.md":1
+		want: `"sub/ tab\t:1:":1
+"sub/README.md":1
 "sub/deep/x.js":2
 "sub/rootonly.txt":1
 `,

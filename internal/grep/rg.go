@@ -29,15 +29,31 @@ var errNoRG = errors.New("ripgrep could not be started")
 // the Go engine) and no memory maps (which would check only the start of
 // a file for NUL bytes).
 var rgFlags = []string{
-	"--json", "--no-config", "--no-mmap", "--hidden", "--no-ignore-global",
+	"--no-config", "--no-mmap", "--hidden", "--no-ignore-global",
 	"--no-messages", "--encoding", "none",
 }
 
-// searchRG runs ripgrep and reads its JSON output. wholeText says whether
+// searchRG runs ripgrep and reads its output. wholeText says whether
 // ripgrep will use its multiline searcher, which counts matches rather
 // than lines.
 func searchRG(ctx context.Context, o Options, isDir, wholeText bool) ([]File, error) {
 	args := append([]string(nil), rgFlags...)
+	// Without lines, ripgrep's own counts are all that is needed, and far
+	// less output than JSON with every matching line in it. In a directory
+	// --count drops a file in which ripgrep meets a NUL byte, as the JSON's
+	// binary_offset does; --files-with-matches would not, since it stops
+	// at the first match. A file named as the path is searched past its
+	// NUL bytes and counted, which only the JSON tells apart. --null ends
+	// each name with a NUL, which no name can contain.
+	counts := !o.Lines && isDir
+	switch {
+	case !counts:
+		args = append(args, "--json")
+	case wholeText:
+		args = append(args, "--count-matches", "--null", "--with-filename")
+	default:
+		args = append(args, "--count", "--null", "--with-filename")
+	}
 	if o.IgnoreCase {
 		args = append(args, "--ignore-case")
 	}
@@ -80,7 +96,13 @@ func searchRG(ctx context.Context, o Options, isDir, wholeText bool) ([]File, er
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%w: %v", errNoRG, err)
 	}
-	files, decodeErr := decodeRG(stdout, o.Lines, wholeText)
+	var files []File
+	var decodeErr error
+	if counts {
+		files, decodeErr = decodeRGCounts(stdout)
+	} else {
+		files, decodeErr = decodeRG(stdout, o.Lines, wholeText)
+	}
 	if decodeErr != nil {
 		// Drain so that ripgrep is not blocked writing when we wait for it.
 		_, _ = io.Copy(io.Discard, stdout)
@@ -201,8 +223,37 @@ func (l *rgLine) scan(b []byte) {
 	l.carry = append(l.carry[:0], l.carry[len(l.carry)-keep:]...)
 }
 
+// decodeRGCounts reads the output of rg --count --null: each file's name,
+// a NUL byte, and its count in decimal on the rest of the line.
+func decodeRGCounts(r io.Reader) ([]File, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var files []File
+	for {
+		name, err := br.ReadBytes(0)
+		if err == io.EOF {
+			if len(name) == 0 {
+				return files, nil
+			}
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return nil, fmt.Errorf("file name without its count: %w", err)
+		}
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return nil, fmt.Errorf("count of %q: %w", name[:len(name)-1], err)
+		}
+		n, err := strconv.Atoi(string(line[:len(line)-1]))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("count of %q: %q is not a count", name[:len(name)-1], line)
+		}
+		files = append(files, File{Path: string(name[:len(name)-1]), Matches: n})
+	}
+}
+
 var rgMatchPrefix = []byte(`{"type":"match"`)
 
+// decodeRG reads the output of rg --json.
 func decodeRG(r io.Reader, lines, wholeText bool) ([]File, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	limit := maxRGMessage
@@ -219,7 +270,7 @@ func decodeRG(r io.Reader, lines, wholeText bool) ([]File, error) {
 			return nil, err
 		}
 		// Counting, a match is all the message says: no need to parse
-		// the line it carries, which is most of the output.
+		// the line it carries.
 		if !lines && !wholeText && bytes.HasPrefix(l.head, rgMatchPrefix) {
 			cur.Matches++
 			continue

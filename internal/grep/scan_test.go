@@ -405,6 +405,22 @@ func TestDecodeRGLongMessage(t *testing.T) {
 	}
 }
 
+// TestDecodeRGCounts reads rg --count --null output whose names hold
+// what a name can: line breaks, colons, digits after them, stray bytes.
+func TestDecodeRGCounts(t *testing.T) {
+	out := "/t/new\nline:3\x00" + "12\n" + "/t/raw\xff:\x00" + "1\n"
+	files, err := decodeRGCounts(strings.NewReader(out))
+	want := []File{{Path: "/t/new\nline:3", Matches: 12}, {Path: "/t/raw\xff:", Matches: 1}}
+	if err != nil || !slices.EqualFunc(files, want, func(a, b File) bool { return a.Path == b.Path && a.Matches == b.Matches }) {
+		t.Fatalf("got %v, %v; want %v", files, err, want)
+	}
+	for _, bad := range []string{"/t/a\x001", "/t/a", "/t/a\x00x\n", "/t/a\x000\n"} {
+		if files, err := decodeRGCounts(strings.NewReader(bad)); err == nil {
+			t.Errorf("%q: got %+v, want an error", bad, files)
+		}
+	}
+}
+
 // TestSearchCancelKillsRG checks that cancelling a search ends the
 // ripgrep process, here one that would run for ten minutes.
 func TestSearchCancelKillsRG(t *testing.T) {
