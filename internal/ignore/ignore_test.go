@@ -265,3 +265,13 @@ func TestWalkSpecialIgnoreFiles(t *testing.T) {
 		t.Fatal("Walk blocked on a FIFO ignore file")
 	}
 }
+
+func TestJoinIsFilepathJoin(t *testing.T) {
+	for _, dir := range []string{"/", "/a", "a", ".", "/a/b", "..", "../x"} {
+		for _, name := range []string{"x", ".x", "x y", "..x", "x.."} {
+			if got, want := join(dir, name), filepath.Join(dir, name); got != want {
+				t.Errorf("join(%q, %q) = %q, want %q", dir, name, got, want)
+			}
+		}
+	}
+}

@@ -53,6 +53,8 @@ func Walk(ctx context.Context, root string, opts Options, fn WalkFunc) error {
 	if err != nil {
 		return fmt.Errorf("walk %s: %w", root, err)
 	}
+	// Clean once, as filepath.Join would for every entry.
+	root = filepath.Clean(root)
 	w := &walker{ctx: ctx, opts: opts, fn: fn, ahead: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	// Directories read ahead are finished with before Walk returns.
 	defer w.wg.Wait()
@@ -140,11 +142,11 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 		if name == ".git" {
 			continue
 		}
-		v := visit{d: d, path: filepath.Join(path, name), rel: name, isDir: d.IsDir()}
+		v := visit{d: d, path: join(path, name), rel: name, isDir: d.IsDir()}
 		if rel != "" {
 			v.rel = rel + "/" + name
 		}
-		childCanon := filepath.Join(canon, name)
+		childCanon := join(canon, name)
 		if w.ignored(stack, v.rel, childCanon, name, v.isDir) {
 			continue
 		}
@@ -182,6 +184,19 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 		}
 	}
 	return nil
+}
+
+// join is filepath.Join for a clean dir and a name read from it, which
+// holds no separator and is neither "." nor "..": without cleaning the
+// result again, which is a good part of a walk's own time.
+func join(dir, name string) string {
+	switch {
+	case dir == ".":
+		return name
+	case os.IsPathSeparator(dir[len(dir)-1]):
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
 }
 
 func (w *walker) ignored(stack []*level, rel, canon, name string, isDir bool) bool {
