@@ -73,23 +73,13 @@ func (globTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Resul
 	if res := checkDir(env, root); res != nil {
 		return *res, nil
 	}
-	var found []string
-	err := ignore.Walk(ctx, root, ignore.Options{}, func(path, rel string, d fs.DirEntry) error {
-		if d.IsDir() {
-			return nil
-		}
-		if ok, _ := doublestar.Match(pattern, rel); ok {
-			found = append(found, path)
-		}
-		return nil
-	})
+	found, err := globNewestFirst(ctx, root, pattern)
 	if err != nil {
 		return Result{}, fmt.Errorf("glob %s in %s: %w", pattern, root, err)
 	}
 	if len(found) == 0 {
 		return Result{Content: "No files found", Summary: "0 files"}, nil
 	}
-	sortNewestFirst(found)
 	var b strings.Builder
 	for i, p := range found[:min(len(found), globLimit)] {
 		if i > 0 {
@@ -120,35 +110,105 @@ func checkDir(env *Env, p string) *Result {
 	return &res
 }
 
+// globNewestFirst lists the files under root whose paths relative to it
+// match pattern, newest first (see sortNewestFirst).
+func globNewestFirst(ctx context.Context, root, pattern string) ([]string, error) {
+	// The stats cost as much as the walk: they run while it goes on.
+	st := newStamper()
+	suffix := literalSuffix(pattern)
+	err := ignore.Walk(ctx, root, ignore.Options{}, func(path, rel string, d fs.DirEntry) error {
+		if !d.IsDir() && strings.HasSuffix(rel, suffix) && doublestar.MatchUnvalidated(pattern, rel) {
+			st.add(path)
+		}
+		return nil
+	})
+	found := st.newestFirst()
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
 // sortNewestFirst orders paths by modification time, newest first, then
-// by name, so that what was just worked on comes first.
+// by path, so that what was just worked on comes first.
 func sortNewestFirst(paths []string) {
-	// The stats, one per path, are most of the time of a Glob of a large
-	// tree: they run on every CPU.
-	mtime := make([]int64, len(paths))
-	workers := min(runtime.GOMAXPROCS(0), len(paths)/256+1)
-	var wg sync.WaitGroup
+	st := newStamper()
+	for _, p := range paths {
+		st.add(p)
+	}
+	copy(paths, st.newestFirst())
+}
+
+// stampBatch is how many paths a stat worker is handed at once.
+const stampBatch = 64
+
+// stamper stats paths on every CPU as they are added, for their
+// modification times: one stat per path is most of the time of a Glob or
+// a files_with_matches Grep of a large tree.
+type stamper struct {
+	batches chan []string
+	batch   []string
+	// by holds what each worker stamped.
+	by [][]stamped
+	wg sync.WaitGroup
+}
+
+type stamped struct {
+	path  string
+	mtime int64
+}
+
+func newStamper() *stamper {
+	workers := runtime.GOMAXPROCS(0)
+	st := &stamper{batches: make(chan []string, workers), by: make([][]stamped, workers)}
 	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(paths); i += workers {
-				// A file that vanished since it was found sorts last.
-				if fi, err := os.Stat(paths[i]); err == nil {
-					mtime[i] = fi.ModTime().UnixNano()
+		st.wg.Go(func() {
+			for batch := range st.batches {
+				for _, p := range batch {
+					// A file that vanished since it was found sorts last.
+					var mtime int64
+					if fi, err := os.Stat(p); err == nil {
+						mtime = fi.ModTime().UnixNano()
+					}
+					st.by[w] = append(st.by[w], stamped{p, mtime})
 				}
 			}
 		})
 	}
-	wg.Wait()
-	order := make([]int, len(paths))
-	for i := range order {
-		order[i] = i
+	return st
+}
+
+func (st *stamper) add(path string) {
+	st.batch = append(st.batch, path)
+	if len(st.batch) == stampBatch {
+		st.batches <- st.batch
+		st.batch = nil
 	}
-	slices.SortFunc(order, func(a, b int) int {
-		return cmp.Or(cmp.Compare(mtime[b], mtime[a]), strings.Compare(paths[a], paths[b]))
+}
+
+// newestFirst waits for the stats and returns the paths added, newest
+// first, then by path. It must be called once, to end the workers.
+func (st *stamper) newestFirst() []string {
+	if len(st.batch) > 0 {
+		st.batches <- st.batch
+	}
+	close(st.batches)
+	st.wg.Wait()
+	all := slices.Concat(st.by...)
+	slices.SortFunc(all, func(a, b stamped) int {
+		return cmp.Or(cmp.Compare(b.mtime, a.mtime), strings.Compare(a.path, b.path))
 	})
-	sorted := make([]string, len(paths))
-	for i, j := range order {
-		sorted[i] = paths[j]
+	paths := make([]string, len(all))
+	for i, s := range all {
+		paths[i] = s.path
 	}
-	copy(paths, sorted)
+	return paths
+}
+
+// literalSuffix returns the literal text that ends a valid glob pattern,
+// which every path it matches ends with, so that most others are turned
+// away without running the matcher.
+func literalSuffix(pattern string) string {
+	i := strings.LastIndexAny(pattern, `*?[]{}\`)
+	return pattern[i+1:]
 }
