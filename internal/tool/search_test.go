@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // searchEnv is a workspace with ignored, hidden, binary, CRLF and oddly
@@ -351,6 +353,20 @@ func TestFileToolsRejectBadArguments(t *testing.T) {
 			res := runTool(t, tl, env, input)
 			if !res.IsError || res.Content == "" {
 				t.Errorf("%s(%s) = %+v, want an error result", tl.Def().Name, input, res)
+			}
+		}
+	}
+}
+
+// TestLiteralSuffixNeverRejects checks that every path a pattern matches
+// ends with the suffix Glob checks first.
+func TestLiteralSuffixNeverRejects(t *testing.T) {
+	names := []string{"a.go", "x/a.go", "a.go/b", "ago", "a", "x/y/z_test.go", "a*b", `a\b`, "[a].txt", "{x}", "c.md", "d.txt", "ab.c"}
+	for _, pattern := range []string{"**/*.go", "*.go", "a", "x/**", "*.{txt,md}", `a\*b`, `\[a\].txt`, "**/*_test.go", "a?.c", "[ab]*", "{x}"} {
+		suffix := literalSuffix(pattern)
+		for _, name := range names {
+			if ok, err := doublestar.Match(pattern, name); err != nil || ok && !strings.HasSuffix(name, suffix) {
+				t.Errorf("pattern %q matches %q (%v), which does not end with %q", pattern, name, err, suffix)
 			}
 		}
 	}
