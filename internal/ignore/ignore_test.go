@@ -3,10 +3,12 @@ package ignore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -273,5 +275,41 @@ func TestJoinIsFilepathJoin(t *testing.T) {
 				t.Errorf("join(%q, %q) = %q, want %q", dir, name, got, want)
 			}
 		}
+	}
+}
+
+// TestWalkSkipReleasesReadAhead checks that directories read ahead and
+// then skipped no longer count against the read-ahead bound, which would
+// otherwise fill up and leave the walk reading everything itself.
+func TestWalkSkipReleasesReadAhead(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{}
+	for i := range 2 * maxAhead {
+		files[fmt.Sprintf("d%03d/sub/f", i)] = ""
+		files[fmt.Sprintf("e%03d/f", i)] = ""
+		files[fmt.Sprintf("e%03d/g/h", i)] = ""
+	}
+	writeFiles(t, root, files)
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWalker(context.Background(), Options{}, func(_, rel string, d fs.DirEntry) error {
+		switch {
+		case strings.HasPrefix(rel, "d") && d.IsDir():
+			return fs.SkipDir // a directory
+		case strings.HasPrefix(rel, "e") && !d.IsDir():
+			return fs.SkipDir // the rest of the directory, g/ included
+		}
+		return nil
+	})
+	defer w.stop()
+	if err := w.dir(root, "", root, entries, nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ahead != 0 {
+		t.Errorf("%d directories still count as read ahead", w.ahead)
 	}
 }

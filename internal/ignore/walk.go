@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lathe-dev/lathe/internal/regfile"
 )
@@ -55,9 +56,8 @@ func Walk(ctx context.Context, root string, opts Options, fn WalkFunc) error {
 	}
 	// Clean once, as filepath.Join would for every entry.
 	root = filepath.Clean(root)
-	w := &walker{ctx: ctx, opts: opts, fn: fn, ahead: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
-	// Directories read ahead are finished with before Walk returns.
-	defer w.wg.Wait()
+	w := newWalker(ctx, opts, fn)
+	defer w.stop()
 	var stack []*level
 	dirs := ancestors(canon)
 	for i, dir := range dirs {
@@ -80,47 +80,125 @@ type walker struct {
 	ctx  context.Context
 	opts Options
 	fn   WalkFunc
-	// ahead bounds the goroutines reading directories ahead of the walk.
-	ahead chan struct{}
-	wg    sync.WaitGroup
+
+	// Directories met are read ahead of the walk, which calls fn in
+	// order, by readers taking the last one queued: queued children go
+	// last child first, so the readers follow the walk's own depth-first
+	// order. The walk reads a directory itself if no reader has taken it.
+	mu      sync.Mutex
+	more    sync.Cond // queue or ahead changed, or stopped
+	queue   []*subdir
+	ahead   int // directories read but not yet walked
+	stopped bool
+	readers sync.WaitGroup
 }
 
-// subdir is a directory to descend into: its entries and ignore files,
-// read ahead by another goroutine when one is free, so that the walk,
-// which calls fn in order, spends little time waiting on the disk.
+// maxAhead bounds the directories read ahead and not yet walked, and so
+// the memory their entries hold.
+const maxAhead = 256
+
+func newWalker(ctx context.Context, opts Options, fn WalkFunc) *walker {
+	w := &walker{ctx: ctx, opts: opts, fn: fn}
+	w.more.L = &w.mu
+	for range runtime.GOMAXPROCS(0) {
+		w.readers.Go(w.read)
+	}
+	return w
+}
+
+// read is a reader.
+func (w *walker) read() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		for !w.stopped && (len(w.queue) == 0 || w.ahead >= maxAhead) {
+			w.more.Wait()
+		}
+		if w.stopped {
+			return
+		}
+		sd := w.queue[len(w.queue)-1]
+		w.queue[len(w.queue)-1] = nil
+		w.queue = w.queue[:len(w.queue)-1]
+		if !sd.claimed.CompareAndSwap(false, true) {
+			continue // the walk got there first
+		}
+		w.ahead++
+		w.mu.Unlock()
+		sd.read()
+		sd.readAhead = true
+		close(sd.done)
+		w.mu.Lock()
+	}
+}
+
+// stop ends the readers. Directories they are reading are finished with
+// before it returns.
+func (w *walker) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.more.Broadcast()
+	w.mu.Unlock()
+	w.readers.Wait()
+}
+
+// enqueue hands the subdirectories of one directory, in walk order, to
+// the readers.
+func (w *walker) enqueue(subs []*subdir) {
+	if len(subs) == 0 {
+		return
+	}
+	w.mu.Lock()
+	for i := len(subs) - 1; i >= 0; i-- {
+		w.queue = append(w.queue, subs[i])
+	}
+	w.more.Broadcast()
+	w.mu.Unlock()
+}
+
+// wait returns when sd has been read, reading it unless a reader has.
+func (w *walker) wait(sd *subdir) {
+	if sd.claimed.CompareAndSwap(false, true) {
+		sd.read()
+		return
+	}
+	w.settle(sd)
+}
+
+// skip gives up a directory that will not be walked, if sd is one.
+func (w *walker) skip(sd *subdir) {
+	if sd != nil && !sd.claimed.CompareAndSwap(false, true) {
+		w.settle(sd)
+	}
+}
+
+// settle waits for a reader that took sd and counts it walked.
+func (w *walker) settle(sd *subdir) {
+	<-sd.done
+	if sd.readAhead {
+		w.mu.Lock()
+		w.ahead--
+		w.more.Signal()
+		w.mu.Unlock()
+	}
+}
+
+// subdir is a directory to descend into: its entries and ignore files.
 type subdir struct {
 	path, canon string
-	done        chan struct{} // nil unless read ahead
-	entries     []fs.DirEntry
-	err         error
-	lv          *level
-}
-
-func (w *walker) readAhead(sd *subdir) {
-	select {
-	case w.ahead <- struct{}{}:
-	default:
-		return // read when needed
-	}
-	sd.done = make(chan struct{})
-	w.wg.Go(func() {
-		defer func() { <-w.ahead }()
-		defer close(sd.done)
-		sd.read()
-	})
+	// claimed is set by whoever reads the directory: a reader, which
+	// then sets readAhead and closes done, or the walk.
+	claimed   atomic.Bool
+	readAhead bool
+	done      chan struct{}
+	entries   []fs.DirEntry
+	err       error
+	lv        *level
 }
 
 func (sd *subdir) read() {
 	sd.entries, sd.err = os.ReadDir(sd.path)
 	sd.lv = loadLevel(sd.canon, sd.entries)
-}
-
-func (sd *subdir) wait() {
-	if sd.done == nil {
-		sd.read()
-		return
-	}
-	<-sd.done
 }
 
 // dir visits the entries of one directory. path is the directory as the
@@ -137,6 +215,7 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 		isDir bool
 	}
 	visits := make([]visit, 0, len(entries))
+	var subs []*subdir
 	for _, d := range entries {
 		name := d.Name()
 		if name == ".git" {
@@ -151,18 +230,23 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 			continue
 		}
 		if v.isDir && (w.opts.MaxDepth == 0 || depth < w.opts.MaxDepth) {
-			v.sub = &subdir{path: v.path, canon: childCanon}
-			w.readAhead(v.sub)
+			v.sub = &subdir{path: v.path, canon: childCanon, done: make(chan struct{})}
+			subs = append(subs, v.sub)
 		}
 		visits = append(visits, v)
 	}
-	for _, v := range visits {
+	w.enqueue(subs)
+	for i, v := range visits {
 		err := w.fn(v.path, v.rel, v.d)
 		if errors.Is(err, fs.SkipDir) {
 			if v.isDir {
+				w.skip(v.sub)
 				continue
 			}
 			// As in filepath.WalkDir: skip the rest of this directory.
+			for _, v := range visits[i+1:] {
+				w.skip(v.sub)
+			}
 			return nil
 		}
 		if err != nil {
@@ -171,7 +255,7 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 		if v.sub == nil {
 			continue
 		}
-		v.sub.wait()
+		w.wait(v.sub)
 		if v.sub.err != nil && len(v.sub.entries) == 0 {
 			continue
 		}
