@@ -77,8 +77,11 @@ func (t *Table) Override(prices map[string]Price) {
 // Ollama-style ":tag". Nothing else qualifies, because names that merely
 // extend a known one are usually different models at different prices
 // (gpt-5 and gpt-5-nano, gpt-5.2 and gpt-5.2-pro); those are unknown
-// rather than priced wrong.
-var snapshotSuffix = regexp.MustCompile(`^(?:[-@]\d{8}(?:[-@:].*)?|-\d{4}-\d{2}-\d{2}|-latest|:.*)$`)
+// rather than priced wrong. Compiled on first use: every `lathe tool` and
+// `lathe --version` would pay for it otherwise.
+var snapshotSuffix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[-@]\d{8}(?:[-@:].*)?|-\d{4}-\d{2}-\d{2}|-latest|:.*)$`)
+})
 
 // Lookup returns the price of model: the entry of that exact name, or else
 // that of the longest name of which model is a dated snapshot. ok is false
@@ -91,7 +94,7 @@ func (t *Table) Lookup(model string) (p Price, ok bool) {
 	best := ""
 	for name := range t.prices {
 		if len(name) > len(best) && len(model) > len(name) &&
-			model[:len(name)] == name && snapshotSuffix.MatchString(model[len(name):]) {
+			model[:len(name)] == name && snapshotSuffix().MatchString(model[len(name):]) {
 			best = name
 		}
 	}
