@@ -45,7 +45,10 @@ func init() {
 	// commands through this package, its tests included, can be its own
 	// supervisor.
 	if len(os.Args) > 0 && os.Args[0] == supervisorArg0 {
-		os.Exit(superviseMain(os.Args[1:]))
+		// Not os.Exit: there is nothing to flush, and in a race-enabled
+		// build os.Exit sleeps a second (GORACE atexit_sleep_ms), which
+		// every stopped command would wait for.
+		syscall.Exit(superviseMain(os.Args[1:]))
 	}
 }
 
