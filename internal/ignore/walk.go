@@ -225,7 +225,12 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 		if rel != "" {
 			v.rel = rel + "/" + name
 		}
-		childCanon := join(canon, name)
+		// The canonical path matters only to ignore files and to a
+		// directory's own, which most files in most trees do not meet.
+		var childCanon string
+		if len(stack) > 0 || v.isDir {
+			childCanon = join(canon, name)
+		}
 		if w.ignored(stack, v.rel, childCanon, name, v.isDir) {
 			continue
 		}
