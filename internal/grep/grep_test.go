@@ -436,3 +436,4 @@ func TestEnginesAgree(t *testing.T) {
 		}
 	}
 }
+

@@ -83,6 +83,7 @@ func searchRG(ctx context.Context, o Options, isDir, wholeText bool) ([]File, er
 	args = append(args, "--glob", "!.git", "--regexp", o.Pattern, "--", o.Path)
 
 	cmd := exec.CommandContext(ctx, o.RG, args...)
+	cmd.SysProcAttr = rgProcAttr()
 	if isDir {
 		// ripgrep anchors globs to its working directory.
 		cmd.Dir = o.Path
