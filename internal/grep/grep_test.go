@@ -436,4 +436,3 @@ func TestEnginesAgree(t *testing.T) {
 		}
 	}
 }
-
