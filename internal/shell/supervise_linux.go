@@ -96,6 +96,11 @@ func launch(cmd *exec.Cmd, out *os.File) (process, error) {
 			// Lathe's to handle, away from it.
 			Setpgid: true,
 			// Caught: the supervisor ends everything before it exits.
+			// The kernel sends it when the thread that started the
+			// supervisor exits, not only the process: Go ends a thread
+			// only when a goroutine that called runtime.LockOSThread
+			// returns without unlocking, so never start a command from
+			// such a goroutine.
 			Pdeathsig: syscall.SIGTERM,
 		},
 	}
