@@ -6,6 +6,7 @@ package policy
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -126,7 +127,7 @@ func protected(path string) (string, bool) {
 				return "Lathe", true
 			// In a worktree or submodule .git is a file naming the git
 			// directory; rewriting it redirects git to another config.
-			case strings.EqualFold(part, ".git") && (len(rest) == 0 || isConfig(rest)):
+			case strings.EqualFold(part, ".git") && (len(rest) == 0 || runsCommands(rest)):
 				return "git", true
 			}
 		}
@@ -134,13 +135,16 @@ func protected(path string) (string, bool) {
 	return "", false
 }
 
-// isConfig reports whether the path inside a .git directory is a
-// repository's or a worktree's config file.
-func isConfig(rest []string) bool {
-	if len(rest) == 3 && strings.EqualFold(rest[0], "worktrees") {
-		rest = rest[2:]
+// runsCommands reports whether the path inside a .git directory is one
+// through which git runs commands: a config file (the repository's, or
+// a worktree's or submodule's under worktrees/ or modules/, which git
+// reads as surely) or a hook, which the next commit or checkout runs.
+func runsCommands(rest []string) bool {
+	last := rest[len(rest)-1]
+	if strings.EqualFold(last, "config") || strings.EqualFold(last, "config.worktree") {
+		return true
 	}
-	return len(rest) == 1 && (strings.EqualFold(rest[0], "config") || strings.EqualFold(rest[0], "config.worktree"))
+	return slices.ContainsFunc(rest[:len(rest)-1], func(p string) bool { return strings.EqualFold(p, "hooks") })
 }
 
 // Resolve resolves the symbolic links in path, or in its nearest existing
