@@ -245,11 +245,15 @@ func RepoRoot(dir string) (string, bool) {
 }
 
 // upToRepoRoot lists dir and its ancestors up to the repository root, or
-// up to the filesystem root when dir is in no repository.
+// up to the filesystem root when dir is in no repository. A .git that
+// another user owns marks no repository, as git itself refuses one
+// (safe.directory): anyone may create /tmp/.git, and with it make every
+// directory under /tmp part of their "repository", reading their
+// .lathe/config.toml and AGENTS.md.
 func upToRepoRoot(dir string) (dirs []string, inRepo bool) {
 	for {
 		dirs = append(dirs, dir)
-		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+		if fi, err := os.Lstat(filepath.Join(dir, ".git")); err == nil && trustedOwner(fi) {
 			return dirs, true
 		}
 		parent := filepath.Dir(dir)

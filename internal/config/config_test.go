@@ -496,3 +496,38 @@ func TestRepoRoot(t *testing.T) {
 		t.Errorf("RepoRoot outside a repository = %q, true", root)
 	}
 }
+
+// TestForeignGitIsNoRepo checks that a .git another user owns, such as
+// one planted in /tmp, does not make its directory a repository root
+// whose .lathe/config.toml every directory below would read.
+func TestForeignGitIsNoRepo(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a file to another user")
+	}
+	home := env(t)
+	planted := filepath.Join(home, "tmp")
+	cwd := filepath.Join(planted, "mine")
+	write(t, filepath.Join(planted, ".lathe", "config.toml"), `max_turns = 5`)
+	if err := os.MkdirAll(filepath.Join(planted, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(cwd); err != nil || c.MaxTurns != 5 {
+		t.Fatalf("with our own .git: max_turns = %v, %v; want the repository's 5", c.MaxTurns, err)
+	}
+	if err := os.Lchown(filepath.Join(planted, ".git"), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxTurns != 100 || len(c.Files) != 0 {
+		t.Errorf("max_turns = %d, files %q: a .git owned by another user made %s a repository", c.MaxTurns, c.Files, planted)
+	}
+	if root, ok := RepoRoot(cwd); ok {
+		t.Errorf("RepoRoot(%s) = %q under another user's .git", cwd, root)
+	}
+}
