@@ -273,7 +273,7 @@ func (r *run) checkPlace(id string, meta session.Meta, f *runFlags) error {
 	case meta.Cwd != "" && filepath.Clean(meta.Cwd) != r.dir && !f.given["cd"]:
 		return usagef("session %s belongs to %s, not %s: pass --cd %s to resume it there, or --cd %s to resume it here anyway",
 			id, meta.Cwd, r.dir, shellQuote(meta.Cwd), shellQuote(r.dir))
-	case meta.CwdID != "" && session.DirID(r.dir) != meta.CwdID:
+	case meta.CwdID != "" && !session.SameDir(meta.CwdID, r.dir):
 		return usagef("session %s was started in %s, but that directory has been deleted and made again since: pass --resume %s --cd %s to continue it here anyway",
 			id, meta.Cwd, id, shellQuote(r.dir))
 	}

@@ -44,7 +44,7 @@ type Meta struct {
 	// the session to continue.
 	Cwd string `json:"cwd"`
 	// CwdID identifies that directory itself, so that one deleted and
-	// made again under the same name is told apart; see DirID.
+	// made again under the same name is told apart; see DirID and SameDir.
 	CwdID    string `json:"cwd_id,omitempty"`
 	Provider string `json:"provider"`
 	Model    string `json:"model"`
