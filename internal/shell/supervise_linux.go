@@ -250,8 +250,8 @@ func superviseMain(args []string) int {
 	fmt.Fprintf(status, "started %d\n", pid)
 
 	reaped := make(chan struct{}, 1)
-	none := make(chan struct{})
-	go reap(pid, status, reaped, none)
+	reported, none := make(chan struct{}), make(chan struct{})
+	go reap(pid, status, reaped, reported, none)
 	ctl := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(os.Stdin)
@@ -273,15 +273,16 @@ func superviseMain(args []string) int {
 			// "kill", or EOF: Lathe has died or is closing.
 		case <-sigs:
 		}
-		killAll(reaped, none)
+		killAll(pid, reaped, reported, none)
 		return 0
 	}
 }
 
 // reap waits for every child of the supervisor, those reparented to it
-// included, and reports the command's exit status when it has it. It
-// signals each reap on reaped, and closes none when no child is left.
-func reap(pid int, status *os.File, reaped, none chan struct{}) {
+// included, and reports the command's exit status when it has it, then
+// closes reported. It signals each reap on reaped, and closes none when no
+// child is left.
+func reap(pid int, status *os.File, reaped, reported, none chan struct{}) {
 	defer close(none)
 	for {
 		var ws syscall.WaitStatus
@@ -299,6 +300,7 @@ func reap(pid int, status *os.File, reaped, none chan struct{}) {
 				linger = 1
 			}
 			fmt.Fprintf(status, "exit %d %d\n", uint32(ws), linger)
+			close(reported)
 		}
 		select {
 		case reaped <- struct{}{}:
@@ -307,26 +309,38 @@ func reap(pid int, status *os.File, reaped, none chan struct{}) {
 	}
 }
 
-// killAll kills every descendant of the supervisor until none is left.
-// Killing a process reparents its children to the supervisor, which finds
-// them on the next round; each round waits for a reap.
-func killAll(reaped, none chan struct{}) {
-	for {
-		signalAll(syscall.SIGKILL)
+// killAll kills every descendant of the supervisor until none is left,
+// the command pid included. Killing a process reparents its children to
+// the supervisor, which finds them on the next round; each round waits for
+// a reap. A round that can signal nothing ends it: what is left runs as
+// another user (a command run through sudo) and will never die of the
+// supervisor's signals, and waiting for it would hang the command's
+// caller. The command's exit status, once reaped, is reported first.
+func killAll(pid int, reaped, reported, none chan struct{}) {
+	for signalAll(syscall.SIGKILL) > 0 {
 		select {
 		case <-none:
 			return
 		case <-reaped:
 		}
 	}
+	// Only its reaper frees the command's pid.
+	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+		<-reported
+	}
 }
 
-// signalAll sends sig to every descendant of the supervisor.
-func signalAll(sig syscall.Signal) {
+// signalAll sends sig to every descendant of the supervisor, and returns
+// how many it could signal.
+func signalAll(sig syscall.Signal) int {
+	n := 0
 	for _, pid := range descendants() {
-		// ESRCH: it is already gone.
-		_ = syscall.Kill(pid, sig)
+		// ESRCH: it is already gone; EPERM: it is another user's.
+		if syscall.Kill(pid, sig) == nil {
+			n++
+		}
 	}
+	return n
 }
 
 // descendants returns the processes below the supervisor, read from each
