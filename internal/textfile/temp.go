@@ -26,7 +26,8 @@ func tempPrefix(base string) string { return "." + base + ".lathe-" }
 
 // isTempOf reports whether name is a temporary file of base: its prefix
 // followed by the digits that os.CreateTemp puts for "*". The backups
-// that a patch makes of a file it deletes (.NAME.lathe-deleted-NNNN) are
+// that a patch makes of a file it deletes (.NAME.lathe-deleted-NNNN) and
+// the new content of a failed overwrite (.NAME.lathe-unsaved-NNNN) are
 // not, so they are never removed as stale.
 func isTempOf(name, base string) bool {
 	digits, ok := strings.CutPrefix(name, tempPrefix(base))

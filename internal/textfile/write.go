@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/lathe-dev/lathe/internal/regfile"
@@ -242,9 +243,23 @@ func overwrite(path string, tmp *os.File) error {
 		err = cerr
 	}
 	if err != nil {
-		tmp.Close()
-		return fmt.Errorf("overwrite %s in place: %w; its new content is whole in %s", path, err, tmp.Name())
+		return fmt.Errorf("overwrite %s in place: %w; its new content is whole in %s", path, err, keep(path, tmp))
 	}
 	discard(tmp)
 	return nil
+}
+
+// keep closes the temporary file tmp of a write to path and returns the
+// name it now has: one that no later write takes for a stale temporary
+// file to remove, since it holds the only whole copy of what was written.
+func keep(path string, tmp *os.File) string {
+	name := tmp.Name()
+	digits := strings.TrimPrefix(filepath.Base(name), tempPrefix(filepath.Base(path)))
+	kept := filepath.Join(filepath.Dir(name), tempPrefix(filepath.Base(path))+"unsaved-"+digits)
+	if os.Rename(name, kept) == nil {
+		unrecord(name)
+		name = kept
+	}
+	tmp.Close()
+	return name
 }

@@ -3,6 +3,7 @@ package textfile
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -263,5 +264,45 @@ func TestLatin1Writer(t *testing.T) {
 	var ue *UnencodableError
 	if _, err := f.Encode("a € sign"); !errors.As(err, &ue) || ue.Rune != '€' {
 		t.Errorf("Encode of € = %v, want an UnencodableError", err)
+	}
+}
+
+// TestWriteAtomicKeepsContentOfFailedOverwrite fills a small file system
+// while a file with two links is overwritten in place. The file is then
+// half written, and the error names the one whole copy of the new
+// content, which must survive the next write of the file.
+func TestWriteAtomicKeepsContentOfFailedOverwrite(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	path := filepath.Join(dir, "f.txt")
+	mustWrite(t, path, strings.Repeat("old\n", 2<<10), 0o644)
+	if err := os.Link(path, filepath.Join(dir, "twin.txt")); err != nil {
+		t.Fatal(err)
+	}
+	// The temporary file fits; growing the file in place to its size does
+	// not.
+	data := strings.Repeat("new\n", 10<<10)
+	err := WriteAtomic(path, []byte(data), 0o644)
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("err = %v, want ENOSPC", err)
+	}
+	_, kept, ok := strings.Cut(err.Error(), "its new content is whole in ")
+	if !ok {
+		t.Fatalf("err = %v, names no copy of the new content", err)
+	}
+	if got := content(t, kept); got != data {
+		t.Fatalf("%s holds %d bytes, not the new content", kept, len(got))
+	}
+	// Whether or not this write finds room, it must not take the copy for
+	// a stale temporary file.
+	WriteAtomic(path, []byte("again\n"), 0o644)
+	if got := content(t, kept); got != data {
+		t.Errorf("%s holds %d bytes after the next write, not the new content", kept, len(got))
 	}
 }
