@@ -53,6 +53,9 @@ type IO struct {
 // Main runs lathe with args (without the program name) and returns the
 // exit code.
 func Main(ctx context.Context, args []string, stdio IO) int {
+	if err := harden(); err != nil {
+		fmt.Fprintf(stdio.Stderr, "lathe: warning: %v\n", err)
+	}
 	err := dispatch(ctx, args, stdio)
 	var exit exitError
 	switch {
