@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -415,11 +416,13 @@ func (r *run) dialect() (tool.Dialect, bool) {
 func (r *run) recordEvent(e event.Event) {
 	switch e.Type {
 	case event.ToolStart, event.ToolEnd, event.Retry, event.SessionStart:
-		if e.Type == event.ToolStart && len(e.Input) > maxLoggedInput {
-			// The call's message, recorded just before, holds the input:
-			// a big Write is not stored twice.
-			sum := sha256.Sum256(e.Input)
-			e.InputSHA256, e.InputBytes, e.Input = hex.EncodeToString(sum[:]), len(e.Input), nil
+		// The call's message, recorded just before, holds the input: a
+		// big Write is not stored twice. The digest is of the input as
+		// that message records it, compacted, so that the two match.
+		var in bytes.Buffer
+		if e.Type == event.ToolStart && len(e.Input) > maxLoggedInput && json.Compact(&in, e.Input) == nil {
+			sum := sha256.Sum256(in.Bytes())
+			e.InputSHA256, e.InputBytes, e.Input = hex.EncodeToString(sum[:]), in.Len(), nil
 		}
 		b, err := json.Marshal(e)
 		if err == nil {
