@@ -190,10 +190,11 @@ func (s *stage) apply(h Hunk, res *Result) error {
 		if err := writable(f, h.Path, "Failed to write file"); err != nil {
 			return err
 		}
-		// Overwriting a file keeps its line endings and byte-order mark.
+		// Overwriting a text file keeps its line endings, byte-order mark
+		// and Latin-1.
 		var format textfile.Format
 		if f.exists {
-			_, format = textfile.Decode(f.data)
+			format = textfile.Replacing(f.data)
 		}
 		data, err := format.Encode(h.Contents)
 		if err != nil {

@@ -26,3 +26,20 @@ func TestBinary(t *testing.T) {
 		}
 	}
 }
+
+func TestReplacing(t *testing.T) {
+	for _, tc := range []struct {
+		old  string
+		want Format
+	}{
+		{"", Format{}},
+		{"\xEF\xBB\xBFa\r\nb\r\n", Format{BOM: true, CRLF: true}},
+		{"caf\xe9\r\n", Format{CRLF: true, Latin1: true}},
+		// Binary: no encoding, even with CRLFs and bytes that are not UTF-8.
+		{"\x89PNG\r\n\x1a\r\n\x00\x00\xff", Format{}},
+	} {
+		if got := Replacing([]byte(tc.old)); got != tc.want {
+			t.Errorf("Replacing(%q) = %+v, want %+v", tc.old, got, tc.want)
+		}
+	}
+}

@@ -43,6 +43,18 @@ func Detect(b []byte) (Format, []byte) {
 	return f, b
 }
 
+// Replacing returns the format in which text replacing a file of bytes b
+// is written: b's own, as Detect finds it, except that binary content has
+// no text encoding to keep (its bytes that are not UTF-8 are not Latin-1),
+// so that the text replacing it is written as it is, in UTF-8.
+func Replacing(b []byte) Format {
+	if _, binary := Binary(b[:min(len(b), SampleSize)]); binary {
+		return Format{}
+	}
+	f, _ := Detect(b)
+	return f
+}
+
 // Decode strips the BOM, turns Latin-1 into UTF-8 and, for a file whose
 // line endings are all CRLF, turns them into LF, so that callers work on
 // plain UTF-8 LF text. Encode with the returned Format restores the

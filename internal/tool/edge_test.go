@@ -341,3 +341,32 @@ func TestPathsInLinkedWorkspace(t *testing.T) {
 		t.Errorf("Paths = %q, want %s", got, filepath.Join(link, "a.txt"))
 	}
 }
+
+// A binary file replaced whole has no text encoding to keep: bytes that
+// are not UTF-8 make it look like Latin-1, but the new text is written as
+// given, in UTF-8, not refused or re-encoded.
+func TestReplaceBinaryFileWithText(t *testing.T) {
+	const text = "<svg>© 2024 → now</svg>\n"
+	for _, c := range []struct {
+		tool Tool
+		args map[string]any
+	}{
+		{NewWrite(), map[string]any{"file_path": "logo.svg", "content": text}},
+		{NewApplyPatch(false), map[string]any{"input": "*** Begin Patch\n*** Add File: logo.svg\n+" + strings.TrimSuffix(text, "\n") + "\n*** End Patch"}},
+	} {
+		env := fileEnv(t)
+		path := filepath.Join(env.Dir, "logo.svg")
+		put(t, path, "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", 0o644)
+		if args := c.args; args["file_path"] != nil {
+			args["file_path"] = path
+		}
+		res := runTool(t, c.tool, env, c.args)
+		if res.IsError {
+			t.Errorf("%s: %s", c.tool.Def().Name, res.Content)
+			continue
+		}
+		if got := get(t, path); got != text {
+			t.Errorf("%s wrote %q, want %q", c.tool.Def().Name, got, text)
+		}
+	}
+}

@@ -72,9 +72,9 @@ func (writeTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Resu
 		if msg := checkFresh(env, key, old.data); msg != "" {
 			return Errorf("%s", msg), nil
 		}
-		// An existing file keeps its encoding: its BOM and, when all its
-		// lines end in CRLF, its CRLF endings.
-		text, format = strings.TrimPrefix(text, "\uFEFF"), old.format
+		// An existing text file keeps its encoding: its BOM, its CRLF
+		// endings when all its lines end so, and Latin-1.
+		text, format = strings.TrimPrefix(text, "\uFEFF"), textfile.Replacing(old.data)
 		if format.CRLF {
 			text = strings.ReplaceAll(text, "\r\n", "\n")
 		}
