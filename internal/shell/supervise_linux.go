@@ -23,7 +23,9 @@ import (
 // supervisor instead of to init, so the supervisor can always find it and
 // end it. The supervisor ends everything when the Runner tells it to, and
 // when Lathe dies in any way, SIGKILL included: the kernel then closes the
-// control pipe and sends the supervisor its parent-death signal.
+// control pipe and sends the supervisor its parent-death signal. Only a
+// process that runs as another user (through sudo or a setuid program) is
+// beyond its signals; it is left running rather than waited for.
 //
 // The supervisor's file descriptors:
 //
