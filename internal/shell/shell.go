@@ -228,6 +228,21 @@ func (r *Runner) start(c Command) (*proc, error) {
 			return nil, fmt.Errorf("shell: wrap command: %w", err)
 		}
 	}
+	// A missing directory would fail the start as if the program were
+	// missing ("fork/exec /proc/self/exe: no such file or directory"), so
+	// it is checked first, as os.StartProcess does for a command without a
+	// SysProcAttr, and named.
+	if cmd.Dir != "" {
+		fi, err := os.Stat(cmd.Dir)
+		if pe, ok := err.(*os.PathError); ok {
+			pe.Op = "chdir"
+		} else if err == nil && !fi.IsDir() {
+			err = &os.PathError{Op: "chdir", Path: cmd.Dir, Err: syscall.ENOTDIR}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("shell: start command: %w", err)
+		}
+	}
 	// One pipe for stdout and stderr keeps their interleaving as written.
 	// Reading it ourselves, rather than through exec's copying goroutines,
 	// lets us stop reading when a background child holds it open.

@@ -138,8 +138,16 @@ func TestRunStartErrors(t *testing.T) {
 	if _, err := r.Run(ctx, Command{Args: []string{"lathe-no-such-program"}}); !errors.Is(err, exec.ErrNotFound) {
 		t.Errorf("missing program: err = %v, want exec.ErrNotFound", err)
 	}
-	if _, err := r.Run(ctx, Command{Script: "true", Dir: filepath.Join(t.TempDir(), "missing")}); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing dir: err = %v, want fs.ErrNotExist", err)
+	missing := filepath.Join(t.TempDir(), "missing")
+	if _, err := r.Run(ctx, Command{Script: "true", Dir: missing}); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "chdir "+missing) {
+		t.Errorf("missing dir: err = %v, want fs.ErrNotExist naming the directory", err)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, Command{Script: "true", Dir: file}); !errors.Is(err, syscall.ENOTDIR) || !strings.Contains(err.Error(), "chdir "+file) {
+		t.Errorf("dir that is a file: err = %v, want ENOTDIR naming it", err)
 	}
 	if _, err := r.Run(ctx, Command{}); err == nil {
 		t.Error("empty command: no error")
