@@ -204,9 +204,12 @@ func keepOwner(path string, tmp *os.File, st *syscall.Stat_t) error {
 
 // overwrite copies the complete new content in tmp over the file at path,
 // in place, for a file with several hard links, which a rename would
-// split from its twins. Should the copy fail midway, the new content is
-// still whole in tmp, which is kept and named in the error.
+// split from its twins. While it copies, the file is half old and half
+// new, and tmp holds the only whole copy of the new content: tmp first
+// takes a name that no removal of stale temporary files touches, so that
+// neither a failed copy nor a Lathe killed in the middle of one loses it.
 func overwrite(path string, tmp *os.File) error {
+	defer tmp.Close()
 	size, err := tmp.Seek(0, io.SeekCurrent)
 	if err == nil {
 		err = tmp.Sync()
@@ -232,6 +235,12 @@ func overwrite(path string, tmp *os.File) error {
 		}
 		return err
 	}
+	kept, err := keep(path, tmp)
+	if err != nil {
+		f.Close()
+		discard(tmp)
+		return fmt.Errorf("overwrite %s in place: %w", path, err)
+	}
 	_, err = io.Copy(f, tmp)
 	if err == nil {
 		err = f.Truncate(size)
@@ -243,23 +252,21 @@ func overwrite(path string, tmp *os.File) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("overwrite %s in place: %w; its new content is whole in %s", path, err, keep(path, tmp))
+		return fmt.Errorf("overwrite %s in place: %w; its new content is whole in %s", path, err, kept)
 	}
-	discard(tmp)
+	os.Remove(kept)
 	return nil
 }
 
-// keep closes the temporary file tmp of a write to path and returns the
-// name it now has: one that no later write takes for a stale temporary
-// file to remove, since it holds the only whole copy of what was written.
-func keep(path string, tmp *os.File) string {
+// keep renames the temporary file tmp of a write to path to a name that no
+// later write takes for a stale temporary file to remove, and returns it.
+func keep(path string, tmp *os.File) (string, error) {
 	name := tmp.Name()
 	digits := strings.TrimPrefix(filepath.Base(name), tempPrefix(filepath.Base(path)))
 	kept := filepath.Join(filepath.Dir(name), tempPrefix(filepath.Base(path))+"unsaved-"+digits)
-	if os.Rename(name, kept) == nil {
-		unrecord(name)
-		name = kept
+	if err := os.Rename(name, kept); err != nil {
+		return "", err
 	}
-	tmp.Close()
-	return name
+	unrecord(name)
+	return kept, nil
 }
