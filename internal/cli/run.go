@@ -366,11 +366,15 @@ func (r *run) run(ctx context.Context, text string, out event.Sink) error {
 		errText = o.Err.Error()
 	}
 	durationMS := time.Since(start).Milliseconds()
-	// The result is recorded before it is reported, so that the exit code
-	// it reports is the one lathe exits with.
-	if err := r.log.AppendResult(session.Result{
+	// The result is recorded, and on disk, before it is reported, so that
+	// the exit code it reports is the one lathe exits with.
+	err = r.log.AppendResult(session.Result{
 		Status: string(o.Kind), Turns: o.Turns, CostUSD: o.CostUSD, Usage: o.Usage, Error: errText, DurationMS: durationMS,
-	}); err != nil {
+	})
+	if err == nil {
+		err = r.log.Sync()
+	}
+	if err != nil {
 		if code == exitOK {
 			o.Kind, code, errText = event.Failed, exitFailed, fmt.Sprintf("record result: %v", err)
 		} else {
