@@ -184,12 +184,9 @@ func (w *worker) lines(ctx context.Context, path string, typ fs.FileMode) (_ Fil
 			off += int64(start)
 			start = 0
 		}
-		for end < len(buf) && !eof {
-			n, err := fh.Read(buf[end:])
-			end += n
-			if err == io.EOF {
-				eof = true
-			} else if err != nil {
+		if !eof {
+			var err error
+			if end, eof, err = fill(fh, buf, end); err != nil {
 				return File{}, false, err
 			}
 		}
@@ -316,12 +313,9 @@ func (w *worker) longLine(ctx context.Context, fh *os.File, st *fileState, off i
 		size += int64(len(chunk) - k)
 		copy(buf, chunk[len(chunk)-k:])
 		end = k
-		for end < len(buf) && !eof {
-			n, err := fh.Read(buf[end:])
-			end += n
-			if err == io.EOF {
-				eof = true
-			} else if err != nil {
+		if !eof {
+			var err error
+			if end, eof, err = fill(fh, buf, end); err != nil {
 				return 0, 0, 0, false, false, err
 			}
 		}
@@ -383,4 +377,20 @@ func (r *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return r.r.Read(p)
+}
+
+// fill reads r into buf after its first end bytes until buf is full or r
+// ends, and returns the new end and whether r ended.
+func fill(r io.Reader, buf []byte, end int) (int, bool, error) {
+	for end < len(buf) {
+		n, err := r.Read(buf[end:])
+		end += n
+		if err == io.EOF {
+			return end, true, nil
+		}
+		if err != nil {
+			return end, false, err
+		}
+	}
+	return end, false, nil
 }
