@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -115,8 +116,39 @@ func walkAll(t *testing.T, root string, opts Options) []string {
 	return got
 }
 
-func TestWalk(t *testing.T) {
-	root := t.TempDir()
+// walkParallelAll is walkAll by WalkParallel, sorted as Walk orders it.
+func walkParallelAll(t *testing.T, root string, opts Options) []string {
+	t.Helper()
+	got, err := parallelRels(root, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func parallelRels(root string, opts Options) ([]string, error) {
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	err := WalkParallel(context.Background(), root, opts, func(e *Entry) error {
+		rel := e.Rel
+		if e.IsDir() {
+			rel += "/"
+		}
+		mu.Lock()
+		got = append(got, rel)
+		mu.Unlock()
+		return nil
+	})
+	slices.Sort(got)
+	return got, err
+}
+
+// exampleTree writes a tree of nested repositories and ignore files,
+// with negations, hidden files and symbolic links, under root.
+func exampleTree(t *testing.T, root string) {
+	t.Helper()
 	writeFiles(t, root, map[string]string{
 		"repo/.git/HEAD":            "",
 		"repo/.git/info/exclude":    "secret\n",
@@ -151,6 +183,11 @@ func TestWalk(t *testing.T) {
 	if err := os.Symlink("a.go", filepath.Join(root, "repo", "link.go")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestWalk(t *testing.T) {
+	root := t.TempDir()
+	exampleTree(t, root)
 
 	got := walkAll(t, filepath.Join(root, "repo"), Options{})
 	want := []string{
@@ -240,7 +277,7 @@ func TestWalkSpecialIgnoreFiles(t *testing.T) {
 			t.Skipf("mkfifo: %v", err)
 		}
 	}
-	done := make(chan []string, 1)
+	done := make(chan []string, 2)
 	go func() {
 		var got []string
 		_ = Walk(context.Background(), root, Options{}, func(_, rel string, d fs.DirEntry) error {
@@ -251,20 +288,25 @@ func TestWalkSpecialIgnoreFiles(t *testing.T) {
 			return nil
 		})
 		done <- got
+		got, _ = parallelRels(root, Options{})
+		done <- got
 	}()
-	select {
-	case got := <-done:
-		if want := []string{".gitignore", ".ignore", "a.go", "sub/", "sub/.rgignore", "sub/b.go"}; !slices.Equal(got, want) {
-			t.Errorf("got %q, want %q", got, want)
+	for range 2 {
+		select {
+		case got := <-done:
+			if want := []string{".gitignore", ".ignore", "a.go", "sub/", "sub/.rgignore", "sub/b.go"}; !slices.Equal(got, want) {
+				t.Errorf("got %q, want %q", got, want)
+			}
+			continue
+		case <-time.After(time.Minute):
 		}
-	case <-time.After(time.Minute):
 		// Let a blocked open go, so that the test binary can end.
 		for _, name := range []string{".gitignore", ".ignore", "sub/.rgignore", ".git/info/exclude"} {
 			if w, err := os.OpenFile(filepath.Join(root, name), os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
 				w.Close()
 			}
 		}
-		t.Fatal("Walk blocked on a FIFO ignore file")
+		t.Fatal("a walk blocked on a FIFO ignore file")
 	}
 }
 
@@ -311,5 +353,177 @@ func TestWalkSkipReleasesReadAhead(t *testing.T) {
 	defer w.mu.Unlock()
 	if w.ahead != 0 {
 		t.Errorf("%d directories still count as read ahead", w.ahead)
+	}
+}
+
+// TestWalkParallelSameAsWalk checks that the parallel walk visits exactly
+// what the ordered one does, with every option, on trees of nested
+// ignore files with negations, hidden files and symbolic links (to a
+// file, to a directory, dangling), from the top and from inside.
+func TestWalkParallelSameAsWalk(t *testing.T) {
+	root := t.TempDir()
+	exampleTree(t, root)
+	writeFiles(t, root, map[string]string{
+		"repo/sub/deeper/.gitignore":     "*\n!*.go\n!*/\n",
+		"repo/sub/deeper/a.go":           "",
+		"repo/sub/deeper/a.txt":          "",
+		"repo/sub/deeper/more/b.go":      "",
+		"repo/sub/deeper/more/b.md":      "",
+		"repo/.hidden/x.go":              "",
+		"repo/.hidden/.gitignore":        "/x.go\n",
+		"repo/nested/.ignore":            "!d.log\n",
+		"repo/nested/inner/.gitignore":   "z\n",
+		"repo/nested/inner/z":            "",
+		"repo/nested/inner/y":            "",
+		"norepo/.git/info/exclude":       "c.go\n",
+		"norepo/deep/.rgignore":          "!*.txt\n",
+		"norepo/deep/e.txt":              "",
+		"norepo/deep/f.md":               "",
+		"repo/plain/many/1/2/3/4/5/6.go": "",
+	})
+	for _, link := range [][2]string{
+		{"sub", "repo/linkdir"},
+		{"missing", "repo/dangling.go"},
+		{"../repo", "norepo/up"},
+	} {
+		if err := os.Symlink(link[0], filepath.Join(root, filepath.FromSlash(link[1]))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ov, err := NewOverrides([]string{"*.log", "!sub/c.log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := func(name string) bool { return filepath.Ext(name) == ".go" }
+	for _, dir := range []string{"repo", "norepo", "repo/sub", "repo/nested", "repo/.hidden", "repo/plain/many"} {
+		for _, opts := range []Options{{}, {MaxDepth: 1}, {MaxDepth: 3}, {Overrides: ov}, {Select: sel}, {Overrides: ov, Select: sel, MaxDepth: 2}} {
+			want := walkAll(t, filepath.Join(root, dir), opts)
+			if len(want) == 0 && opts.MaxDepth == 0 && opts.Overrides == nil && opts.Select == nil {
+				t.Errorf("%s: the ordered walk found nothing", dir)
+			}
+			got := walkParallelAll(t, filepath.Join(root, dir), opts)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s, %+v:\nparallel %q\n ordered %q", dir, opts, got, want)
+			}
+		}
+	}
+}
+
+func TestWalkParallelSkipAndStop(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"a/1": "", "a/2": "", "b/3": "", "b/c/4": "", "c": ""})
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	err := WalkParallel(context.Background(), root, Options{}, func(e *Entry) error {
+		mu.Lock()
+		got = append(got, e.Rel)
+		mu.Unlock()
+		switch e.Rel {
+		case "a/1", "a/2":
+			return fs.SkipDir // skips the other
+		case "b":
+			return fs.SkipDir
+		}
+		return nil
+	})
+	slices.Sort(got)
+	if err != nil || (!slices.Equal(got, []string{"a", "a/1", "b", "c"}) && !slices.Equal(got, []string{"a", "a/2", "b", "c"})) {
+		t.Errorf("skip: got %q, %v", got, err)
+	}
+
+	boom := errors.New("boom")
+	if err := WalkParallel(context.Background(), root, Options{}, func(e *Entry) error {
+		if e.Rel == "b/c" {
+			return boom
+		}
+		return nil
+	}); !errors.Is(err, boom) {
+		t.Errorf("stop: got %v", err)
+	}
+
+	var calls sync.Map
+	if err := WalkParallel(context.Background(), root, Options{}, func(e *Entry) error {
+		calls.Store(e.Rel, true)
+		if e.Rel == "b" {
+			return fs.SkipAll
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("skip all: got %v", err)
+	}
+	if _, ok := calls.Load("b/3"); ok {
+		t.Error("skip all: the walk went on into b")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := WalkParallel(ctx, root, Options{}, func(*Entry) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: got %v", err)
+	}
+
+	// Cancelled during the walk: no directory is listed after.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	var afterCancel sync.Map
+	if err := WalkParallel(ctx, root, Options{}, func(e *Entry) error {
+		if e.Rel == "b" {
+			cancel()
+		}
+		if strings.HasPrefix(e.Rel, "b/c/") {
+			afterCancel.Store(e.Rel, true)
+		}
+		return nil
+	}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled during the walk: got %v", err)
+	}
+	if _, ok := afterCancel.Load("b/c/4"); ok {
+		t.Error("cancelled during the walk: b/c was listed after the cancel")
+	}
+
+	if err := WalkParallel(context.Background(), filepath.Join(root, "missing"), Options{}, nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing root: got %v", err)
+	}
+}
+
+// TestEntryModTime checks that an entry's time is os.Stat's: a symbolic
+// link's is its target's, and a dangling one has none.
+func TestEntryModTime(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"sub/f": "x"})
+	old := time.Date(2001, 2, 3, 4, 5, 6, 7000, time.UTC)
+	if err := os.Chtimes(filepath.Join(root, "sub", "f"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"sub/l": "f", "sub/dangling": "nowhere"} {
+		if err := os.Symlink(target, filepath.Join(root, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu   sync.Mutex
+		got  = map[string]int64{}
+		errs = map[string]error{}
+	)
+	if err := WalkParallel(context.Background(), root, Options{}, func(e *Entry) error {
+		if e.IsDir() {
+			return nil
+		}
+		mtime, err := e.ModTime()
+		mu.Lock()
+		got[e.Rel], errs[e.Rel] = mtime, err
+		mu.Unlock()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"sub/f", "sub/l"} {
+		if got[rel] != old.UnixNano() || errs[rel] != nil {
+			t.Errorf("%s: got %v, %v, want %v", rel, time.Unix(0, got[rel]).UTC(), errs[rel], old)
+		}
+	}
+	if !errors.Is(errs["sub/dangling"], fs.ErrNotExist) {
+		t.Errorf("dangling link: got %v, want ErrNotExist", errs["sub/dangling"])
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,14 +44,11 @@ type WalkFunc func(path, rel string, d fs.DirEntry) error
 // Directories that cannot be read are skipped silently, as ripgrep does
 // with --no-messages; only the root must be readable.
 func Walk(ctx context.Context, root string, opts Options, fn WalkFunc) error {
-	canon, err := filepath.Abs(root)
+	canon, err := canonical(root)
 	if err != nil {
-		return fmt.Errorf("walk %s: %w", root, err)
+		return err
 	}
-	if real, err := filepath.EvalSymlinks(canon); err == nil {
-		canon = real
-	}
-	entries, err := os.ReadDir(root)
+	entries, err := readDir(root)
 	if err != nil {
 		return fmt.Errorf("walk %s: %w", root, err)
 	}
@@ -58,16 +56,9 @@ func Walk(ctx context.Context, root string, opts Options, fn WalkFunc) error {
 	root = filepath.Clean(root)
 	w := newWalker(ctx, opts, fn)
 	defer w.stop()
-	var stack []*level
-	dirs := ancestors(canon)
-	for i, dir := range dirs {
-		var listed []fs.DirEntry
-		if i == len(dirs)-1 {
-			listed = entries
-		}
-		if lv := loadLevel(dir, listed); lv != nil {
-			stack = append(stack, lv)
-		}
+	stack := aboveLevels(canon)
+	if lv := loadLevel(canon, entries); lv != nil {
+		stack = append(stack, lv)
 	}
 	err = w.dir(root, "", canon, entries, stack, 1)
 	if errors.Is(err, fs.SkipDir) || errors.Is(err, fs.SkipAll) {
@@ -197,8 +188,21 @@ type subdir struct {
 }
 
 func (sd *subdir) read() {
-	sd.entries, sd.err = os.ReadDir(sd.path)
+	sd.entries, sd.err = readDir(sd.path)
 	sd.lv = loadLevel(sd.canon, sd.entries)
+}
+
+// readDir is os.ReadDir by openDir: the entries of a directory, sorted
+// by name.
+func readDir(path string) ([]fs.DirEntry, error) {
+	f, err := openDir(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, err
 }
 
 // dir visits the entries of one directory. path is the directory as the
@@ -217,25 +221,13 @@ func (w *walker) dir(path, rel, canon string, entries []fs.DirEntry, stack []*le
 	visits := make([]visit, 0, len(entries))
 	var subs []*subdir
 	for _, d := range entries {
-		name := d.Name()
-		if name == ".git" {
+		c, ok := w.opts.admit(stack, path, rel, canon, d)
+		if !ok {
 			continue
 		}
-		v := visit{d: d, path: join(path, name), rel: name, isDir: d.IsDir()}
-		if rel != "" {
-			v.rel = rel + "/" + name
-		}
-		// The canonical path matters only to ignore files and to a
-		// directory's own, which most files in most trees do not meet.
-		var childCanon string
-		if len(stack) > 0 || v.isDir {
-			childCanon = join(canon, name)
-		}
-		if w.ignored(stack, v.rel, childCanon, name, v.isDir) {
-			continue
-		}
-		if v.isDir && (w.opts.MaxDepth == 0 || depth < w.opts.MaxDepth) {
-			v.sub = &subdir{path: v.path, canon: childCanon, done: make(chan struct{})}
+		v := visit{d: d, path: c.path, rel: c.rel, isDir: c.isDir}
+		if c.descend(w.opts, depth) {
+			v.sub = &subdir{path: v.path, canon: c.canon, done: make(chan struct{})}
 			subs = append(subs, v.sub)
 		}
 		visits = append(visits, v)
@@ -288,8 +280,42 @@ func join(dir, name string) string {
 	return dir + string(filepath.Separator) + name
 }
 
-func (w *walker) ignored(stack []*level, rel, canon, name string, isDir bool) bool {
-	switch w.opts.Overrides.Match(rel, isDir) {
+// child is an entry of a directory being walked.
+type child struct {
+	path, rel string
+	// canon is the entry's canonical path, set only where ignore files
+	// may be matched against it or its children.
+	canon string
+	isDir bool
+}
+
+// admit names the entry d of the directory path (rel, canon), whose
+// ignore files are stack, and reports whether a walk visits it. Both
+// walks decide by it, so they skip the same entries.
+func (o Options) admit(stack []*level, path, rel, canon string, d fs.DirEntry) (child, bool) {
+	name := d.Name()
+	if name == ".git" {
+		return child{}, false
+	}
+	c := child{path: join(path, name), rel: name, isDir: d.IsDir()}
+	if rel != "" {
+		c.rel = rel + "/" + name
+	}
+	// The canonical path matters only to ignore files and to a
+	// directory's own, which most files in most trees do not meet.
+	if len(stack) > 0 || c.isDir {
+		c.canon = join(canon, name)
+	}
+	return c, !o.ignored(stack, c.rel, c.canon, name, c.isDir)
+}
+
+// descend reports whether a walk lists c, met at depth.
+func (c child) descend(o Options, depth int) bool {
+	return c.isDir && (o.MaxDepth == 0 || depth < o.MaxDepth)
+}
+
+func (o Options) ignored(stack []*level, rel, canon, name string, isDir bool) bool {
+	switch o.Overrides.Match(rel, isDir) {
 	case Ignore:
 		return true
 	case Whitelist:
@@ -298,7 +324,7 @@ func (w *walker) ignored(stack []*level, rel, canon, name string, isDir bool) bo
 	if matchLevels(stack, canon, isDir) == Ignore {
 		return true
 	}
-	return !isDir && w.opts.Select != nil && !w.opts.Select(name)
+	return !isDir && o.Select != nil && !o.Select(name)
 }
 
 // level is the ignore files of one directory.
@@ -407,6 +433,32 @@ func matchLevels(stack []*level, p string, isDir bool) Match {
 func relTo(dir, p string) string {
 	rel := strings.TrimPrefix(p, dir)
 	return filepath.ToSlash(strings.TrimPrefix(rel, string(filepath.Separator)))
+}
+
+// canonical returns root's symlink-free absolute form, against which
+// ignore files are matched.
+func canonical(root string) (string, error) {
+	canon, err := filepath.Abs(root)
+	if err != nil {
+		return "", fmt.Errorf("walk %s: %w", root, err)
+	}
+	if real, err := filepath.EvalSymlinks(canon); err == nil {
+		canon = real
+	}
+	return canon, nil
+}
+
+// aboveLevels returns the ignore files of the directories above canon,
+// outermost first, which apply to a walk of canon.
+func aboveLevels(canon string) []*level {
+	var stack []*level
+	dirs := ancestors(canon)
+	for _, dir := range dirs[:len(dirs)-1] {
+		if lv := loadLevel(dir, nil); lv != nil {
+			stack = append(stack, lv)
+		}
+	}
+	return stack
 }
 
 // ancestors returns dir and every directory above it, outermost first.

@@ -111,22 +111,30 @@ func checkDir(env *Env, p string) *Result {
 }
 
 // globNewestFirst lists the files under root whose paths relative to it
-// match pattern, newest first (see sortNewestFirst).
+// match pattern, newest first, then by path (as sortNewestFirst). The
+// stat of every match costs as much as the walk: each runs in the walk,
+// on every CPU, relative to the directory being listed.
 func globNewestFirst(ctx context.Context, root, pattern string) ([]string, error) {
-	// The stats cost as much as the walk: they run while it goes on.
-	st := newStamper()
 	suffix := literalSuffix(pattern)
-	err := ignore.Walk(ctx, root, ignore.Options{}, func(path, rel string, d fs.DirEntry) error {
-		if !d.IsDir() && strings.HasSuffix(rel, suffix) && doublestar.MatchUnvalidated(pattern, rel) {
-			st.add(path)
+	var (
+		mu  sync.Mutex
+		all []stamped
+	)
+	err := ignore.WalkParallel(ctx, root, ignore.Options{}, func(e *ignore.Entry) error {
+		if e.IsDir() || !strings.HasSuffix(e.Rel, suffix) || !doublestar.MatchUnvalidated(pattern, e.Rel) {
+			return nil
 		}
+		// A file that vanished since it was listed sorts last.
+		mtime, _ := e.ModTime()
+		mu.Lock()
+		all = append(all, stamped{e.Path, mtime})
+		mu.Unlock()
 		return nil
 	})
-	found := st.newestFirst()
 	if err != nil {
 		return nil, err
 	}
-	return found, nil
+	return byNewest(all), nil
 }
 
 // sortNewestFirst orders paths by modification time, newest first, then
@@ -194,7 +202,11 @@ func (st *stamper) newestFirst() []string {
 	}
 	close(st.batches)
 	st.wg.Wait()
-	all := slices.Concat(st.by...)
+	return byNewest(slices.Concat(st.by...))
+}
+
+// byNewest sorts all newest first, then by path, and returns the paths.
+func byNewest(all []stamped) []string {
 	slices.SortFunc(all, func(a, b stamped) int {
 		return cmp.Or(cmp.Compare(b.mtime, a.mtime), strings.Compare(a.path, b.path))
 	})
