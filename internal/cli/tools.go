@@ -14,6 +14,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/config"
 	"github.com/lathe-dev/lathe/internal/patch"
 	"github.com/lathe-dev/lathe/internal/provider"
+	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/shell"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 	"github.com/lathe-dev/lathe/internal/tool"
@@ -118,7 +119,8 @@ func applyPatch(ctx context.Context, args []string, stdio IO) error {
 // variables named in hide, and the function that releases it, which
 // returns the background commands it had to kill.
 func newEnv(dir string, timeout time.Duration, hide []string) (*tool.Env, func() []*shell.Job) {
-	runner := shell.NewRunner(shell.WithTimeout(timeout), shell.WithoutEnv(hide...))
+	host := sandbox.NewHost(sandbox.Profile{HideEnv: hide})
+	runner := shell.NewRunner(shell.WithTimeout(timeout), shell.WithExecutor(host))
 	env := &tool.Env{Dir: dir, Reads: tool.NewReadTracker(), Shell: runner}
 	return env, runner.Close
 }

@@ -40,6 +40,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/ignore"
 	"github.com/lathe-dev/lathe/internal/regfile"
+	"github.com/lathe-dev/lathe/internal/sandbox"
 )
 
 // Options describe one search.
@@ -64,6 +65,9 @@ type Options struct {
 	Before, After int
 	// RG is the ripgrep executable to run. Empty selects the Go engine.
 	RG string
+	// Exec starts ripgrep, under the profile of the search's context. Nil
+	// means a sandbox.Host with no base profile of its own.
+	Exec sandbox.Executor
 }
 
 // Line is a line of a matching file.

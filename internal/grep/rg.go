@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lathe-dev/lathe/internal/regfile"
+	"github.com/lathe-dev/lathe/internal/sandbox"
 )
 
 // errNoRG means ripgrep could not be started, so the Go engine runs.
@@ -94,7 +95,16 @@ func searchRG(ctx context.Context, o Options, isDir, wholeText bool) ([]File, er
 	if err != nil {
 		return nil, fmt.Errorf("run ripgrep: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	ex := o.Exec
+	if ex == nil {
+		ex = sandbox.NewHost(sandbox.Profile{})
+	}
+	// CommandContext still kills ripgrep when ctx is done, and its
+	// parent-death signal when Lathe dies: the executor keeps both.
+	if err := ex.Start(ctx, cmd); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("%w: %v", errNoRG, err)
 	}
 	var files []File

@@ -18,7 +18,8 @@ const (
 	Running State = iota
 	// Exited jobs ended on their own.
 	Exited
-	// Killed jobs were stopped by Kill or by closing the Runner.
+	// Killed jobs were stopped by Kill, their context, or closing the
+	// Runner.
 	Killed
 )
 
@@ -65,18 +66,22 @@ func (js *jobs) isClosed() bool {
 
 // Start starts c in the background and returns its job, named bash_1,
 // bash_2, ... in order. The job runs without a timeout until it exits, is
-// killed, or the Runner is closed.
-func (r *Runner) Start(c Command) (*Job, error) {
+// killed, ctx is done, or the Runner is closed; it starts under the
+// profile of ctx and sends its output to the OutputFunc of ctx, as Run
+// does. A job that must outlive the call that starts it takes
+// context.WithoutCancel of the call's context. Whatever ends the job, it
+// does not outlive Lathe.
+func (r *Runner) Start(ctx context.Context, c Command) (*Job, error) {
 	r.jobs.mu.Lock()
 	defer r.jobs.mu.Unlock()
 	if r.jobs.closed {
 		return nil, ErrClosed
 	}
-	p, err := r.start(c)
+	p, err := r.start(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		defer cancel()
 		r.supervise(ctx, p, 0)

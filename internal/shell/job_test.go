@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -32,7 +33,7 @@ func TestJobReadsIncrementally(t *testing.T) {
 	dir := t.TempDir()
 	r := NewRunner()
 	defer r.Close()
-	j, err := r.Start(Command{Script: "echo one; while [ ! -e go ]; do sleep 0.01; done; echo two; exit 3", Dir: dir})
+	j, err := r.Start(t.Context(), Command{Script: "echo one; while [ ! -e go ]; do sleep 0.01; done; echo two; exit 3", Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestJobKill(t *testing.T) {
 	t.Parallel()
 	r := NewRunner()
 	defer r.Close()
-	j, err := r.Start(Command{Script: "sleep 30 & echo $!; wait"})
+	j, err := r.Start(t.Context(), Command{Script: "sleep 30 & echo $!; wait"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestJobIDs(t *testing.T) {
 	r := NewRunner()
 	defer r.Close()
 	for _, want := range []string{"bash_1", "bash_2"} {
-		j, err := r.Start(Command{Script: "true"})
+		j, err := r.Start(t.Context(), Command{Script: "true"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +101,7 @@ func TestCloseKillsJobs(t *testing.T) {
 	r := NewRunner()
 	var jobs []*Job
 	for range 2 {
-		j, err := r.Start(Command{Script: "sleep 30 & echo $!; wait"})
+		j, err := r.Start(t.Context(), Command{Script: "sleep 30 & echo $!; wait"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +124,7 @@ func TestCloseKillsJobs(t *testing.T) {
 		}
 		eventually(t, "the job's child to die", func() bool { return gone(pids[i]) })
 	}
-	if _, err := r.Start(Command{Script: "true"}); !errors.Is(err, ErrClosed) {
+	if _, err := r.Start(t.Context(), Command{Script: "true"}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Start after Close: err = %v, want ErrClosed", err)
 	}
 	if _, err := r.Run(t.Context(), Command{Script: "true"}); !errors.Is(err, ErrClosed) {
@@ -151,14 +152,14 @@ func TestCloseKillsWhatForegroundCommandsLeftRunning(t *testing.T) {
 func TestCloseListsOnlyJobsItKilled(t *testing.T) {
 	t.Parallel()
 	r := NewRunner()
-	done, err := r.Start(Command{Script: "true"})
+	done, err := r.Start(t.Context(), Command{Script: "true"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if state, _, _ := readUntil(t, done, "the job to exit", func(s State, _ string) bool { return s != Running }); state != Exited {
 		t.Fatalf("%s: %v, want exited", done.ID(), state)
 	}
-	killed, err := r.Start(Command{Script: "sleep 30"})
+	killed, err := r.Start(t.Context(), Command{Script: "sleep 30"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,5 +185,31 @@ func TestCloseKillsWhatLeftTheSession(t *testing.T) {
 	for _, line := range lines {
 		pid := firstPID(t, line)
 		eventually(t, fmt.Sprintf("process %d to die", pid), func() bool { return gone(pid) })
+	}
+}
+
+// TestJobStopsWithItsContext checks that a job is killed when the context
+// it was started with is done, and that its output reaches the context's
+// OutputFunc.
+func TestJobStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+	r := NewRunner()
+	defer r.Close()
+	chunks := make(chan string, 16)
+	ctx, cancel := context.WithCancel(WithOutput(t.Context(), func(chunk []byte) { chunks <- string(chunk) }))
+	j, err := r.Start(ctx, Command{Script: "echo up; exec sleep 30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := <-chunks; got != "up\n" {
+		t.Errorf("first chunk %q, want up", got)
+	}
+	cancel()
+	state, _, _ := readUntil(t, j, "the job to stop", func(s State, _ string) bool { return s != Running })
+	if state != Killed {
+		t.Errorf("state %v after its context was cancelled, want killed", state)
+	}
+	if killed := r.Close(); len(killed) != 0 {
+		t.Errorf("Close killed %d jobs, want none left", len(killed))
 	}
 }

@@ -1,5 +1,5 @@
 // Package shell runs the commands that tools start. Every command goes
-// through a [Runner], which is the one place where a sandbox wraps them.
+// through a [Runner], which starts it through its [sandbox.Executor].
 //
 // A command runs in its own session with stdin at /dev/null, its stdout and
 // stderr merged in arrival order into one bounded buffer, and a timeout. On
@@ -16,12 +16,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
@@ -46,8 +45,8 @@ var ErrClosed = errors.New("shell: runner closed")
 type Runner struct {
 	timeout time.Duration
 	wrap    func(*exec.Cmd) error
-	// hidden names environment variables commands do not get.
-	hidden map[string]bool
+	// exec starts every process, the supervisor of each command.
+	exec sandbox.Executor
 	// killGrace is how long a stopped command gets between SIGTERM and
 	// SIGKILL.
 	killGrace time.Duration
@@ -73,33 +72,35 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithWrap sets a function applied to every command just before it
-// starts, the seam for a sandbox or policy layer. It may rewrite the
-// command's Path, Args, Env and Dir; its SysProcAttr is the supervisor's to
-// set. An error from wrap fails the command without starting it.
+// WithWrap sets a function applied to every command before it is handed
+// to the supervisor. It may rewrite the command's Path, Args, Env and Dir;
+// its SysProcAttr is the supervisor's to set. An error from wrap fails the
+// command without starting it. The environment it sees is not yet
+// narrowed by the executor's profile.
 func WithWrap(wrap func(*exec.Cmd) error) Option {
 	return func(r *Runner) { r.wrap = wrap }
 }
 
-// WithoutEnv keeps the environment variables called names from every
-// command, such as Lathe's own API keys. A wrap function still sees the
-// command's environment without them.
-func WithoutEnv(names ...string) Option {
-	return func(r *Runner) {
-		if r.hidden == nil {
-			r.hidden = make(map[string]bool)
-		}
-		for _, n := range names {
-			r.hidden[n] = true
-		}
-	}
+// WithExecutor sets the executor that starts every process of the Runner:
+// on Linux the supervisor of each command (see supervise_linux.go), with
+// the command in its arguments. The default is a [sandbox.Host] with no
+// base profile.
+func WithExecutor(e sandbox.Executor) Option {
+	return func(r *Runner) { r.exec = e }
 }
+
+// Executor returns the executor the Runner starts processes with, for
+// the other processes a tool starts, such as ripgrep.
+func (r *Runner) Executor() sandbox.Executor { return r.exec }
 
 // NewRunner returns a Runner configured by opts.
 func NewRunner(opts ...Option) *Runner {
 	r := &Runner{timeout: DefaultTimeout, killGrace: time.Second}
 	for _, opt := range opts {
 		opt(r)
+	}
+	if r.exec == nil {
+		r.exec = sandbox.NewHost(sandbox.Profile{})
 	}
 	return r
 }
@@ -140,8 +141,10 @@ type Result struct {
 	Duration time.Duration
 }
 
-// Run runs c and waits for it, at most for its timeout. If ctx is
-// cancelled first, the command's process group is stopped and Run returns
+// Run runs c and waits for it, at most for its timeout. The process
+// starts under the profile of ctx (see [sandbox.WithProfile]), and its
+// output goes to the OutputFunc of ctx, if any (see [WithOutput]), as it
+// comes. If ctx is cancelled first, the command's process group is stopped and Run returns
 // what it had gathered with the context's error. Any other error means the
 // command did not start: ErrClosed, a failed wrap, or a missing program or
 // directory, which wraps exec.ErrNotFound or an fs error.
@@ -156,7 +159,7 @@ func (r *Runner) Run(ctx context.Context, c Command) (Result, error) {
 	if c.Timeout > 0 {
 		timeout = min(c.Timeout, MaxTimeout)
 	}
-	p, err := r.start(c)
+	p, err := r.start(ctx, c)
 	if err != nil {
 		return Result{}, err
 	}
@@ -192,6 +195,8 @@ type proc struct {
 	pipe  *os.File // read end of the output pipe
 	out   *buffer
 	start time.Time
+	// onOutput, if not nil, gets each chunk of output as it is read.
+	onOutput OutputFunc
 	// read is closed when all output has been read.
 	read chan struct{}
 	// done is closed once the command has exited and its output has been
@@ -202,7 +207,7 @@ type proc struct {
 	timedOut bool
 }
 
-func (r *Runner) start(c Command) (*proc, error) {
+func (r *Runner) start(ctx context.Context, c Command) (*proc, error) {
 	var cmd *exec.Cmd
 	switch {
 	case c.Script != "" && len(c.Args) == 0:
@@ -216,8 +221,9 @@ func (r *Runner) start(c Command) (*proc, error) {
 	// Stdin stays nil, which exec turns into /dev/null: a command that
 	// reads stdin gets EOF at once rather than waiting for input that
 	// cannot come.
-	// Later entries win, so these override the user's settings.
-	cmd.Env = append(r.environ(), "LATHE=1", "PAGER=cat", "GIT_PAGER=cat")
+	// Later entries win, so these override the user's settings. The
+	// executor removes what the profile hides.
+	cmd.Env = append(os.Environ(), "LATHE=1", "PAGER=cat", "GIT_PAGER=cat")
 	// The command gets a session of its own (see launch). That takes
 	// away the controlling terminal: a program that would prompt on
 	// /dev/tty (ssh, sudo, git credentials) fails at once instead of
@@ -250,9 +256,9 @@ func (r *Runner) start(c Command) (*proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shell: output pipe: %w", err)
 	}
-	p := &proc{pipe: pr, out: &buffer{}, read: make(chan struct{}), done: make(chan struct{})}
+	p := &proc{pipe: pr, out: &buffer{}, onOutput: outputFrom(ctx), read: make(chan struct{}), done: make(chan struct{})}
 	p.start = time.Now()
-	p.proc, err = launch(cmd, pw)
+	p.proc, err = launch(ctx, r.exec, cmd, pw)
 	pw.Close()
 	if err != nil {
 		pr.Close()
@@ -262,24 +268,15 @@ func (r *Runner) start(c Command) (*proc, error) {
 	return p, nil
 }
 
-// environ returns Lathe's environment without the hidden variables.
-func (r *Runner) environ() []string {
-	env := os.Environ()
-	if len(r.hidden) == 0 {
-		return env
-	}
-	return slices.DeleteFunc(env, func(kv string) bool {
-		name, _, _ := strings.Cut(kv, "=")
-		return r.hidden[name]
-	})
-}
-
 func (p *proc) readOutput() {
 	defer close(p.read)
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := p.pipe.Read(buf)
 		p.out.Write(buf[:n])
+		if n > 0 && p.onOutput != nil {
+			p.onOutput(buf[:n])
+		}
 		if err != nil {
 			// EOF, or the deadline set once the command exited.
 			return

@@ -9,11 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lathe-dev/lathe/internal/sandbox"
+	"github.com/lathe-dev/lathe/internal/sandbox/sandboxtest"
 )
 
 func run(t *testing.T, r *Runner, c Command) Result {
@@ -328,14 +332,115 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
-func TestRunWithoutEnv(t *testing.T) {
+// TestRunProfileEnv checks that a command gets the environment of the
+// executor's base profile, narrowed by the profile of its context and
+// never widened by it.
+func TestRunProfileEnv(t *testing.T) {
 	t.Setenv("LATHE_TEST_SECRET", "sk-secret")
+	t.Setenv("LATHE_TEST_CALL", "sk-call")
 	t.Setenv("LATHE_TEST_OTHER", "kept")
-	r := NewRunner(WithoutEnv("LATHE_TEST_SECRET", "UNSET_NAME"))
-	res := run(t, r, Command{Script: `echo "[$LATHE_TEST_SECRET] [$LATHE_TEST_OTHER]"; env | grep -c sk-secret`})
-	if res.Output != "[] [kept]\n0\n" {
-		t.Errorf("command saw %q, want the secret hidden and the rest kept", res.Output)
+	r := NewRunner(WithExecutor(sandbox.NewHost(sandbox.Profile{HideEnv: []string{"LATHE_TEST_SECRET", "UNSET_NAME"}})))
+	script := Command{Script: `echo "[$LATHE_TEST_SECRET] [$LATHE_TEST_CALL] [$LATHE_TEST_OTHER]"; env | grep -c sk-secret`}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		want string
+	}{
+		{"no profile", t.Context(), "[] [sk-call] [kept]\n0\n"},
+		{"empty profile", sandbox.WithProfile(t.Context(), sandbox.Profile{}), "[] [sk-call] [kept]\n0\n"},
+		{"narrower profile", sandbox.WithProfile(t.Context(), sandbox.Profile{HideEnv: []string{"LATHE_TEST_CALL"}}), "[] [] [kept]\n0\n"},
 	}
+	for _, tt := range tests {
+		res, err := r.Run(tt.ctx, script)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if res.Output != tt.want {
+			t.Errorf("%s: command saw %q, want %q", tt.name, res.Output, tt.want)
+		}
+	}
+}
+
+// TestRunStartsThroughExecutor checks that the supervisor of a command,
+// foreground or background, is started by the Runner's executor with the
+// command in its arguments and the call's profile, and that an executor
+// that refuses fails the command without starting it.
+func TestRunStartsThroughExecutor(t *testing.T) {
+	rec := sandboxtest.NewRecorder()
+	r := NewRunner(WithExecutor(rec))
+	defer r.Close()
+	ctx := sandbox.WithProfile(t.Context(), sandbox.Profile{HideEnv: []string{"X"}})
+	if _, err := r.Run(ctx, Command{Script: "echo fg"}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := r.Start(ctx, Command{Script: "echo bg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Kill()
+	starts := rec.Starts()
+	if len(starts) != 2 {
+		t.Fatalf("%d starts recorded, want 2: %+v", len(starts), starts)
+	}
+	for i, want := range []string{"echo fg", "echo bg"} {
+		if s := starts[i]; !slices.Contains(s.Args, want) || !s.HasProfile || !slices.Equal(s.Profile.HideEnv, []string{"X"}) {
+			t.Errorf("start %d = %+v, want %q in its arguments and the call's profile", i, s, want)
+		}
+	}
+
+	errDenied := errors.New("denied")
+	dir := t.TempDir()
+	r = NewRunner(WithExecutor(sandbox.ExecutorFunc(func(context.Context, *exec.Cmd) error { return errDenied })))
+	if _, err := r.Run(t.Context(), Command{Script: "touch ran", Dir: dir}); !errors.Is(err, errDenied) {
+		t.Errorf("Run: err = %v, want the executor's", err)
+	}
+	if _, err := r.Start(t.Context(), Command{Script: "touch ran", Dir: dir}); !errors.Is(err, errDenied) {
+		t.Errorf("Start: err = %v, want the executor's", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+		t.Error("the command ran although the executor refused it")
+	}
+}
+
+// TestRunOutputFunc checks that the OutputFunc of the context gets a
+// command's output while it runs, in order, and all of it before Run
+// returns.
+func TestRunOutputFunc(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var got []byte
+	first := make(chan struct{})
+	ctx := WithOutput(t.Context(), func(chunk []byte) {
+		if len(got) == 0 {
+			close(first)
+		}
+		got = append(got, chunk...)
+	})
+	// The command waits for the file the test writes once the first
+	// chunk has arrived: output must come while the command runs.
+	go func() {
+		<-first
+		_ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o644)
+	}()
+	res, err := NewRunner().Run(ctx, Command{Script: "echo one; while [ ! -e go ]; do sleep 0.01; done; seq 2 5000", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "one\n" + seqLines(2, 5000)
+	if string(got) != want {
+		t.Errorf("OutputFunc got %d bytes, want %d in order", len(got), len(want))
+	}
+	if res.Output != want {
+		t.Errorf("Output = %d bytes, want the same %d", len(res.Output), len(want))
+	}
+}
+
+func seqLines(from, to int) string {
+	var sb strings.Builder
+	for i := from; i <= to; i++ {
+		fmt.Fprintf(&sb, "%d\n", i)
+	}
+	return sb.String()
 }
 
 func BenchmarkExec(b *testing.B) {

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"github.com/lathe-dev/lathe/internal/sandbox"
 )
 
 // On Linux every command runs under a supervisor: Lathe's own binary,
@@ -68,10 +71,10 @@ type supervised struct {
 	ctlClosed bool
 }
 
-// launch starts cmd under a supervisor with its stdout and stderr on out.
-// Of cmd it uses Path, Args, Env and Dir; the supervisor puts the command
-// in a session of its own.
-func launch(cmd *exec.Cmd, out *os.File) (process, error) {
+// launch starts cmd under a supervisor, which ex starts, with its stdout
+// and stderr on out. Of cmd it uses Path, Args, Env and Dir; the
+// supervisor puts the command in a session of its own.
+func launch(ctx context.Context, ex sandbox.Executor, cmd *exec.Cmd, out *os.File) (process, error) {
 	if cmd.Err != nil {
 		return nil, cmd.Err
 	}
@@ -106,7 +109,7 @@ func launch(cmd *exec.Cmd, out *os.File) (process, error) {
 			Pdeathsig: syscall.SIGTERM,
 		},
 	}
-	err = sup.Start()
+	err = ex.Start(ctx, sup)
 	ctlR.Close()
 	statusW.Close()
 	if err != nil {

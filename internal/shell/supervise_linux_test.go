@@ -21,7 +21,7 @@ func TestSupervisorEndsEverythingWhenLatheDies(t *testing.T) {
 	t.Parallel()
 	r := NewRunner()
 	defer r.Close()
-	j, err := r.Start(Command{Script: "setsid sleep 30 >/dev/null 2>&1 & echo $!; (sleep 30 >/dev/null 2>&1 & echo $!); wait"})
+	j, err := r.Start(t.Context(), Command{Script: "setsid sleep 30 >/dev/null 2>&1 & echo $!; (sleep 30 >/dev/null 2>&1 & echo $!); wait"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestUnkillableHelper(t *testing.T) {
 	}
 	r := NewRunner()
 	// The pid is printed once the process is root, out of reach.
-	j, err := r.Start(Command{Script: setpriv + ` --reuid=0 --regid=0 --clear-groups sh -c 'echo $$; exec sleep 300'`})
+	j, err := r.Start(t.Context(), Command{Script: setpriv + ` --reuid=0 --regid=0 --clear-groups sh -c 'echo $$; exec sleep 300'`})
 	if err != nil {
 		t.Fatal(err)
 	}

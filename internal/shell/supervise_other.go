@@ -3,11 +3,14 @@
 package shell
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"sync"
 	"syscall"
+
+	"github.com/lathe-dev/lathe/internal/sandbox"
 )
 
 // Elsewhere than on Linux there is no child subreaper: a command runs
@@ -23,13 +26,13 @@ type direct struct {
 	done chan struct{}
 }
 
-func launch(cmd *exec.Cmd, out *os.File) (process, error) {
+func launch(ctx context.Context, ex sandbox.Executor, cmd *exec.Cmd, out *os.File) (process, error) {
 	warnOnce.Do(func() {
 		fmt.Fprintln(os.Stderr, "lathe: warning: commands are not supervised on this system: a process a command moves out of its process group (setsid, double fork) may outlive lathe")
 	})
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	if err := ex.Start(ctx, cmd); err != nil {
 		return nil, err
 	}
 	d := &direct{cmd: cmd, done: make(chan struct{})}

@@ -65,7 +65,10 @@ func (bash) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, e
 	c := shell.Command{Script: args.Command, Dir: env.Dir, Timeout: timeout}
 
 	if args.RunInBackground {
-		j, err := env.Shell.Start(c)
+		// The job outlives this call, so not its cancellation, but keeps
+		// its profile and output hook. KillShell, or the end of the
+		// session, stops it.
+		j, err := env.Shell.Start(context.WithoutCancel(ctx), c)
 		if err != nil {
 			if cannotStart(err) {
 				return Errorf("%v", err), nil

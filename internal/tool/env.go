@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/shell"
 )
 
@@ -17,9 +18,18 @@ type Env struct {
 	// Reads remembers the content of each file as the model last saw it,
 	// for Edit's read-before-edit and staleness checks.
 	Reads *ReadTracker
-	// Shell runs every command a tool starts; it is the one place where a
-	// sandbox will wrap them.
+	// Shell runs every command a tool starts, and its executor starts
+	// every other process, such as ripgrep: the one place a sandbox
+	// reaches them all.
 	Shell *shell.Runner
+}
+
+// executor returns the executor of the Shell, or nil for none.
+func (e *Env) executor() sandbox.Executor {
+	if e.Shell == nil {
+		return nil
+	}
+	return e.Shell.Executor()
 }
 
 // ReadTracker remembers, for each file, a hash of its content as the

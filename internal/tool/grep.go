@@ -131,6 +131,7 @@ func (t grepTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Res
 		Before:     before,
 		After:      after,
 		RG:         t.rg(),
+		Exec:       env.executor(),
 	})
 	var inErr *grep.InputError
 	if errors.As(err, &inErr) {

@@ -78,7 +78,7 @@ func (t grepFilesTool) Run(ctx context.Context, env *Env, input json.RawMessage)
 	if include := strings.TrimSpace(args.Include); include != "" {
 		globs = []string{include}
 	}
-	files, err := grep.Search(ctx, grep.Options{Pattern: pattern, Path: path, Globs: globs, RG: t.rg()})
+	files, err := grep.Search(ctx, grep.Options{Pattern: pattern, Path: path, Globs: globs, RG: t.rg(), Exec: env.executor()})
 	var inErr *grep.InputError
 	if errors.As(err, &inErr) {
 		return Errorf("%s", inErr.Msg), nil
