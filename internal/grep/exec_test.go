@@ -5,7 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"reflect"
 	"slices"
 	"syscall"
 	"testing"
@@ -40,8 +40,9 @@ func TestRGStartsThroughExecutor(t *testing.T) {
 	if len(starts) != 1 || starts[0].Path != rg || !slices.Equal(starts[0].Profile.HideEnv, []string{"K"}) {
 		t.Fatalf("starts = %+v, want ripgrep once under the context's profile", starts)
 	}
-	if a := starts[0].SysProcAttr; runtime.GOOS == "linux" && (a == nil || a.Pdeathsig != syscall.SIGKILL) {
-		t.Errorf("ripgrep started with %+v, want Pdeathsig SIGKILL", a)
+	// TestRGDiesWithLathe checks what rgProcAttr holds.
+	if a := starts[0].SysProcAttr; !reflect.DeepEqual(a, rgProcAttr()) {
+		t.Errorf("ripgrep started with %+v, want %+v", a, rgProcAttr())
 	}
 
 	refuse := sandbox.ExecutorFunc(func(context.Context, *exec.Cmd) error { return syscall.EACCES })

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 
@@ -65,7 +64,7 @@ func TestEveryProcessStartsThroughTheExecutor(t *testing.T) {
 		}
 		// Every process, a command's supervisor or ripgrep, dies with
 		// Lathe.
-		if runtime.GOOS == "linux" && (s.SysProcAttr == nil || s.SysProcAttr.Pdeathsig == 0) {
+		if !diesWithParent(s.SysProcAttr) {
 			t.Errorf("%s(%s) started without a parent-death signal: %+v", c.tool.Def().Name, c.input, s.SysProcAttr)
 		}
 	}
