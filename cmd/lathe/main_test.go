@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -222,6 +223,26 @@ func checkEvents(data []byte) error {
 	return checkOrder(evs)
 }
 
+// checkSeq checks that seq counts from 1 and goes up, and, in a stream
+// that carries deltas (--include-partial-messages, so nothing is left
+// out), by one from line to line.
+func checkSeq(evs []event.Event) error {
+	deltas := slices.ContainsFunc(evs, func(e event.Event) bool { return e.Type.Streaming() })
+	if evs[0].Seq != 1 {
+		return fmt.Errorf("line 1: seq %d, want 1", evs[0].Seq)
+	}
+	for i := 1; i < len(evs); i++ {
+		prev, seq := evs[i-1].Seq, evs[i].Seq
+		switch {
+		case seq <= prev:
+			return fmt.Errorf("line %d: seq %d after seq %d", i+1, seq, prev)
+		case deltas && seq != prev+1:
+			return fmt.Errorf("line %d: seq %d after seq %d in a stream with deltas", i+1, seq, prev)
+		}
+	}
+	return nil
+}
+
 // checkOrder checks the invariants of docs/events.md: one session.start
 // first and one result last, one session id, turns that never go back, a
 // turn's deltas and retries before its usage and its tool calls after it,
@@ -239,6 +260,9 @@ func checkOrder(evs []event.Event) error {
 	last := evs[len(evs)-1]
 	if last.Type != event.Result {
 		return fmt.Errorf("last line is %s, want result", last.Type)
+	}
+	if err := checkSeq(evs); err != nil {
+		return err
 	}
 	// text is a turn's text and thinking, from deltas and from blocks.
 	type text struct{ deltas, blocks [2]string }

@@ -77,7 +77,7 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 	// its result and stays resumable rather than dying mid-write.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	return r.run(ctx, text, out)
+	return r.run(ctx, text, out, stdio.Stderr)
 }
 
 // run is one configured run, ready to start.
@@ -305,7 +305,7 @@ func (r *run) close() {
 	}
 }
 
-func (r *run) run(ctx context.Context, text string, out event.Sink) error {
+func (r *run) run(ctx context.Context, text string, out event.Sink, stderr io.Writer) error {
 	start := time.Now()
 	dialect, freeform := r.dialect()
 	tools := tool.Set(dialect, freeform)
@@ -323,7 +323,13 @@ func (r *run) run(ctx context.Context, text string, out event.Sink) error {
 		Instructions: doc.Text,
 	})
 
-	sink := event.Multi(out, event.SinkFunc(r.recordEvent))
+	// The session log is the audit trail, so it is the bus's synchronous
+	// hook: it misses nothing. The output is a subscriber with a buffer
+	// a headless run does not fill, and closing the bus prints everything
+	// before run returns, the result last.
+	sink := event.NewBus(event.WithHook(event.SinkFunc(r.recordEvent)), event.WithWarn(warner(stderr)))
+	defer sink.Close()
+	sink.Subscribe("output", out.Emit, event.Buffer(outputBuffer))
 	var a *agent.Agent
 	retrying := provider.WithRetry(r.llm, provider.RetryPolicy{
 		MaxRetries: r.cfg.Retry.MaxRetries,
@@ -436,6 +442,9 @@ func (r *run) recordEvent(e event.Event) {
 		}
 	}
 }
+
+// outputBuffer is how many events the headless output may fall behind by.
+const outputBuffer = 1024
 
 // maxLoggedInput is the largest tool.start input the session log keeps
 // verbatim; docs/events.md documents it.

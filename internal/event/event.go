@@ -35,12 +35,57 @@ const (
 	Usage Type = "usage"
 	// Result closes every run, exactly once.
 	Result Type = "result"
+	// Message says an assistant message is complete: Text is the whole
+	// of its text blocks, concatenated, and CallIDs the tool calls it
+	// makes, in order. It follows the message's text and thinking events.
+	Message Type = "message"
+	// ApprovalRequested says a call (CallID, Name, Input) waits for a
+	// person to approve it, and why (Reason). ApprovalResolved, with the
+	// same CallID, carries the Approval and the person's optional Message
+	// for the model.
+	ApprovalRequested Type = "approval.requested"
+	ApprovalResolved  Type = "approval.resolved"
+	// CommandOutput is a chunk (Text) of the live output of the command
+	// that call CallID runs, as it arrives. Like the other deltas it may
+	// be dropped for a slow subscriber; the call's tool.end carries what
+	// the model was sent.
+	CommandOutput Type = "command.output"
+	// SteeringDelivered says Text, which the user typed while the loop
+	// ran, was delivered to the model at a tool boundary.
+	SteeringDelivered Type = "steering.delivered"
+)
+
+// Streaming reports whether events of type t are deltas of something a
+// later event carries whole, and so may be dropped for a slow subscriber.
+func (t Type) Streaming() bool {
+	return t == TextDelta || t == ThinkingDelta || t == CommandOutput
+}
+
+// ApprovalAnswer is a person's answer to an approval request.
+type ApprovalAnswer string
+
+const (
+	// ApproveOnce allows this call; ApproveSession allows calls like it
+	// for the rest of the session; ApproveAlways also remembers it beyond
+	// the session; ApproveDeny refuses it.
+	ApproveOnce    ApprovalAnswer = "once"
+	ApproveSession ApprovalAnswer = "session"
+	ApproveAlways  ApprovalAnswer = "always"
+	ApproveDeny    ApprovalAnswer = "deny"
 )
 
 // Event is one thing that happened. Which fields are set depends on Type;
 // the others are omitted from the JSON form.
 type Event struct {
-	Type      Type   `json:"type"`
+	Type Type `json:"type"`
+	// Seq numbers the events of a run from 1, with no gaps, in the order
+	// they were published; Time is when, in UTC, RFC 3339 with
+	// milliseconds. The Bus stamps both: producers leave them zero.
+	Seq  uint64 `json:"seq,omitempty"`
+	Time string `json:"time,omitempty"`
+	// AgentID names the agent that produced the event; empty is the main
+	// agent (subagents get ids).
+	AgentID   string `json:"agent_id,omitempty"`
 	SessionID string `json:"session_id"`
 	// Turn is the 1-based number of the model response the event belongs
 	// to, within this run.
@@ -58,7 +103,7 @@ type Event struct {
 	// text, thinking and their deltas
 	Text string `json:"text,omitempty"`
 
-	// tool.start, tool.end
+	// tool.start, tool.end, approval.*, command.output
 	CallID string          `json:"call_id,omitempty"`
 	Name   string          `json:"name,omitempty"`
 	Input  json.RawMessage `json:"input,omitempty"`
@@ -76,6 +121,15 @@ type Event struct {
 	// Changes are the files a tool.end's call changed (edit tools only).
 	// ExitCode, below, is a command's exit status on a tool.end.
 	Changes []FileChange `json:"changes,omitempty"`
+
+	// message
+	CallIDs []string `json:"call_ids,omitempty"`
+
+	// approval.requested (Reason) and approval.resolved (Approval, and
+	// the person's optional Message to the model)
+	Reason   string         `json:"reason,omitempty"`
+	Approval ApprovalAnswer `json:"approval,omitempty"`
+	Message  string         `json:"message,omitempty"`
 
 	// retry
 	Attempt int    `json:"attempt,omitempty"`

@@ -61,9 +61,10 @@ const sid = "20261121T153435-7d3150"
 
 // valid are representative events of every type, as the agent and the CLI
 // build them: the smallest each emitter produces and the fullest.
+// The bus stamps seq and time on every one.
 func valid() map[string]event.Event {
 	u := llm.Usage{Input: 65, CacheWrite: 2602, Output: 14}
-	return map[string]event.Event{
+	m := map[string]event.Event{
 		"session.start": {Type: event.SessionStart, SessionID: sid, Provider: "anthropic", Model: "claude-sonnet-4-5",
 			Cwd: "/work/repo", Tools: []string{"Bash", "Read"}, PermissionMode: "acceptEdits", Version: "dev"},
 		"session.start resumed": {Type: event.SessionStart, SessionID: sid, Provider: "local", Model: "qwen3-coder",
@@ -105,7 +106,21 @@ func valid() map[string]event.Event {
 			KilledBackground: []event.BackgroundCommand{{ID: "bash_1", Command: "npm run dev"}, {ID: "bash_3", Command: "sleep 300"}}},
 		"result error": {Type: event.Result, SessionID: sid, Outcome: event.Failed, Error: "record response: disk full", Turns: 1,
 			Usage: &u, TotalCostUSD: ptr(0.01), CostKnown: ptr(true), ExitCode: ptr(1)},
+		"message":             {Type: event.Message, SessionID: sid, Turn: 2, Text: "Running the tests.", CallIDs: []string{"toolu_01", "toolu_02"}},
+		"message no calls":    {Type: event.Message, SessionID: sid, Turn: 5, Text: "Done."},
+		"message of subagent": {Type: event.Message, AgentID: "explore-1", SessionID: sid, Turn: 1},
+		"approval.requested": {Type: event.ApprovalRequested, SessionID: sid, Turn: 2, CallID: "toolu_04", Name: "Bash",
+			Input: json.RawMessage(`{"command":"rm -rf build"}`), Reason: "commands need approval in acceptEdits mode"},
+		"approval.resolved":        {Type: event.ApprovalResolved, SessionID: sid, Turn: 2, CallID: "toolu_04", Name: "Bash", Approval: event.ApproveSession},
+		"approval.resolved denied": {Type: event.ApprovalResolved, SessionID: sid, Turn: 2, CallID: "toolu_04", Name: "Bash", Approval: event.ApproveDeny, Message: "use make clean"},
+		"command.output":           {Type: event.CommandOutput, SessionID: sid, Turn: 1, CallID: "toolu_01", Text: "ok  \tpager\t0.01s\n"},
+		"steering.delivered":       {Type: event.SteeringDelivered, SessionID: sid, Turn: 3, Text: "skip the slow tests"},
 	}
+	for k, e := range m {
+		e.Seq, e.Time = 7, "2026-12-07T01:02:03.045Z"
+		m[k] = e
+	}
+	return m
 }
 
 func TestSchemaAcceptsEvents(t *testing.T) {
@@ -144,7 +159,23 @@ func TestSchemaRejects(t *testing.T) {
 		"session.start no model": `{"type":"session.start","session_id":"s","provider":"anthropic","cwd":"/","tools":["Bash"],"permission_mode":"plan","version":"dev"}`,
 		"session.start bad mode": `{"type":"session.start","session_id":"s","provider":"anthropic","model":"m","cwd":"/","tools":["Bash"],"permission_mode":"yolo","version":"dev"}`,
 		"session.start turn":     `{"type":"session.start","session_id":"s","turn":1,"provider":"anthropic","model":"m","cwd":"/","tools":["Bash"],"permission_mode":"plan","version":"dev"}`,
+		"no seq":                 `{"type":"text","session_id":"s","turn":1}`,
+		"seq 0":                  `{"type":"text","seq":0,"session_id":"s","turn":1}`,
+		"time without ms":        `{"type":"text","time":"2026-12-07T01:02:03Z","session_id":"s","turn":1}`,
+		"time not UTC":           `{"type":"text","time":"2026-12-07T01:02:03.000+01:00","session_id":"s","turn":1}`,
+		"empty agent_id":         `{"type":"text","agent_id":"","session_id":"s","turn":1}`,
+		"approval bad answer":    `{"type":"approval.resolved","session_id":"s","call_id":"c","name":"Bash","approval":"yes"}`,
+		"approval no reason":     `{"type":"approval.requested","session_id":"s","call_id":"c","name":"Bash","input":{}}`,
+		"output no call_id":      `{"type":"command.output","session_id":"s","text":"x"}`,
 	} {
+		// Each line has a stamp but for the field it is about, so it
+		// fails for its own reason.
+		if !strings.Contains(line, `"seq"`) && name != "no seq" {
+			line = strings.Replace(line, "{", `{"seq":1,`, 1)
+		}
+		if !strings.Contains(line, `"time"`) {
+			line = strings.Replace(line, "{", `{"time":"2026-12-07T01:02:03.045Z",`, 1)
+		}
 		if err := validateJSON(s, []byte(line)); err == nil {
 			t.Errorf("%s: accepted %s", name, line)
 		}

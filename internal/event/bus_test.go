@@ -1,0 +1,203 @@
+package event_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/lathe-dev/lathe/internal/event"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// collector is a subscriber handler that keeps what it is given.
+type collector struct {
+	mu  sync.Mutex
+	evs []event.Event
+}
+
+func (c *collector) handle(e event.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.evs = append(c.evs, e)
+}
+
+func (c *collector) types() []event.Type {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ts []event.Type
+	for _, e := range c.evs {
+		ts = append(ts, e.Type)
+	}
+	return ts
+}
+
+var clock = func() time.Time { return time.Date(2026, 12, 7, 3, 4, 5, 6789e5, time.FixedZone("CET", 3600)) }
+
+func TestBusStampsSeqAndTimeInOrder(t *testing.T) {
+	var hooked []event.Event
+	b := event.NewBus(event.WithClock(clock), event.WithHook(event.SinkFunc(func(e event.Event) { hooked = append(hooked, e) })))
+	var a, c collector
+	b.Subscribe("a", a.handle)
+	b.Subscribe("c", c.handle)
+	var want []event.Type
+	for i := range 50 {
+		typ := []event.Type{event.TextDelta, event.Text, event.ToolStart, event.CommandOutput, event.ToolEnd}[i%5]
+		want = append(want, typ)
+		// Producers' own seq and time are overwritten.
+		b.Emit(event.Event{Type: typ, Seq: 999, Time: "then"})
+	}
+	b.Close()
+	for name, got := range map[string][]event.Event{"a": a.evs, "c": c.evs, "hook": hooked} {
+		if len(got) != len(want) {
+			t.Fatalf("%s got %d events, want %d", name, len(got), len(want))
+		}
+		for i, e := range got {
+			if e.Seq != uint64(i+1) || e.Type != want[i] || e.Time != "2026-12-07T02:04:05.678Z" {
+				t.Errorf("%s event %d: seq %d type %s time %q, want seq %d type %s time 2026-12-07T02:04:05.678Z", name, i, e.Seq, e.Type, e.Time, i+1, want[i])
+			}
+		}
+	}
+}
+
+func TestBusConcurrentPublishersGetDistinctSeqs(t *testing.T) {
+	b := event.NewBus()
+	var c collector
+	b.Subscribe("c", c.handle, event.Buffer(1000))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				b.Publish(event.Event{Type: event.Text})
+			}
+		})
+	}
+	wg.Wait()
+	b.Close()
+	for i, e := range c.evs {
+		if e.Seq != uint64(i+1) {
+			t.Fatalf("event %d has seq %d: subscribers must see seq order", i, e.Seq)
+		}
+	}
+	if len(c.evs) != 400 {
+		t.Fatalf("got %d events, want 400", len(c.evs))
+	}
+}
+
+// A slow subscriber misses deltas, counted, but every other event, while a
+// fast one misses nothing.
+func TestBusSlowSubscriberLosesOnlyDeltas(t *testing.T) {
+	// A bound no loaded machine reaches: the slow subscriber is slow,
+	// not stuck.
+	b := event.NewBus(event.WithBound(time.Hour))
+	release, entered := make(chan struct{}), make(chan struct{}, 10)
+	var slow, fast collector
+	s := b.Subscribe("slow", func(e event.Event) {
+		entered <- struct{}{}
+		<-release
+		slow.handle(e)
+	}, event.Buffer(2))
+	b.Subscribe("fast", fast.handle, event.Buffer(100))
+	var want []event.Type
+	// The slow handler holds the first event and its buffer takes two
+	// more; the deltas after that find it full.
+	for i, typ := range []event.Type{event.Text, event.Text, event.Text, event.TextDelta, event.ThinkingDelta, event.CommandOutput} {
+		b.Publish(event.Event{Type: typ})
+		want = append(want, typ)
+		if i == 0 {
+			<-entered
+		}
+	}
+	// The buffer is full now: a non-delta waits for room, which the slow
+	// handler makes as soon as it is released.
+	go close(release)
+	b.Publish(event.Event{Type: event.ToolEnd})
+	b.Close()
+	if got := s.Dropped(); got != 3 {
+		t.Errorf("slow dropped %d deltas, want 3", got)
+	}
+	if err := s.Err(); err != nil {
+		t.Errorf("slow was dropped: %v", err)
+	}
+	if got, want := slow.types(), []event.Type{event.Text, event.Text, event.Text, event.ToolEnd}; !slices.Equal(got, want) {
+		t.Errorf("slow got %v, want %v", got, want)
+	}
+	if got, want := fast.types(), append(want, event.ToolEnd); !slices.Equal(got, want) {
+		t.Errorf("fast got %v, want %v", got, want)
+	}
+}
+
+// A subscriber whose handler never returns is dropped with a warning, and
+// the publisher goes on: Publish of many events returns. The bubble's
+// clock makes the bound pass once every goroutine waits.
+func TestBusStuckSubscriberIsDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var warned []error
+		b := event.NewBus(event.WithWarn(func(err error) { warned = append(warned, err) }))
+		stuck := make(chan struct{})
+		var told error
+		s := b.Subscribe("tui", func(event.Event) { <-stuck }, event.Buffer(4), event.OnDrop(func(err error) { told = err }))
+		var fast collector
+		b.Subscribe("fast", fast.handle, event.Buffer(1000))
+		for range 500 {
+			b.Publish(event.Event{Type: event.ToolStart})
+		}
+		if len(warned) != 1 || !errors.Is(warned[0], event.ErrDropped) {
+			t.Fatalf("warnings %v, want one ErrDropped", warned)
+		}
+		if !errors.Is(s.Err(), event.ErrDropped) {
+			t.Errorf("Err() = %v, want ErrDropped", s.Err())
+		}
+		close(stuck)
+		b.Close()
+		if !errors.Is(told, event.ErrDropped) {
+			t.Errorf("OnDrop told %v, want ErrDropped", told)
+		}
+		if len(fast.evs) != 500 {
+			t.Errorf("the fast subscriber got %d events, want 500", len(fast.evs))
+		}
+	})
+}
+
+// Close delivers everything published before it, then ends every
+// subscriber; later events and subscribers get nothing.
+func TestBusCloseDrains(t *testing.T) {
+	b := event.NewBus()
+	gate := make(chan struct{})
+	var c collector
+	s := b.Subscribe("c", func(e event.Event) {
+		<-gate
+		c.handle(e)
+	}, event.Buffer(100))
+	for i := range 100 {
+		b.Publish(event.Event{Type: event.Text, Text: fmt.Sprint(i)})
+	}
+	closed := make(chan struct{})
+	go func() {
+		b.Close()
+		close(closed)
+	}()
+	close(gate)
+	<-closed
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("Close returned before the subscriber was done")
+	}
+	if len(c.evs) != 100 || c.evs[99].Text != "99" {
+		t.Fatalf("got %d events, want all 100", len(c.evs))
+	}
+	b.Publish(event.Event{Type: event.Result})
+	late := b.Subscribe("late", func(event.Event) { t.Error("a subscriber of a closed bus was called") })
+	<-late.Done()
+	b.Close()
+	if len(c.evs) != 100 {
+		t.Errorf("an event published after Close was delivered")
+	}
+}
