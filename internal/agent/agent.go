@@ -36,9 +36,11 @@ type Recorder interface {
 	Sync() error
 }
 
-// Decider is the permission policy.
+// Decider is the permission policy. Decide may be called concurrently,
+// for the read-only calls of one response; it must not modify call, and
+// should return promptly when ctx is done.
 type Decider interface {
-	Decide(policy.Call) policy.Decision
+	Decide(ctx context.Context, call *policy.Call) policy.Decision
 }
 
 // PathLister is implemented by tools that write files, so that the policy

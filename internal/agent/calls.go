@@ -100,7 +100,8 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 		return tool.Errorf("Unknown tool %q. Available tools: %s.", call.Name, strings.Join(a.ToolNames(), ", ")), false
 	}
 	input := call.Input
-	d := a.cfg.Policy.Decide(a.policyCall(call.Name, t, input))
+	pc := a.policyCall(call.Name, t, input)
+	d := a.cfg.Policy.Decide(ctx, &pc)
 	if d.Verdict != policy.Allow {
 		a.emitMu.Lock()
 		out.Denied = append(out.Denied, event.DeniedCall{CallID: call.CallID, Name: call.Name, Input: call.Input, Reason: d.Reason})
@@ -130,7 +131,7 @@ func (a *Agent) policyCall(name string, t tool.Tool, input json.RawMessage) poli
 		c.Kind = policy.Read
 	case ok:
 		c.Kind = policy.Edit
-		c.Paths = pl.Paths(a.cfg.Env, input)
+		c.Writes = pl.Paths(a.cfg.Env, input)
 	}
 	return c
 }

@@ -1,13 +1,17 @@
 // Package policy decides whether a tool call may run. Every call the model
-// makes passes through [Policy.Decide] before its tool runs; this is the one
-// decision point that permission rules, hooks and approvals plug into.
+// makes is prepared into a [Call] and passes through [Policy.Decide] before
+// its tool runs; this is the one decision point that permission rules,
+// hooks and approvals plug into.
 package policy
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // Mode is the permission mode, named as in Claude Code.
@@ -53,18 +57,44 @@ type Kind int
 const (
 	// Read changes nothing.
 	Read Kind = iota
-	// Edit writes files, at the paths in Call.Paths.
+	// Edit writes files, at the paths in Call.Writes.
 	Edit
 	// Exec runs commands, which may do anything.
 	Exec
 )
 
-// Call is a tool call as the policy sees it.
+// Call is a tool call as the policy sees it, prepared from the call's
+// arguments before it runs. The tool then runs exactly the call decided.
 type Call struct {
+	// Tool names the tool that runs the call, which may not be the one the
+	// model named: a Codex shell call that applies a patch is an
+	// apply_patch call.
 	Tool string
 	Kind Kind
-	// Paths are the absolute paths an Edit writes.
-	Paths []string
+	// Command is the shell command line an Exec call runs, and Script the
+	// command parsed; Script is nil when the command does not parse, which
+	// a rule must treat as a command it cannot see into.
+	Command string
+	Script  *syntax.File
+	// Dir is the directory the call works in.
+	Dir string
+	// Reads and Writes are the absolute paths the call reads and writes,
+	// each with its symbolic links resolved (see [Resolve]) and, when
+	// inside the workspace, named from the workspace root as given.
+	Reads  []string
+	Writes []string
+	// URLs are the addresses the call fetches.
+	URLs []string
+}
+
+// ParseCommand parses a shell command line for [Call.Script], or returns
+// nil when it does not parse as a shell script.
+func ParseCommand(cmd string) *syntax.File {
+	f, err := syntax.NewParser().Parse(strings.NewReader(cmd), "")
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // Verdict is the outcome of a decision.
@@ -81,17 +111,28 @@ const (
 type Decision struct {
 	Verdict Verdict
 	Reason  string
+	// Rule and Source name the rule that decided and the file it came
+	// from; both are empty while decisions come from the mode alone.
+	Rule   string
+	Source string
+	// Profile names the sandbox profile the call must run under. "" is
+	// the only one today: unsandboxed, with Lathe's keys removed from the
+	// environment. It becomes the executor's profile type once it exists.
+	Profile string
 }
 
-// Policy decides tool calls by permission mode.
+// Policy decides tool calls by permission mode. Its fields are not
+// changed after use, so Decide may be called concurrently.
 type Policy struct {
 	Mode Mode
 	// Workspace is the directory edits are allowed in under AcceptEdits.
 	Workspace string
 }
 
-// Decide returns the decision for call.
-func (p *Policy) Decide(call Call) Decision {
+// Decide returns the decision for call. It does not block; ctx is for the
+// rules and hooks that will consult files and processes, and call is not
+// modified.
+func (p *Policy) Decide(ctx context.Context, call *Call) Decision {
 	switch {
 	case call.Kind == Read || p.Mode == BypassPermissions:
 		return Decision{Verdict: Allow}
@@ -100,7 +141,7 @@ func (p *Policy) Decide(call Call) Decision {
 	case call.Kind == Exec:
 		return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs commands, which needs approval in %s mode", call.Tool, p.Mode)}
 	}
-	for _, path := range call.Paths {
+	for _, path := range call.Writes {
 		if prot, ok := protected(path); ok {
 			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s writes %s, which configures %s, which needs approval in %s mode", call.Tool, path, prot, p.Mode)}
 		}
