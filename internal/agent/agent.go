@@ -9,7 +9,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -41,12 +40,6 @@ type Recorder interface {
 // should return promptly when ctx is done.
 type Decider interface {
 	Decide(ctx context.Context, call *policy.Call) policy.Decision
-}
-
-// PathLister is implemented by tools that write files, so that the policy
-// can see which paths a call would write before it runs.
-type PathLister interface {
-	Paths(env *tool.Env, input json.RawMessage) []string
 }
 
 // Config is everything a run needs.

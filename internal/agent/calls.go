@@ -2,9 +2,7 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -89,51 +87,54 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 	return resultPart(call, res.Content, res.IsError), ctx.Err()
 }
 
-// execute runs call through the policy and its tool. Failures of any kind
-// become results the model can act on; denied reports a policy refusal.
+// execute takes one call through the steps of the tool-call pipeline:
+//
+//	prepare → decide → run → (record, in runCalls)
+//
+// Failures of any kind become results the model can act on; denied
+// reports a call that was not allowed to run. The later issues fill these
+// named places between the steps, all empty today:
+//
+//   - hooks (before decide, after run): user commands that may veto a
+//     prepared call or react to its result;
+//   - checkpoint (before run, for an Edit): a snapshot of the files the
+//     prepared call writes, to rewind to;
+//   - audit (after decide): the decision, the rule and file it came from,
+//     kept with the transcript.
 func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res tool.Result, denied bool) {
-	if call.Malformed != "" {
-		return a.malformedResult(call), false
-	}
-	t, ok := a.tools[call.Name]
+	p, failed, ok := a.prepare(call)
 	if !ok {
-		return tool.Errorf("Unknown tool %q. Available tools: %s.", call.Name, strings.Join(a.ToolNames(), ", ")), false
+		return failed, false
 	}
-	input := call.Input
-	pc := a.policyCall(call.Name, t, input)
-	d := a.cfg.Policy.Decide(ctx, &pc)
-	if d.Verdict != policy.Allow {
-		a.emitMu.Lock()
-		out.Denied = append(out.Denied, event.DeniedCall{CallID: call.CallID, Name: call.Name, Input: call.Input, Reason: d.Reason})
-		a.emitMu.Unlock()
-		msg := "Permission denied: " + d.Reason + "."
-		if d.Verdict == policy.Ask {
-			msg += " Nobody can approve it in this non-interactive run."
-		}
-		msg += " Do not retry this call; continue without it, or finish and explain what you need."
-		return tool.Result{Content: msg, IsError: true, Summary: "denied"}, true
+	if d := a.cfg.Policy.Decide(ctx, &p.access); d.Verdict != policy.Allow {
+		return a.deny(call, d, out), true
 	}
-	res, err := t.Run(ctx, a.cfg.Env, input)
+	return a.run(ctx, call, p), false
+}
+
+// deny lists a call that may not run in the outcome and words the refusal
+// for the model.
+func (a *Agent) deny(call llm.Part, d policy.Decision, out *Outcome) tool.Result {
+	a.emitMu.Lock()
+	out.Denied = append(out.Denied, event.DeniedCall{CallID: call.CallID, Name: call.Name, Input: call.Input, Reason: d.Reason})
+	a.emitMu.Unlock()
+	msg := "Permission denied: " + d.Reason + "."
+	if d.Verdict == policy.Ask {
+		msg += " Nobody can approve it in this non-interactive run."
+	}
+	msg += " Do not retry this call; continue without it, or finish and explain what you need."
+	return tool.Result{Content: msg, IsError: true, Summary: "denied"}
+}
+
+// run runs the prepared call: the tool and arguments that were decided.
+func (a *Agent) run(ctx context.Context, call llm.Part, p *prepared) tool.Result {
+	res, err := p.tool.Run(ctx, p.env, p.input)
 	if err != nil {
 		// The harness failed, not the call: tell the model plainly so it
 		// can choose another way, and keep the cause for the log.
-		return tool.Result{Content: fmt.Sprintf("Internal error running %s: %v", call.Name, err), IsError: true, Summary: "internal error"}, false
+		return tool.Result{Content: fmt.Sprintf("Internal error running %s: %v", call.Name, err), IsError: true, Summary: "internal error"}
 	}
-	return res, false
-}
-
-// policyCall describes a call to the policy. The name is the call's, which
-// found t: Def would rebuild the whole definition on every call.
-func (a *Agent) policyCall(name string, t tool.Tool, input json.RawMessage) policy.Call {
-	c := policy.Call{Tool: name, Kind: policy.Exec}
-	switch pl, ok := t.(PathLister); {
-	case t.ReadOnly():
-		c.Kind = policy.Read
-	case ok:
-		c.Kind = policy.Edit
-		c.Writes = pl.Paths(a.cfg.Env, input)
-	}
-	return c
+	return res
 }
 
 func resultPart(call llm.Part, content string, isError bool) llm.Part {

@@ -66,11 +66,17 @@ func (t applyPatch) Paths(env *Env, input json.RawMessage) []string {
 	if err != nil {
 		return nil
 	}
+	return patchWrites(env, workDir(env), text)
+}
+
+// patchWrites lists the files a patch applied in dir would write, as
+// policyPath names them for the workspace of env.
+func patchWrites(env *Env, dir, text string) []string {
 	p, err := patch.Parse(text)
 	if err != nil {
 		return nil
 	}
-	paths := p.Paths(env.Dir)
+	paths := p.Paths(dir)
 	for i, path := range paths {
 		paths[i] = policyPath(env, path)
 	}

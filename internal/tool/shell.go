@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/shell"
 )
 
@@ -61,19 +62,11 @@ func (shellTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Resu
 		return Errorf("%v", err), nil
 	}
 
-	if patch, cd, ok := applyPatchCall(args.Command); ok {
-		sub := *env
-		sub.Dir = dir
-		if cd != "" {
-			if sub.Dir, err = workdir(dir, cd); err != nil {
-				return Errorf("%v", err), nil
-			}
-		}
-		in, err := json.Marshal(map[string]string{"input": patch})
+	if pc, ok, err := patchCall(env, dir, args.Command); ok || err != nil {
 		if err != nil {
-			return Result{}, fmt.Errorf("shell: encode patch: %w", err)
+			return Errorf("%v", err), nil
 		}
-		return NewApplyPatch(false).Run(ctx, &sub, in)
+		return pc.Tool.Run(ctx, pc.Env, pc.Input)
 	}
 
 	if env.Shell == nil {
@@ -141,6 +134,31 @@ func workdir(base, dir string) (string, error) {
 		return "", fmt.Errorf("workdir %s is not a directory", dir)
 	}
 	return dir, nil
+}
+
+// patchCall returns the apply_patch call that a shell call running argv
+// in dir stands for, if it applies a patch: the patch, in the directory
+// the call works in. err reports a directory it changes to that is not
+// one.
+func patchCall(env *Env, dir string, argv []string) (p Prepared, ok bool, err error) {
+	text, cd, ok := applyPatchCall(argv)
+	if !ok {
+		return Prepared{}, false, nil
+	}
+	sub := *env
+	if sub.Dir, err = workdir(dir, cd); err != nil {
+		return Prepared{}, false, err
+	}
+	in, err := json.Marshal(map[string]string{"input": text})
+	if err != nil {
+		return Prepared{}, false, fmt.Errorf("shell: encode patch: %w", err)
+	}
+	return Prepared{
+		Access: policy.Call{Tool: "apply_patch", Kind: policy.Edit, Dir: sub.Dir, Writes: patchWrites(env, sub.Dir, text)},
+		Tool:   NewApplyPatch(false),
+		Input:  in,
+		Env:    &sub,
+	}, true, nil
 }
 
 // heredocPatch matches the script Codex models use to apply a patch
