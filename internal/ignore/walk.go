@@ -340,28 +340,34 @@ type level struct {
 // none and is not the top of a git repository. entries, when not nil, are
 // dir's, and tell without a system call which of the files exist.
 func loadLevel(dir string, entries []fs.DirEntry) *level {
-	has := func(name string) bool { return true }
+	// Which of .rgignore, .ignore, .gitignore and .git may be there.
+	has := [4]bool{true, true, true, true}
 	if entries != nil {
-		present := map[string]bool{}
+		has = [4]bool{}
 		for _, d := range entries {
-			switch n := d.Name(); n {
-			case ".rgignore", ".ignore", ".gitignore", ".git":
-				present[n] = true
+			switch d.Name() {
+			case ".rgignore":
+				has[0] = true
+			case ".ignore":
+				has[1] = true
+			case ".gitignore":
+				has[2] = true
+			case ".git":
+				has[3] = true
 			}
 		}
-		has = func(name string) bool { return present[name] }
 	}
-	lv := &level{dir: dir}
-	if has(".rgignore") {
+	lv := level{dir: dir}
+	if has[0] {
 		lv.rg = readRules(filepath.Join(dir, ".rgignore"))
 	}
-	if has(".ignore") {
+	if has[1] {
 		lv.ig = readRules(filepath.Join(dir, ".ignore"))
 	}
-	if has(".gitignore") {
+	if has[2] {
 		lv.gi = readRules(filepath.Join(dir, ".gitignore"))
 	}
-	if has(".git") {
+	if has[3] {
 		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
 			lv.hasGit = true
 			lv.ex = readRules(filepath.Join(dir, ".git", "info", "exclude"))
@@ -370,7 +376,10 @@ func loadLevel(dir string, entries []fs.DirEntry) *level {
 	if !lv.hasGit && lv.rg == nil && lv.ig == nil && lv.gi == nil {
 		return nil
 	}
-	return lv
+	// A copy, so that only a directory with ignore files costs an
+	// allocation.
+	found := lv
+	return &found
 }
 
 // maxIgnoreFile bounds the ignore files read; a larger one is skipped.
