@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -145,12 +144,12 @@ func (a *Agent) NoteRetry(attempt int, delay time.Duration, err error) {
 // the loop until it ends. history is not modified.
 func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) Outcome {
 	out := Outcome{CostKnown: true}
-	msgs := slices.Clone(history)
+	msgs := llm.NewHistory(history...)
 	user := llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: prompt}}}
 	if err := a.cfg.Recorder.AppendMessage(user); err != nil {
 		return a.fail(out, event.Failed, fmt.Errorf("record prompt: %w", err))
 	}
-	msgs = append(msgs, user)
+	msgs = msgs.Append(user)
 
 	var cut cutOff
 	for {
@@ -173,7 +172,7 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 			Model:     a.cfg.Model,
 			System:    a.cfg.System,
 			Tools:     a.defs,
-			Messages:  msgs,
+			History:   msgs,
 			MaxTokens: a.cfg.MaxTokens,
 			CacheKey:  a.cfg.SessionID,
 		}, a.onDelta)
@@ -194,7 +193,7 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 		if err := a.cfg.Recorder.AppendMessage(resp.Message); err != nil {
 			return a.fail(out, event.Failed, fmt.Errorf("record response: %w", err))
 		}
-		msgs = append(msgs, resp.Message)
+		msgs = msgs.Append(resp.Message)
 		for _, p := range resp.Message.Parts {
 			switch p.Kind {
 			case llm.PartText:
@@ -228,13 +227,13 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 			if err := a.cfg.Recorder.AppendMessage(cont); err != nil {
 				return a.fail(out, event.Failed, fmt.Errorf("record continuation: %w", err))
 			}
-			msgs = append(msgs, cont)
+			msgs = msgs.Append(cont)
 			continue
 		}
 
 		results, err := a.runCalls(ctx, calls, &out)
 		if len(results) > 0 {
-			msgs = append(msgs, llm.Message{Role: llm.RoleUser, Parts: results})
+			msgs = msgs.Append(llm.Message{Role: llm.RoleUser, Parts: results})
 		}
 		if err != nil {
 			if ctx.Err() != nil {

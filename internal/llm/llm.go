@@ -133,10 +133,12 @@ type ToolDef struct {
 
 // Request is one call to the model.
 type Request struct {
-	Model    string
-	System   string
-	Tools    []ToolDef
-	Messages []Message
+	Model  string
+	System string
+	Tools  []ToolDef
+	// History is the conversation so far; providers may keep what they
+	// encoded of it by its ID (see [History]).
+	History History `json:"messages"`
 	// MaxTokens bounds the response; zero lets the provider choose.
 	MaxTokens int
 	// CacheKey identifies the conversation so providers that route by a
@@ -210,6 +212,10 @@ type Delta struct {
 // Provider streams one model response. onDelta, if not nil, is called from
 // the calling goroutine as the response streams. The returned Response is
 // complete: a stream that ends early is an error, never a partial response.
+//
+// Stream may be called concurrently, for one conversation or several. A
+// provider may keep what it encoded of req.History under its ID, for the
+// next request of that conversation; req is never modified.
 type Provider interface {
 	Stream(ctx context.Context, req *Request, onDelta func(Delta)) (*Response, error)
 }

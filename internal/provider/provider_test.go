@@ -12,8 +12,8 @@ import (
 )
 
 var prompt = &llm.Request{
-	Model:    "m",
-	Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: "hi"}}}},
+	Model:   "m",
+	History: llm.NewHistory(llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: "hi"}}}),
 }
 
 // replies are a minimal successful stream in each API's format.

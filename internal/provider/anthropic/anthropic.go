@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	sdk "github.com/anthropics/anthropic-sdk-go"
@@ -62,10 +61,9 @@ type Provider struct {
 	maxTokens int
 	thinking  int
 	errs      apierr.Classifier
-	// conv and tools keep what earlier requests encoded, so that a
-	// request encodes only its new messages; mu guards conv.
-	mu    sync.Mutex
-	conv  wire.Conversation[message]
+	// convs and tools keep what earlier requests encoded, so that a
+	// request encodes only its new messages.
+	convs wire.Conversations[message]
 	tools wire.Tools
 }
 
@@ -91,7 +89,7 @@ func New(o Options) (*Provider, error) {
 		maxTokens: maxTokens,
 		thinking:  o.ThinkingBudget,
 		errs:      errs,
-		conv:      wire.Conversation[message]{KeepNext: true},
+		convs:     wire.Conversations[message]{KeepNext: true},
 	}, nil
 }
 

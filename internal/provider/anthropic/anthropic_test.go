@@ -209,9 +209,10 @@ func TestAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	prev := []any{}
-	for n := 1; n <= len(req.Messages); n++ {
+	for i, h := range ssetest.Snapshots(req.History) {
+		n := i + 1
 		turn := *req
-		turn.Messages = req.Messages[:n]
+		turn.History = h
 		body, err := p.body(&turn)
 		if err != nil {
 			t.Fatal(err)
@@ -244,7 +245,7 @@ func TestThinkingBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.Stream(context.Background(), &llm.Request{MaxTokens: 2000, Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: "hi"}}}}}, nil)
+	_, err = p.Stream(context.Background(), &llm.Request{MaxTokens: 2000, History: llm.NewHistory(llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: "hi"}}})}, nil)
 	if ae, ok := errors.AsType[*llm.APIError](err); !ok || ae.Retryable || !strings.Contains(ae.Message, "thinking budget") {
 		t.Errorf("err = %v, want a permanent error about the thinking budget", err)
 	}

@@ -59,19 +59,19 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 		return nil, err
 	}
 
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	msgs, err := p.conv.Encode(req.Messages, encodeMessage)
+	conv, unlock := p.convs.Lock(req.History.ID())
+	defer unlock()
+	msgs, err := conv.Encode(req.History.Messages(), encodeMessage)
 	if err != nil {
 		return nil, err
 	}
-	turns := group(msgs, p.conv.Sealed())
-	if p.conv.Sealed() > 0 && !userBeforeNewest(turns) {
+	turns := group(msgs, conv.Sealed())
+	if conv.Sealed() > 0 && !userBeforeNewest(turns) {
 		// A history that does not extend the last one (it replaces
 		// turns) may want a breakpoint on a turn that was sealed
 		// without one: start over.
-		p.conv.Reset()
-		if msgs, err = p.conv.Encode(req.Messages, encodeMessage); err != nil {
+		conv.Reset()
+		if msgs, err = conv.Encode(req.History.Messages(), encodeMessage); err != nil {
 			return nil, err
 		}
 		turns = group(msgs, 0)
@@ -81,7 +81,7 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 	// turns before the older one will never carry one again: seal them.
 	k := sealable(turns)
 	for i, t := range turns[:k] {
-		p.conv.Seal(turns[i+1].start, func(b []byte) []byte {
+		conv.Seal(turns[i+1].start, func(b []byte) []byte {
 			return append(appendTurn(b, msgs, t, marks), ',')
 		})
 	}
@@ -124,7 +124,7 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 		tail = strconv.AppendInt(tail, int64(p.thinking), 10)
 		tail = append(tail, `,"type":"enabled"}`...)
 	}
-	body := p.conv.AppendPrefix(wire.Body{head})
+	body := conv.AppendPrefix(wire.Body{head})
 	return append(body, tail, tools, closeBrace), nil
 }
 

@@ -29,6 +29,18 @@ func TestBodyMatchesSDK(t *testing.T) {
 	}
 }
 
+// TestBodyPerConversation checks the bodies of two conversations taking
+// turns on one provider, and of a history replaced after an in-place
+// edit: each conversation has a cache of its own, and a replaced history
+// is encoded afresh.
+func TestBodyPerConversation(t *testing.T) {
+	p, err := New(Options{APIKey: "unused", ThinkingBudget: 2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssetest.MatchConversations(t, true, p.body, p.sdkBody)
+}
+
 // sdkBody translates req through the SDK's param types and marshals them,
 // as the adapter did before it wrote bodies itself. It builds new values
 // throughout and never modifies req, whose messages the caller keeps as
@@ -41,7 +53,7 @@ func (p *Provider) sdkBody(req *llm.Request) ([]byte, error) {
 	if p.thinking > 0 && p.thinking >= maxTokens {
 		return nil, fmt.Errorf("thinking budget %d must be less than max tokens %d", p.thinking, maxTokens)
 	}
-	msgs, err := sdkMessages(req.Messages)
+	msgs, err := sdkMessages(req.History.Messages())
 	if err != nil {
 		return nil, err
 	}
@@ -252,15 +264,16 @@ func TestConcurrentConversations(t *testing.T) {
 	for i := range reqs {
 		reqs[i] = ssetest.Conversation(rand.New(rand.NewPCG(uint64(i), 7)), 0)
 		for j := range turns {
-			reqs[i].Messages = append(reqs[i].Messages, llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: fmt.Sprintf("conversation %d, turn %d", i, j)}}},
+			reqs[i].History = reqs[i].History.Append(llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: fmt.Sprintf("conversation %d, turn %d", i, j)}}},
 				llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{{Kind: llm.PartText, Text: "ok"}}})
 		}
 	}
 	var wg sync.WaitGroup
 	for i, req := range reqs {
+		snaps := ssetest.Snapshots(req.History)
 		for n := 1; n <= turns; n++ {
 			turn := *req
-			turn.Messages = req.Messages[:2*n-1]
+			turn.History = snaps[2*n-2]
 			b, err := p.sdkBody(&turn)
 			if err != nil {
 				t.Fatal(err)
@@ -270,7 +283,7 @@ func TestConcurrentConversations(t *testing.T) {
 		wg.Go(func() {
 			for n := 1; n <= turns; n++ {
 				turn := *req
-				turn.Messages = req.Messages[:2*n-1]
+				turn.History = snaps[2*n-2]
 				if _, err := p.Stream(context.Background(), &turn, nil); err != nil {
 					t.Errorf("conversation %d, turn %d: %v", i, n, err)
 				}

@@ -139,7 +139,7 @@ func (a *accumulator) response(req *llm.Request) *llm.Response {
 			parts = append(parts, b.call(a.stop == sdk.StopReasonMaxTokens, stand))
 		}
 	}
-	toolcall.UniqueIDs(parts, req.Messages)
+	toolcall.UniqueIDs(parts, req.History.Messages())
 	return &llm.Response{
 		Message:    llm.Message{Role: llm.RoleAssistant, Parts: parts},
 		StopReason: stopReason(a.stop),

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,10 +64,9 @@ type Provider struct {
 	// noEncrypted is set once the API has refused to include encrypted
 	// reasoning, which models without reasoning do.
 	noEncrypted atomic.Bool
-	// conv and tools keep what earlier requests encoded, so that a
-	// request encodes only its new messages; mu guards conv.
-	mu    sync.Mutex
-	conv  wire.Conversation[[]byte]
+	// convs and tools keep what earlier requests encoded, so that a
+	// request encodes only its new messages.
+	convs wire.Conversations[[]byte]
 	tools wire.Tools
 }
 
@@ -139,5 +137,5 @@ func (p *Provider) stream(ctx context.Context, req *llm.Request, onDelta func(ll
 	if acc.final == nil {
 		return nil, p.errs.Truncated("response.completed")
 	}
-	return acc.response(req.Messages), nil
+	return acc.response(req.History.Messages()), nil
 }

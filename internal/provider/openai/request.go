@@ -33,23 +33,23 @@ func (p *Provider) body(req *llm.Request, encrypted bool) (wire.Body, error) {
 		return nil, err
 	}
 
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	items, err := p.conv.Encode(req.Messages, encodeMessage)
+	conv, unlock := p.convs.Lock(req.History.ID())
+	defer unlock()
+	items, err := conv.Encode(req.History.Messages(), encodeMessage)
 	if err != nil {
 		return nil, err
 	}
-	wire.SealEach(&p.conv, items)
+	wire.SealEach(conv, items)
 
 	head := []byte(`{"stream":true`)
 	var tail []byte
-	if p.conv.PrefixLen() > 0 {
+	if conv.PrefixLen() > 0 {
 		head = append(head, `,"input":[`...)
 		tail = append(tail, ']')
 	}
 	tail = append(tail, tools...)
 	tail = wire.AppendMembers(tail, rest)
-	body := p.conv.AppendPrefix(wire.Body{head})
+	body := conv.AppendPrefix(wire.Body{head})
 	return append(body, append(tail, '}')), nil
 }
 

@@ -29,11 +29,27 @@ func TestBodyMatchesSDK(t *testing.T) {
 	}
 }
 
+// TestBodyPerConversation checks the bodies of two conversations taking
+// turns on one provider, and of a history replaced after an in-place
+// edit: each conversation has a cache of its own, and a replaced history
+// is encoded afresh.
+func TestBodyPerConversation(t *testing.T) {
+	p, err := New(Options{APIKey: "unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssetest.MatchConversations(t, false, func(req *llm.Request) (wire.Body, error) {
+		return p.body(req, true)
+	}, func(req *llm.Request) ([]byte, error) {
+		return p.sdkBody(req, true)
+	})
+}
+
 // sdkBody marshals the SDK's params for the whole of req, as the adapter
 // did before it wrote bodies itself.
 func (p *Provider) sdkBody(req *llm.Request, encrypted bool) ([]byte, error) {
 	params := p.params(req, encrypted)
-	input, err := ssetest.Concat(req.Messages, inputItems)
+	input, err := ssetest.Concat(req.History.Messages(), inputItems)
 	if err != nil {
 		return nil, err
 	}

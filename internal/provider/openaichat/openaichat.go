@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"time"
 
 	sdk "github.com/openai/openai-go/v3"
@@ -59,10 +58,9 @@ type Provider struct {
 	client    sdk.Client
 	maxTokens int
 	errs      apierr.Classifier
-	// conv and tools keep what earlier requests encoded, so that a
-	// request encodes only its new messages; mu guards conv.
-	mu    sync.Mutex
-	conv  wire.Conversation[[]byte]
+	// convs and tools keep what earlier requests encoded, so that a
+	// request encodes only its new messages.
+	convs wire.Conversations[[]byte]
 	tools wire.Tools
 }
 

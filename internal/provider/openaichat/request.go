@@ -41,16 +41,16 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 		}
 	}
 
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	msgs, err := p.conv.Encode(req.Messages, encodeMessage)
+	conv, unlock := p.convs.Lock(req.History.ID())
+	defer unlock()
+	msgs, err := conv.Encode(req.History.Messages(), encodeMessage)
 	if err != nil {
 		return nil, err
 	}
-	wire.SealEach(&p.conv, msgs)
+	wire.SealEach(conv, msgs)
 	head := []byte(`{"stream":true`)
 	var tail []byte
-	if n := p.conv.PrefixLen(); n > 0 || system != nil {
+	if n := conv.PrefixLen(); n > 0 || system != nil {
 		head = append(head, `,"messages":[`...)
 		head = append(head, system...)
 		if n > 0 && system != nil {
@@ -60,7 +60,7 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 	}
 	tail = wire.AppendMembers(tail, rest)
 	tail = append(tail, tools...)
-	body := p.conv.AppendPrefix(wire.Body{head})
+	body := conv.AppendPrefix(wire.Body{head})
 	return append(body, append(tail, '}')), nil
 }
 

@@ -22,11 +22,23 @@ func TestBodyMatchesSDK(t *testing.T) {
 	}
 }
 
+// TestBodyPerConversation checks the bodies of two conversations taking
+// turns on one provider, and of a history replaced after an in-place
+// edit: each conversation has a cache of its own, and a replaced history
+// is encoded afresh.
+func TestBodyPerConversation(t *testing.T) {
+	p, err := New(Options{APIKey: "unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssetest.MatchConversations(t, true, p.body, p.sdkBody)
+}
+
 // sdkBody marshals the SDK's params for the whole of req, as the adapter
 // did before it wrote bodies itself.
 func (p *Provider) sdkBody(req *llm.Request) ([]byte, error) {
 	params := p.params(req)
-	msgs, err := ssetest.Concat(req.Messages, messageParams)
+	msgs, err := ssetest.Concat(req.History.Messages(), messageParams)
 	if err != nil {
 		return nil, err
 	}

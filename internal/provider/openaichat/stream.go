@@ -170,7 +170,7 @@ func (a *accumulator) response(req *llm.Request) *llm.Response {
 			parts = append(parts, toolcall.Call(c.id, c.name, c.args.String(), truncated, stand))
 		}
 	}
-	toolcall.UniqueIDs(parts, req.Messages)
+	toolcall.UniqueIDs(parts, req.History.Messages())
 	msg := llm.Message{Role: llm.RoleAssistant, Parts: parts}
 	return &llm.Response{Message: msg, StopReason: a.stopReason(msg), Usage: a.usage, Model: a.model}
 }

@@ -22,7 +22,7 @@ var FuzzRequest = llm.Request{
 		{Name: "Bash", Description: "Run a command.", Schema: json.RawMessage(`{"type":"object","properties":{"command":{"type":"string"}}}`)},
 		{Name: "apply_patch", Description: "Patch files.", Grammar: `start: /(.|\n)+/`},
 	},
-	Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: "go"}}}},
+	History: llm.NewHistory(llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: "go"}}}),
 }
 
 // Fuzz feeds arbitrary bytes, as the body of a 200 event-stream response,

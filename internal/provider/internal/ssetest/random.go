@@ -53,9 +53,11 @@ func Conversation(r *rand.Rand, msgs int) *llm.Request {
 		}
 		req.Tools = append(req.Tools, d)
 	}
+	var ms []llm.Message
 	for range msgs {
-		req.Messages = append(req.Messages, Message(r))
+		ms = append(ms, Message(r))
 	}
+	req.History = llm.NewHistory(ms...)
 	return req
 }
 
@@ -134,55 +136,129 @@ func quote(s string) []byte {
 // conversations from seeds: byte for byte when exact, else member for
 // member, each byte for byte, in any order. The SDK adds "stream":true
 // itself; it is expected first. Each conversation is sent as the agent
-// sends it, a growing prefix at a time, so that body sees the same history
-// again and again, and then a new conversation replaces it.
+// sends it, one lineage growing a message at a time, so that body sees the
+// same history again and again; then as histories that leave it, and a
+// new conversation replaces it.
 func MatchSDK(t *testing.T, seeds int, exact bool, body func(*llm.Request) (wire.Body, error), sdk func(*llm.Request) ([]byte, error)) {
 	t.Helper()
 	for seed := range seeds {
 		r := rand.New(rand.NewPCG(uint64(seed), 1))
 		req := Conversation(r, 1+r.IntN(12))
-		check := func(what string, msgs []llm.Message) {
+		check := func(what string, h llm.History) {
 			t.Helper()
 			turn := *req
-			turn.Messages = msgs
-			sent, err := body(&turn)
-			want, wantErr := sdk(&turn)
-			if err != nil || wantErr != nil {
-				if (err == nil) != (wantErr == nil) {
-					t.Fatalf("seed %d, %s of %d messages: error %v, SDK error %v", seed, what, len(msgs), err, wantErr)
-				}
-				return
-			}
-			got := sent.Bytes()
-			want = append([]byte(`{"stream":true,`), want[1:]...)
-			if !exact {
-				if got, err = sortMembers(got); err != nil {
-					t.Fatalf("seed %d, %s of %d messages: body is not a JSON object: %v", seed, what, len(msgs), err)
-				}
-				want, _ = sortMembers(want)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("seed %d, %s of %d messages: body differs from the SDK's\ngot  %s\nwant %s", seed, what, len(msgs), got, want)
-			}
+			turn.History = h
+			checkBody(t, fmt.Sprintf("seed %d, %s of %d messages", seed, what, h.Len()), exact, &turn, body, sdk)
 		}
-		for n := 1; n <= len(req.Messages); n++ {
-			check("history", req.Messages[:n])
+		snaps := Snapshots(req.History)
+		for _, h := range snaps {
+			check("history", h)
 		}
-		// Then histories that leave it: a fork that keeps its first k
-		// messages and goes on differently, sent a message at a time or
-		// all at once, and the history cut short.
-		k := r.IntN(len(req.Messages))
-		fork := req.Messages[:k:k]
+		// Then histories that leave it: a branch from an older snapshot
+		// that keeps its first k messages and goes on differently, sent a
+		// message at a time or all at once; a replacement that keeps them
+		// too; and an older snapshot sent again.
+		k := r.IntN(len(snaps))
+		var fork llm.History
+		if k > 0 {
+			fork = snaps[k-1]
+		}
 		step := r.IntN(2) == 0
 		for range 1 + r.IntN(4) {
-			fork = append(fork, Message(r))
+			fork = fork.Append(Message(r))
 			if step {
 				check("fork", fork)
 			}
 		}
 		check("fork", fork)
-		check("cut", req.Messages[:k+1])
+		check("replaced", llm.NewHistory(append(slices.Clone(fork.Messages()), Message(r))...))
+		check("cut", snaps[k])
 	}
+}
+
+// checkBody checks that body writes for req what sdk does, as
+// [MatchSDK] says; what names req in a failure.
+func checkBody(t *testing.T, what string, exact bool, req *llm.Request, body func(*llm.Request) (wire.Body, error), sdk func(*llm.Request) ([]byte, error)) {
+	t.Helper()
+	sent, err := body(req)
+	want, wantErr := sdk(req)
+	if err != nil || wantErr != nil {
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("%s: error %v, SDK error %v", what, err, wantErr)
+		}
+		return
+	}
+	got := sent.Bytes()
+	want = append([]byte(`{"stream":true,`), want[1:]...)
+	if !exact {
+		if got, err = sortMembers(got); err != nil {
+			t.Fatalf("%s: body is not a JSON object: %v", what, err)
+		}
+		want, _ = sortMembers(want)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: body differs from the SDK's\ngot  %s\nwant %s", what, got, want)
+	}
+}
+
+// MatchConversations checks, as [MatchSDK] does, the bodies of
+// conversations that share one provider: two that grow in turns, as a
+// session and its subagent do, each sent a turn at a time; then one
+// replaced by a history with an edited message, made of the very values
+// the caller edited in place, and sent again. A cache that trusted
+// message identity across histories would send the replaced message as
+// it was before the edit.
+func MatchConversations(t *testing.T, exact bool, body func(*llm.Request) (wire.Body, error), sdk func(*llm.Request) ([]byte, error)) {
+	t.Helper()
+	base := ToolTurns(0)
+	var convs [2]llm.Request
+	var sent [2][]llm.Message
+	for i := range convs {
+		convs[i] = *base
+		first := llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: fmt.Sprintf("conversation %d", i)}}}
+		sent[i] = []llm.Message{first}
+		convs[i].History = llm.NewHistory(first)
+	}
+	for turn := range 12 {
+		for i := range convs {
+			msgs := ToolTurn(100*i + turn)
+			sent[i] = append(sent[i], msgs...)
+			convs[i].History = convs[i].History.Append(msgs...)
+			checkBody(t, fmt.Sprintf("conversation %d, turn %d", i, turn), exact, &convs[i], body, sdk)
+		}
+	}
+	// The caller edits, in place, a message it appended: the history it
+	// was appended to is unchanged, and a replacement history made of
+	// the edited values is sent as edited.
+	edited := sent[0][3].Parts
+	edited[0].Text = "an edited result"
+	checkBody(t, "conversation 0 after an in-place edit", exact, &convs[0], body, sdk)
+	replaced := convs[0]
+	replaced.History = llm.NewHistory(sent[0]...)
+	got, err := body(&replaced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(got.Bytes(), []byte("an edited result")) {
+		t.Fatalf("the replaced history was sent without its edit:\n%s", got.Bytes())
+	}
+	checkBody(t, "conversation 0 replaced", exact, &replaced, body, sdk)
+	replaced.History = replaced.History.Append(ToolTurn(50)...)
+	checkBody(t, "conversation 0 replaced, a turn on", exact, &replaced, body, sdk)
+	checkBody(t, "conversation 1 after the replacement", exact, &convs[1], body, sdk)
+}
+
+// Snapshots returns the snapshots of one new lineage holding the first 1,
+// 2, … messages of h: the histories an agent sends as its conversation
+// grows.
+func Snapshots(h llm.History) []llm.History {
+	var s llm.History
+	out := make([]llm.History, 0, h.Len())
+	for _, m := range h.Messages() {
+		s = s.Append(m)
+		out = append(out, s)
+	}
+	return out
 }
 
 // Concat returns what params makes of each of msgs, in order: how the

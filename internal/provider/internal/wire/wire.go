@@ -46,9 +46,13 @@ import (
 // differs, or from the start of the sealed unit (a call to
 // [Conversation.Seal]) that holds it.
 //
-// A Conversation is not safe for concurrent use; adapters lock around
-// it. Conversations that alternate on one adapter stay correct but
-// re-encode each other.
+// The history an adapter is given is an [llm.History], whose messages
+// never change once appended; the adapters keep a Conversation per
+// history lineage ([Conversations]), so that conversations alternating
+// on one adapter do not re-encode each other.
+//
+// A Conversation is not safe for concurrent use; [Conversations] locks
+// each one.
 type Conversation[E any] struct {
 	// KeepNext is set by an adapter whose encoding of a sealed unit
 	// depends on the message after it (Anthropic's, which merges
@@ -239,6 +243,54 @@ func (b Body) Middleware(req *http.Request, next func(*http.Request) (*http.Resp
 	req.Body, _ = req.GetBody()
 	req.Header.Set("Content-Type", "application/json")
 	return next(req)
+}
+
+// MaxConversations is how many conversations [Conversations] keeps: a
+// session, its subagents, a compaction running beside it. A finished
+// subagent's is dropped as newer ones come.
+const MaxConversations = 4
+
+// Conversations keeps a [Conversation] for each of the few history
+// lineages ([llm.History.ID]) used most recently. It is safe for
+// concurrent use: requests of different conversations encode at the same
+// time, requests of one conversation take turns.
+type Conversations[E any] struct {
+	// KeepNext is given to every Conversation made.
+	KeepNext bool
+
+	mu sync.Mutex
+	// recent is ordered from the most recently used.
+	recent []*entry[E]
+}
+
+type entry[E any] struct {
+	id   uint64
+	mu   sync.Mutex
+	conv Conversation[E]
+}
+
+// Lock returns the Conversation of the lineage id, new if it has none or
+// had one dropped, locked for the caller until it calls unlock.
+func (cs *Conversations[E]) Lock(id uint64) (c *Conversation[E], unlock func()) {
+	cs.mu.Lock()
+	i := slices.IndexFunc(cs.recent, func(e *entry[E]) bool { return e.id == id })
+	var e *entry[E]
+	if i >= 0 {
+		e = cs.recent[i]
+		cs.recent = slices.Delete(cs.recent, i, i+1)
+	} else {
+		e = &entry[E]{id: id, conv: Conversation[E]{KeepNext: cs.KeepNext}}
+		if len(cs.recent) == MaxConversations {
+			// A request still encoding under the dropped one finishes
+			// with it; the next request of its lineage starts afresh.
+			cs.recent[len(cs.recent)-1] = nil
+			cs.recent = cs.recent[:len(cs.recent)-1]
+		}
+	}
+	cs.recent = slices.Insert(cs.recent, 0, e)
+	cs.mu.Unlock()
+	e.mu.Lock()
+	return &e.conv, e.mu.Unlock
 }
 
 // Tools remembers the encoding of the tool definitions it was last given.

@@ -289,3 +289,49 @@ func TestByRole(t *testing.T) {
 		t.Errorf("another role: err = %v", err)
 	}
 }
+
+// TestConversations checks that each lineage has a conversation of its
+// own, kept while it is among the MaxConversations used last, and that
+// one conversation held locked does not hold up another.
+func TestConversations(t *testing.T) {
+	var cs Conversations[[]byte]
+	c1, unlock1 := cs.Lock(1)
+	encs, err := c1.Encode([]llm.Message{{Role: llm.RoleUser}}, func(llm.Message) ([]byte, error) { return []byte(`"one"`), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	SealEach(c1, encs)
+	// Lock 2 while 1 is held: it must not wait for 1.
+	c2, unlock2 := cs.Lock(2)
+	if c2 == c1 || c2.Sealed() != 0 {
+		t.Fatalf("lineage 2 got lineage 1's conversation")
+	}
+	unlock2()
+	unlock1()
+	if c, unlock := cs.Lock(1); c != c1 || c.Sealed() != 1 {
+		t.Errorf("lineage 1 lost its conversation to lineage 2")
+	} else {
+		unlock()
+	}
+	for id := range uint64(MaxConversations - 1) {
+		_, unlock := cs.Lock(10 + id)
+		unlock()
+	}
+	if c, unlock := cs.Lock(1); c != c1 {
+		t.Errorf("lineage 1 dropped while among the %d used last", MaxConversations)
+	} else {
+		unlock()
+	}
+	for id := range uint64(MaxConversations) {
+		_, unlock := cs.Lock(20 + id)
+		unlock()
+	}
+	c, unlock := cs.Lock(1)
+	defer unlock()
+	if c == c1 || c.Sealed() != 0 {
+		t.Errorf("lineage 1 kept after %d others were used", MaxConversations)
+	}
+	if len(cs.recent) > MaxConversations {
+		t.Errorf("%d conversations kept, want at most %d", len(cs.recent), MaxConversations)
+	}
+}
