@@ -114,10 +114,9 @@ func TestBusSlowSubscriberLosesOnlyDeltas(t *testing.T) {
 			<-entered
 		}
 	}
-	// The buffer is full now: a non-delta waits for room, which the slow
-	// handler makes as soon as it is released.
-	go close(release)
+	// The buffer is full now: a non-delta is queued beyond it.
 	b.Publish(event.Event{Type: event.ToolEnd})
+	close(release)
 	b.Close()
 	if got := s.Dropped(); got != 3 {
 		t.Errorf("slow dropped %d deltas, want 3", got)
@@ -133,34 +132,73 @@ func TestBusSlowSubscriberLosesOnlyDeltas(t *testing.T) {
 	}
 }
 
-// A subscriber whose handler never returns is dropped with a warning, and
-// the publisher goes on: Publish of many events returns. The bubble's
-// clock makes the bound pass once every goroutine waits.
+// A subscriber whose handler never returns is dropped with a warning once
+// it falls twice its buffer behind, and the publisher goes on: Publish of many
+// events returns, and the other subscriber gets them all.
 func TestBusStuckSubscriberIsDropped(t *testing.T) {
+	var warned []error
+	b := event.NewBus(event.WithWarn(func(err error) { warned = append(warned, err) }))
+	stuck := make(chan struct{})
+	var told error
+	s := b.Subscribe("tui", func(event.Event) { <-stuck }, event.Buffer(4), event.OnDrop(func(err error) { told = err }))
+	var fast collector
+	b.Subscribe("fast", fast.handle, event.Buffer(1000))
+	for range 500 {
+		b.Publish(event.Event{Type: event.ToolStart})
+	}
+	if len(warned) != 1 || !errors.Is(warned[0], event.ErrDropped) {
+		t.Fatalf("warnings %v, want one ErrDropped", warned)
+	}
+	if !errors.Is(s.Err(), event.ErrDropped) {
+		t.Errorf("Err() = %v, want ErrDropped", s.Err())
+	}
+	close(stuck)
+	b.Close()
+	if !errors.Is(told, event.ErrDropped) {
+		t.Errorf("OnDrop told %v, want ErrDropped", told)
+	}
+	if len(fast.evs) != 500 {
+		t.Errorf("the fast subscriber got %d events, want 500", len(fast.evs))
+	}
+}
+
+// A subscriber whose buffer is full and that has taken nothing for the
+// bound is dropped at the next event, though it is not far behind. The
+// bubble's clock passes the bound while the handler is stuck.
+func TestBusStalledSubscriberIsDroppedAfterBound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var warned []error
-		b := event.NewBus(event.WithWarn(func(err error) { warned = append(warned, err) }))
-		stuck := make(chan struct{})
-		var told error
-		s := b.Subscribe("tui", func(event.Event) { <-stuck }, event.Buffer(4), event.OnDrop(func(err error) { told = err }))
-		var fast collector
-		b.Subscribe("fast", fast.handle, event.Buffer(1000))
-		for range 500 {
-			b.Publish(event.Event{Type: event.ToolStart})
+		b := event.NewBus(event.WithBound(time.Second))
+		stuck, entered := make(chan struct{}), make(chan struct{})
+		var got collector
+		s := b.Subscribe("tui", func(e event.Event) {
+			got.handle(e)
+			if e.Seq == 1 {
+				close(entered)
+				<-stuck
+			}
+		}, event.Buffer(2))
+		b.Publish(event.Event{Type: event.Text})
+		<-entered
+		for range 3 {
+			b.Publish(event.Event{Type: event.Text})
 		}
-		if len(warned) != 1 || !errors.Is(warned[0], event.ErrDropped) {
-			t.Fatalf("warnings %v, want one ErrDropped", warned)
+		if s.Err() != nil {
+			t.Fatalf("dropped before the bound: %v", s.Err())
 		}
+		time.Sleep(2 * time.Second)
+		b.Publish(event.Event{Type: event.TextDelta})
+		if s.Err() != nil {
+			t.Fatalf("dropped for a delta: %v", s.Err())
+		}
+		b.Publish(event.Event{Type: event.ToolEnd})
 		if !errors.Is(s.Err(), event.ErrDropped) {
-			t.Errorf("Err() = %v, want ErrDropped", s.Err())
+			t.Fatalf("Err() = %v after the bound, want ErrDropped", s.Err())
 		}
 		close(stuck)
 		b.Close()
-		if !errors.Is(told, event.ErrDropped) {
-			t.Errorf("OnDrop told %v, want ErrDropped", told)
-		}
-		if len(fast.evs) != 500 {
-			t.Errorf("the fast subscriber got %d events, want 500", len(fast.evs))
+		// The queued events of a dropped subscriber are discarded.
+		if n := len(got.evs); n != 1 {
+			t.Errorf("the dropped subscriber got %d events, want 1", n)
 		}
 	})
 }
