@@ -324,12 +324,13 @@ func (r *run) run(ctx context.Context, text string, out event.Sink, stderr io.Wr
 	})
 
 	// The session log is the audit trail, so it is the bus's synchronous
-	// hook: it misses nothing. The output is a subscriber with a buffer
-	// a headless run does not fill, and closing the bus prints everything
-	// before run returns, the result last.
+	// hook: it misses nothing. The output is a lossless subscriber: a
+	// script reading stream-json slowly must still get every event, and
+	// closing the bus prints everything before run returns, the result
+	// last.
 	sink := event.NewBus(event.WithHook(event.SinkFunc(r.recordEvent)), event.WithWarn(warner(stderr)))
 	defer sink.Close()
-	sink.Subscribe("output", out.Emit, event.Buffer(outputBuffer))
+	sink.Subscribe("output", out.Emit, event.Lossless())
 	var a *agent.Agent
 	retrying := provider.WithRetry(r.llm, provider.RetryPolicy{
 		MaxRetries: r.cfg.Retry.MaxRetries,
@@ -442,9 +443,6 @@ func (r *run) recordEvent(e event.Event) {
 		}
 	}
 }
-
-// outputBuffer is how many events the headless output may fall behind by.
-const outputBuffer = 1024
 
 // maxLoggedInput is the largest tool.start input the session log keeps
 // verbatim; docs/events.md documents it.

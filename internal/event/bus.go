@@ -84,6 +84,8 @@ type Subscription struct {
 	handle func(Event)
 	onDrop func(error)
 	limit  int
+	// lossless subscribers queue without limit (Lossless).
+	lossless bool
 
 	mu     sync.Mutex
 	queue  []Event // waiting for the handler
@@ -104,6 +106,14 @@ type SubscribeOption func(*Subscription)
 // Buffer sets how many events may wait for the handler before deltas are
 // dropped; the default is 256. The buffer grows as it fills.
 func Buffer(n int) SubscribeOption { return func(s *Subscription) { s.limit = max(n, 1) } }
+
+// Lossless makes the subscriber miss nothing and never be dropped: its
+// queue grows without limit, so the publisher still never waits. It is for
+// an output whose every event is the product, as a headless run's
+// stream-json is to the script reading it: a CI job that reads slowly
+// must still get its result. Memory then grows with how far the handler
+// falls behind, at most the run's events.
+func Lossless() SubscribeOption { return func(s *Subscription) { s.lossless = true } }
 
 // OnDrop sets what the subscriber is told when the bus drops it: called
 // once, on the subscriber's goroutine, after its handler has returned for
@@ -162,7 +172,7 @@ func (s *Subscription) deliver(wg *sync.WaitGroup) {
 func (s *Subscription) offer(e Event, bound time.Duration) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n := len(s.queue); n >= s.limit {
+	if n := len(s.queue); n >= s.limit && !s.lossless {
 		if e.Type.Streaming() {
 			s.dropped.Add(1)
 			return true

@@ -63,7 +63,7 @@ func BenchmarkBusSession160(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				bus := event.NewBus(event.WithHook(hook))
-				bus.Subscribe("output", printer, event.Buffer(1024))
+				bus.Subscribe("output", printer, event.Lossless())
 				release := make(chan struct{})
 				if stuck {
 					bus.Subscribe("stuck", func(event.Event) { <-release })

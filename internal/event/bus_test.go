@@ -132,6 +132,44 @@ func TestBusSlowSubscriberLosesOnlyDeltas(t *testing.T) {
 	}
 }
 
+// A lossless subscriber (the headless output) gets every event, deltas
+// included, however far behind its handler falls, and is never dropped,
+// however long it takes nothing: the bound passes inside the fake clock.
+func TestBusLosslessSubscriberMissesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var warned []error
+		b := event.NewBus(event.WithWarn(func(err error) { warned = append(warned, err) }))
+		release, entered := make(chan struct{}), make(chan struct{}, 1)
+		var got collector
+		s := b.Subscribe("output", func(e event.Event) {
+			select {
+			case entered <- struct{}{}:
+				<-release
+			default:
+			}
+			got.handle(e)
+		}, event.Buffer(2), event.Lossless())
+		var want []event.Type
+		for i := range 5000 {
+			typ := []event.Type{event.TextDelta, event.Text, event.CommandOutput, event.ToolEnd}[i%4]
+			b.Publish(event.Event{Type: typ})
+			want = append(want, typ)
+			if i == 0 {
+				<-entered
+				time.Sleep(time.Second) // far past the bound
+			}
+		}
+		close(release)
+		b.Close()
+		if !slices.Equal(got.types(), want) {
+			t.Errorf("lossless subscriber got %d events, want all %d in order", len(got.types()), len(want))
+		}
+		if s.Dropped() != 0 || s.Err() != nil || len(warned) != 0 {
+			t.Errorf("lossless subscriber lost events: dropped %d, err %v, warnings %v", s.Dropped(), s.Err(), warned)
+		}
+	})
+}
+
 // A subscriber whose handler never returns is dropped with a warning once
 // it falls twice its buffer behind, and the publisher goes on: Publish of many
 // events returns, and the other subscriber gets them all.
