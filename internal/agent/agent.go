@@ -60,6 +60,10 @@ type Config struct {
 	// MaxBudgetUSD stops the run once its cost reaches it; 0 means none.
 	MaxBudgetUSD float64
 	MaxTokens    int
+
+	// Approver is asked about calls the policy would have a person
+	// approve; nil means nobody can, as in a headless run ([Headless]).
+	Approver Approver
 }
 
 // Outcome is how a run ended.
@@ -90,6 +94,9 @@ type Agent struct {
 	// partial is the text of the response streaming now, as the user has
 	// seen it, so that an interruption can record it. A retry voids it.
 	partial strings.Builder
+
+	// grants are the approvals given for the rest of the session.
+	grants grants
 
 	// The last failing call and how many times in a row it was made.
 	lastFailure string

@@ -76,7 +76,8 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 	start := time.Now()
 	a.emit(event.Event{Type: event.ToolStart, CallID: call.CallID, Name: call.Name, Input: call.Input})
 	res, denied := a.execute(ctx, call, out)
-	if ctx.Err() != nil && !denied {
+	// A call interrupted before it ran already says so.
+	if ctx.Err() != nil && !denied && res.Summary != "interrupted" {
 		res = tool.Result{Content: "Interrupted by the user; the command was stopped.", IsError: true, Summary: "interrupted"}
 	}
 	a.emit(event.Event{
@@ -89,7 +90,7 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 
 // execute takes one call through the steps of the tool-call pipeline:
 //
-//	prepare → decide → run → (record, in runCalls)
+//	prepare → decide → approve → run → (record, in runCalls)
 //
 // Failures of any kind become results the model can act on; denied
 // reports a call that was not allowed to run. The later issues fill these
@@ -99,28 +100,79 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 //     prepared call or react to its result;
 //   - checkpoint (before run, for an Edit): a snapshot of the files the
 //     prepared call writes, to rewind to;
-//   - audit (after decide): the decision, the rule and file it came from,
-//     kept with the transcript.
+//   - audit (after decide and after approve): the decision, the rule and
+//     file it came from, and the answer, kept with the transcript.
 func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res tool.Result, denied bool) {
 	p, failed, ok := a.prepare(call)
 	if !ok {
 		return failed, false
 	}
-	if d := a.cfg.Policy.Decide(ctx, &p.access); d.Verdict != policy.Allow {
-		return a.deny(call, d, out), true
+	d := a.decide(ctx, p)
+	if d.Verdict != policy.Allow {
+		ans, err := a.approve(ctx, call, p, d)
+		if err != nil && ctx.Err() != nil {
+			return tool.Result{Content: "Interrupted by the user while the call waited for approval.", IsError: true, Summary: "interrupted"}, false
+		}
+		if ans.Grant == No {
+			return a.deny(call, d, ans, err, out), true
+		}
 	}
 	return a.run(ctx, call, p), false
 }
 
+// decide is the policy's decision on a prepared call, with the session's
+// grants applied: a call granted for the session is allowed.
+func (a *Agent) decide(ctx context.Context, p *prepared) policy.Decision {
+	d := a.cfg.Policy.Decide(ctx, &p.access)
+	if d.Verdict == policy.Ask && a.grants.granted(&p.access) {
+		d.Verdict = policy.Allow
+	}
+	return d
+}
+
+// approve asks the approver about a call the policy would have a person
+// approve; a call the policy denies is not asked about. A grant for the
+// session is remembered.
+func (a *Agent) approve(ctx context.Context, call llm.Part, p *prepared, d policy.Decision) (Answer, error) {
+	if d.Verdict != policy.Ask {
+		return Answer{Grant: No}, nil
+	}
+	approver := a.cfg.Approver
+	if approver == nil {
+		approver = Headless
+	}
+	_, nobody := approver.(headless)
+	if !nobody {
+		a.emit(event.Event{Type: event.ApprovalRequested, CallID: call.CallID, Name: call.Name, Input: call.Input, Reason: d.Reason})
+	}
+	ans, err := approver.Approve(ctx, &Approval{CallID: call.CallID, Name: call.Name, Input: call.Input, Call: &p.access, Decision: d})
+	if err != nil {
+		ans = Answer{Grant: No}
+	}
+	if !nobody {
+		a.emit(event.Event{Type: event.ApprovalResolved, CallID: call.CallID, Name: call.Name, Approval: answerEvent(ans.Grant), Message: ans.Message})
+	}
+	if err != nil {
+		return ans, err
+	}
+	if ans.Grant == Session || ans.Grant == Always {
+		a.grants.remember(&p.access)
+	}
+	return ans, nil
+}
+
 // deny lists a call that may not run in the outcome and words the refusal
 // for the model.
-func (a *Agent) deny(call llm.Part, d policy.Decision, out *Outcome) tool.Result {
+func (a *Agent) deny(call llm.Part, d policy.Decision, ans Answer, err error, out *Outcome) tool.Result {
 	a.emitMu.Lock()
 	out.Denied = append(out.Denied, event.DeniedCall{CallID: call.CallID, Name: call.Name, Input: call.Input, Reason: d.Reason})
 	a.emitMu.Unlock()
 	msg := "Permission denied: " + d.Reason + "."
-	if d.Verdict == policy.Ask {
-		msg += " Nobody can approve it in this non-interactive run."
+	if err != nil {
+		msg += fmt.Sprintf(" Asking for approval failed: %v.", err)
+	}
+	if ans.Message != "" {
+		msg += " " + ans.Message
 	}
 	msg += " Do not retry this call; continue without it, or finish and explain what you need."
 	return tool.Result{Content: msg, IsError: true, Summary: "denied"}
