@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/policy"
+	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -244,3 +246,40 @@ func TestFirstAnswer(t *testing.T) {
 		t.Errorf("FirstAnswer of failing approvers = %+v, %v; want a denial with the error", ans, err)
 	}
 }
+
+// profileProbe is a tool that reports the sandbox profile its call runs
+// under.
+type profileProbe struct{ got chan sandbox.Profile }
+
+func (profileProbe) Def() llm.ToolDef {
+	return llm.ToolDef{Name: "Probe", Description: "test", Schema: json.RawMessage(`{"type":"object"}`)}
+}
+func (profileProbe) ReadOnly() bool { return false }
+func (p profileProbe) Run(ctx context.Context, _ *tool.Env, _ json.RawMessage) (tool.Result, error) {
+	prof, _ := sandbox.ProfileFrom(ctx)
+	p.got <- prof
+	return tool.Result{Content: "ok"}, nil
+}
+
+// The profile a decision gives is the one the call's processes run
+// under: the run step carries it to the tool through the context.
+func TestDecisionProfileReachesTheTool(t *testing.T) {
+	h := newHarness(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Probe", "input": {}}]}},
+	  {"reply": {"text": "done"}}]}`)
+	probe := profileProbe{got: make(chan sandbox.Profile, 1)}
+	h.cfg.Tools = []tool.Tool{probe}
+	h.cfg.Policy = deciderFunc(func(ctx context.Context, c *policy.Call) policy.Decision {
+		return policy.Decision{Verdict: policy.Allow, Profile: sandbox.Profile{HideEnv: []string{"SECRET"}}}
+	})
+	if o := h.run(t.Context(), "go"); o.Kind != event.Success {
+		t.Fatalf("outcome = %v (%v)", o.Kind, o.Err)
+	}
+	if got := <-probe.got; len(got.HideEnv) != 1 || got.HideEnv[0] != "SECRET" {
+		t.Errorf("tool ran under %+v, want the decision's profile", got)
+	}
+}
+
+type deciderFunc func(context.Context, *policy.Call) policy.Decision
+
+func (f deciderFunc) Decide(ctx context.Context, c *policy.Call) policy.Decision { return f(ctx, c) }

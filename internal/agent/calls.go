@@ -9,6 +9,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/policy"
+	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -117,7 +118,7 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 			return a.deny(call, d, ans, err, out), true
 		}
 	}
-	return a.run(ctx, call, p), false
+	return a.run(ctx, call, p, d), false
 }
 
 // decide is the policy's decision on a prepared call, with the session's
@@ -178,9 +179,10 @@ func (a *Agent) deny(call llm.Part, d policy.Decision, ans Answer, err error, ou
 	return tool.Result{Content: msg, IsError: true, Summary: "denied"}
 }
 
-// run runs the prepared call: the tool and arguments that were decided.
-func (a *Agent) run(ctx context.Context, call llm.Part, p *prepared) tool.Result {
-	res, err := p.tool.Run(ctx, p.env, p.input)
+// run runs the prepared call: the tool and arguments that were decided,
+// its processes under the profile the decision gave.
+func (a *Agent) run(ctx context.Context, call llm.Part, p *prepared, d policy.Decision) tool.Result {
+	res, err := p.tool.Run(sandbox.WithProfile(ctx, d.Profile), p.env, p.input)
 	if err != nil {
 		// The harness failed, not the call: tell the model plainly so it
 		// can choose another way, and keep the cause for the log.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lathe-dev/lathe/internal/sandbox"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -115,10 +116,11 @@ type Decision struct {
 	// from; both are empty while decisions come from the mode alone.
 	Rule   string
 	Source string
-	// Profile names the sandbox profile the call must run under. "" is
-	// the only one today: unsandboxed, with Lathe's keys removed from the
-	// environment. It becomes the executor's profile type once it exists.
-	Profile string
+	// Profile is the sandbox profile the call's processes must run under,
+	// on top of the executor's own. The zero Profile adds nothing, which
+	// is every decision today: unconfined, Lathe's keys removed by the
+	// executor.
+	Profile sandbox.Profile
 }
 
 // Policy decides tool calls by permission mode. Its fields are not

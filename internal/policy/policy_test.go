@@ -102,7 +102,7 @@ func TestDecideCommand(t *testing.T) {
 	for _, cmd := range []string{"go test ./... && git status", "echo 'unterminated"} {
 		c := Call{Tool: "Bash", Kind: Exec, Dir: "/w", Command: cmd, Script: ParseCommand(cmd)}
 		d := p.Decide(t.Context(), &c)
-		if d.Verdict != Ask || d.Rule != "" || d.Source != "" || d.Profile != "" {
+		if d.Verdict != Ask || d.Rule != "" || d.Source != "" || d.Profile.HideEnv != nil {
 			t.Errorf("Decide(%q) = %+v, want Ask from the mode alone", cmd, d)
 		}
 	}
