@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,13 +15,14 @@ import (
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/grep"
+	"github.com/lathe-dev/lathe/internal/tool"
 )
 
 // The search figures: on Go's own source tree, ripgrep alone against the
 // Grep tool counting matches per file with ripgrep and with its Go engine,
 // and Glob against `rg --files` with the same filter. Each tool is run as
 // a process, `lathe tool NAME ARGS`, so its figures include lathe's start;
-// the Grep tool's search is also timed inside the bench's process, as a
+// the Grep and Glob tools are also timed inside the bench's process, as a
 // session runs it.
 
 // searchPatterns are regexes whose matches are counted per file: one led
@@ -118,6 +120,18 @@ func inProcess(root, pattern, rg string) func() error {
 	}
 }
 
+// globInProcess runs the Glob tool as a session does, in its process.
+func globInProcess(root, args string) func() error {
+	glob := tool.NewGlob()
+	return func() error {
+		res, err := glob.Run(context.Background(), &tool.Env{Dir: root}, json.RawMessage(args))
+		if err == nil && res.IsError {
+			err = errors.New(res.Content)
+		}
+		return err
+	}
+}
+
 func (c *searchCase) median() timing {
 	return timing{
 		wall: medianDur(c.runs, func(t timing) time.Duration { return t.wall }),
@@ -196,8 +210,9 @@ func benchSearch(bin, tmp string, runs int) error {
 			{name: "rg --files", cmd: rgCmd(rgFiles()...)},
 			{name: "… --sortr modified, Glob's order", cmd: rgCmd(append(rgFiles(), "--sortr", "modified")...)},
 			{name: "Glob tool", cmd: tool(noRG, "Glob", fmt.Sprintf(`{"pattern":%q}`, globPattern))},
+			{name: "its search in a session's process", fn: globInProcess(root, fmt.Sprintf(`{"pattern":%q}`, globPattern))},
 		},
-		targets: []string{"", "≤ 1×"},
+		targets: []string{"", "≤ 1×", "≤ 1×"},
 	})
 
 	var all []*searchCase
