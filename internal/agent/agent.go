@@ -27,6 +27,14 @@ import (
 // storage, so that it survives a crash of the machine too, and the agent
 // calls it at the end of each turn. An error from any of them stops the
 // run: a run that cannot be recorded cannot be resumed or audited.
+//
+// Concurrency: the agent calls a Recorder from one goroutine at a time,
+// in transcript order, but the front end's event hook (the session log's
+// tool and retry records) may append from another goroutine meanwhile, so
+// an implementation that also takes those must serialise its appends. The
+// methods block until the write has reached the operating system (Sync:
+// stable storage); they take no context, because a record half-written
+// on cancellation would be worse than the short wait for the disk.
 type Recorder interface {
 	AppendMessage(m llm.Message) error
 	AppendToolResult(p llm.Part) error

@@ -23,6 +23,15 @@ import (
 )
 
 // Tool is one tool offered to the model.
+//
+// Concurrency: Def and ReadOnly may be called from any goroutine at any
+// time. The agent runs consecutive calls of read-only tools concurrently,
+// so Run of a ReadOnly tool must be safe for concurrent use; a tool that
+// may change something is run alone, but from any goroutine, so it must
+// not rely on goroutine-local state. Run blocks until the call is done;
+// a cancelled ctx must make it return promptly, having stopped whatever
+// it started (commands included), with ctx's error or a Result saying it
+// was interrupted.
 type Tool interface {
 	// Def is the name, description and input schema sent to the model.
 	Def() llm.ToolDef
