@@ -80,6 +80,17 @@ func (h *harness) check() {
 	}
 }
 
+// transcript closes the run's log and reads it back as a resume would.
+func (h *harness) transcript() *session.Transcript {
+	h.t.Helper()
+	h.log.Close()
+	_, tr, err := h.store.Open(h.log.ID())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tr
+}
+
 func (h *harness) write(name, content string) {
 	h.t.Helper()
 	if err := os.WriteFile(filepath.Join(h.dir, name), []byte(content), 0o644); err != nil {
@@ -262,11 +273,7 @@ func TestInterruptStopsCommandAndKeepsTranscriptValid(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(h.dir, "never")); err == nil {
 		t.Error("a call after the interrupt ran")
 	}
-	h.log.Close()
-	_, tr, err := h.store.Open(h.log.ID())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := h.transcript()
 	// prompt, assistant with two calls, results for both
 	if len(tr.Messages) != 3 {
 		t.Fatalf("transcript has %d messages, want 3: %+v", len(tr.Messages), tr.Messages)
@@ -390,11 +397,7 @@ func TestInterruptKeepsPartialText(t *testing.T) {
 	if o.Kind != event.Interrupted || !errors.Is(o.Err, context.Canceled) {
 		t.Fatalf("outcome = %v (%v), want interrupted", o.Kind, o.Err)
 	}
-	h.log.Close()
-	_, tr, err := h.store.Open(h.log.ID())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := h.transcript()
 	if len(tr.Messages) != 2 || tr.Messages[1].Role != llm.RoleAssistant || tr.Messages[1].Text() != "Half of an answer" || len(tr.Messages[1].Parts) != 1 {
 		t.Errorf("transcript %+v, want the prompt and the partial answer \"Half of an answer\" alone", tr.Messages)
 	}
