@@ -2,6 +2,10 @@
 // run the tool calls it makes, send back their results, and repeat until
 // the model answers without calling a tool or a limit stops the run.
 //
+// An [Agent] owns one conversation across prompts: [Agent.Send] runs the
+// loop for the next user turn, [Agent.Steer] speaks into a running loop,
+// and [Agent.Replace] swaps the whole history (compaction).
+//
 // Data flows one way through it: the provider's response becomes tool
 // calls, each call passes the policy, runs its tool, and every message and
 // result is appended to the transcript as it completes.
@@ -72,6 +76,10 @@ type Config struct {
 	// Approver is asked about calls the policy would have a person
 	// approve; nil means nobody can, as in a headless run ([Headless]).
 	Approver Approver
+
+	// History is the conversation to continue (a resumed transcript);
+	// empty for a new one.
+	History llm.History
 }
 
 // Outcome is how a run ended.
@@ -83,6 +91,10 @@ type Outcome struct {
 	CostUSD   float64
 	CostKnown bool
 	Denied    []event.DeniedCall
+	// Undelivered is the steering ([Agent.Steer]) still queued when the
+	// run ended other than by answering: it never reached the model, and
+	// the front end may give it back to the user.
+	Undelivered []string
 	// Err explains every outcome but success.
 	Err error
 }
@@ -91,11 +103,28 @@ type Outcome struct {
 // and get the same failure before the run stops as stuck.
 const repeatLimit = 3
 
-// Agent runs turns against one conversation.
+// Agent runs turns against one conversation, which it owns.
+//
+// Concurrency: every method may be called from any goroutine. Send and
+// Replace take turns: the one running holds the conversation, and is the
+// only goroutine that changes it, and the other waits for it (or for its
+// context). Steer and History never wait for a run.
 type Agent struct {
 	cfg   Config
 	tools map[string]tool.Tool
 	defs  []llm.ToolDef
+
+	// owner is held (a token in it) by the Send or Replace running now:
+	// the one goroutine that may change the history.
+	owner chan struct{}
+	// hist is the conversation so far; only owner's holder sets it.
+	histMu sync.Mutex
+	hist   llm.History
+	// inbox is the steering queued for the running Send; running says
+	// one runs and takes it. Both are guarded by inboxMu.
+	inboxMu sync.Mutex
+	inbox   []string
+	running bool
 
 	emitMu sync.Mutex
 	turn   int
@@ -113,7 +142,7 @@ type Agent struct {
 
 // New returns an agent for cfg.
 func New(cfg Config) *Agent {
-	a := &Agent{cfg: cfg, tools: make(map[string]tool.Tool, len(cfg.Tools))}
+	a := &Agent{cfg: cfg, tools: make(map[string]tool.Tool, len(cfg.Tools)), owner: make(chan struct{}, 1), hist: cfg.History}
 	for _, t := range cfg.Tools {
 		d := t.Def()
 		a.tools[d.Name] = t
@@ -155,16 +184,104 @@ func (a *Agent) NoteRetry(attempt int, delay time.Duration, err error) {
 	a.emit(e)
 }
 
-// Run continues the conversation history with the user's prompt and runs
-// the loop until it ends. history is not modified.
-func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) Outcome {
+// Send adds the user's prompt to the conversation and runs the loop until
+// it ends. The conversation keeps everything the run added, for the next
+// Send. If another Send or a Replace is running, Send waits for it to end
+// first; a ctx done meanwhile ends it as interrupted, having sent nothing.
+func (a *Agent) Send(ctx context.Context, prompt string) Outcome {
+	select {
+	case a.owner <- struct{}{}:
+	case <-ctx.Done():
+		return a.fail(Outcome{CostKnown: true}, event.Interrupted, ctx.Err())
+	}
+	defer func() { <-a.owner }()
+	a.inboxMu.Lock()
+	a.running = true
+	a.inboxMu.Unlock()
+	out := a.loop(ctx, prompt)
+	a.inboxMu.Lock()
+	out.Undelivered, a.inbox, a.running = a.inbox, nil, false
+	a.inboxMu.Unlock()
+	return out
+}
+
+// Steer queues text from the user for the running Send, which delivers it
+// to the model at the next tool boundary, after the results of the calls
+// running now and before the next model request. Text still queued when
+// the model answers without calling a tool is delivered then, and the run
+// goes on, so that nothing the user said goes unanswered. A run that ends
+// otherwise (cancelled, a limit, an error) delivers none of it and hands
+// it back in [Outcome.Undelivered].
+//
+// Steer reports false, queuing nothing, when no Send is running or the
+// running one has already ended: the text is then the next prompt.
+func (a *Agent) Steer(text string) bool {
+	a.inboxMu.Lock()
+	defer a.inboxMu.Unlock()
+	if !a.running {
+		return false
+	}
+	a.inbox = append(a.inbox, text)
+	return true
+}
+
+// steering takes the queued steering. When last is set, the loop would
+// end if there were none, and then no more is taken: Steer reports false
+// from here on, so nothing is queued that no one will deliver.
+func (a *Agent) steering(last bool) []string {
+	a.inboxMu.Lock()
+	defer a.inboxMu.Unlock()
+	texts := a.inbox
+	a.inbox = nil
+	if last && len(texts) == 0 {
+		a.running = false
+	}
+	return texts
+}
+
+// Replace makes h the whole conversation, as compaction does, once no
+// Send is running: it waits for the running one to end, or for ctx. The
+// next request sends h and the next prompt, nothing of the old history.
+// Replace does not record h: whoever replaces the history records what
+// it replaced, so that a resume reads the same conversation.
+func (a *Agent) Replace(ctx context.Context, h llm.History) error {
+	select {
+	case a.owner <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("replace history: %w", ctx.Err())
+	}
+	defer func() { <-a.owner }()
+	a.histMu.Lock()
+	a.hist = h
+	a.histMu.Unlock()
+	return nil
+}
+
+// History returns the conversation as it is now, the part a running Send
+// has added so far included. It is a snapshot: later turns do not change
+// it.
+func (a *Agent) History() llm.History {
+	a.histMu.Lock()
+	defer a.histMu.Unlock()
+	return a.hist
+}
+
+// extend appends msgs to the conversation. Only owner's holder calls it.
+func (a *Agent) extend(msgs ...llm.Message) llm.History {
+	a.histMu.Lock()
+	defer a.histMu.Unlock()
+	a.hist = a.hist.Append(msgs...)
+	return a.hist
+}
+
+// loop runs the turns of one Send.
+func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 	out := Outcome{CostKnown: true}
-	msgs := llm.NewHistory(history...)
 	user := llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: prompt}}}
 	if err := a.cfg.Recorder.AppendMessage(user); err != nil {
 		return a.fail(out, event.Failed, fmt.Errorf("record prompt: %w", err))
 	}
-	msgs = msgs.Append(user)
+	msgs := a.extend(user)
 
 	var cut cutOff
 	for {
@@ -176,6 +293,14 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 		}
 		if a.cfg.MaxBudgetUSD > 0 && out.CostUSD >= a.cfg.MaxBudgetUSD {
 			return a.fail(out, event.MaxBudget, fmt.Errorf("spent $%.4f, reaching the budget of $%.2f", out.CostUSD, a.cfg.MaxBudgetUSD))
+		}
+		// The tool boundary: what the user said while the last calls
+		// ran goes to the model with their results.
+		if texts := a.steering(false); len(texts) > 0 {
+			var err error
+			if msgs, err = a.deliver(texts); err != nil {
+				return a.fail(out, event.Failed, err)
+			}
 		}
 		out.Turns++
 		a.emitMu.Lock()
@@ -208,21 +333,9 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 		if err := a.cfg.Recorder.AppendMessage(resp.Message); err != nil {
 			return a.fail(out, event.Failed, fmt.Errorf("record response: %w", err))
 		}
-		msgs = msgs.Append(resp.Message)
-		for _, p := range resp.Message.Parts {
-			switch p.Kind {
-			case llm.PartText:
-				if p.Text != "" {
-					a.emit(event.Event{Type: event.Text, Text: p.Text})
-				}
-			case llm.PartThinking:
-				if p.Text != "" {
-					a.emit(event.Event{Type: event.Thinking, Text: p.Text})
-				}
-			}
-		}
-
+		msgs = a.extend(resp.Message)
 		calls := resp.Message.ToolCalls()
+		a.emitMessage(resp.Message, calls)
 		// A response cut off at the output limit is never the answer: the
 		// model is asked for the rest, a few times at most.
 		cutErr := cut.add(resp, len(calls))
@@ -234,21 +347,31 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 			case cutErr != nil:
 				return a.fail(out, event.OutputLimit, cutErr)
 			case resp.StopReason != llm.StopMaxTokens:
-				out.Answer = cut.answer()
-				out.Kind = event.Success
-				return out
+				texts := a.steering(true)
+				if len(texts) == 0 {
+					out.Answer = cut.answer()
+					out.Kind = event.Success
+					return out
+				}
+				// The user spoke while the model answered: the answer
+				// is not the last word, the reply to them is.
+				cut = cutOff{}
+				if msgs, err = a.deliver(texts); err != nil {
+					return a.fail(out, event.Failed, err)
+				}
+				continue
 			}
 			cont := continueMessage()
 			if err := a.cfg.Recorder.AppendMessage(cont); err != nil {
 				return a.fail(out, event.Failed, fmt.Errorf("record continuation: %w", err))
 			}
-			msgs = msgs.Append(cont)
+			msgs = a.extend(cont)
 			continue
 		}
 
 		results, err := a.runCalls(ctx, calls, &out)
 		if len(results) > 0 {
-			msgs = msgs.Append(llm.Message{Role: llm.RoleUser, Parts: results})
+			msgs = a.extend(llm.Message{Role: llm.RoleUser, Parts: results})
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -266,6 +389,45 @@ func (a *Agent) Run(ctx context.Context, history []llm.Message, prompt string) O
 			return a.fail(out, event.OutputLimit, cutErr)
 		}
 	}
+}
+
+// emitMessage reports a complete response: its thinking and text blocks,
+// then the message as a whole.
+func (a *Agent) emitMessage(m llm.Message, calls []llm.Part) {
+	for _, p := range m.Parts {
+		switch p.Kind {
+		case llm.PartText:
+			if p.Text != "" {
+				a.emit(event.Event{Type: event.Text, Text: p.Text})
+			}
+		case llm.PartThinking:
+			if p.Text != "" {
+				a.emit(event.Event{Type: event.Thinking, Text: p.Text})
+			}
+		}
+	}
+	e := event.Event{Type: event.Message, Text: m.Text()}
+	for _, c := range calls {
+		e.CallIDs = append(e.CallIDs, c.CallID)
+	}
+	a.emit(e)
+}
+
+// deliver adds the user's steering to the conversation as one user
+// message, recorded before it is reported delivered.
+func (a *Agent) deliver(texts []string) (llm.History, error) {
+	m := llm.Message{Role: llm.RoleUser, Parts: make([]llm.Part, len(texts))}
+	for i, t := range texts {
+		m.Parts[i] = llm.Part{Kind: llm.PartText, Text: t}
+	}
+	if err := a.cfg.Recorder.AppendMessage(m); err != nil {
+		return llm.History{}, fmt.Errorf("record steering: %w", err)
+	}
+	h := a.extend(m)
+	for _, t := range texts {
+		a.emit(event.Event{Type: event.SteeringDelivered, Text: t})
+	}
+	return h, nil
 }
 
 // interrupted ends a run cancelled while a response streamed. The text

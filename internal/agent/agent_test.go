@@ -68,7 +68,7 @@ func newHarness(t *testing.T, script string) *harness {
 
 func (h *harness) run(ctx context.Context, prompt string) Outcome {
 	h.t.Helper()
-	return New(h.cfg).Run(ctx, nil, prompt)
+	return New(h.cfg).Send(ctx, prompt)
 }
 
 // check fails the test if the fake saw a request it did not expect, or
@@ -393,7 +393,7 @@ func TestInterruptKeepsPartialText(t *testing.T) {
 		return nil, ctx.Err()
 	})
 	a = New(h.cfg)
-	o := a.Run(ctx, nil, "go")
+	o := a.Send(ctx, "go")
 	if o.Kind != event.Interrupted || !errors.Is(o.Err, context.Canceled) {
 		t.Fatalf("outcome = %v (%v), want interrupted", o.Kind, o.Err)
 	}

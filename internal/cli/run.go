@@ -354,13 +354,14 @@ func (r *run) run(ctx context.Context, text string, out event.Sink, stderr io.Wr
 		MaxTurns:     r.maxTurns,
 		MaxBudgetUSD: r.maxBudget,
 		MaxTokens:    r.prov.MaxTokens,
+		History:      llm.NewHistory(r.history...),
 	})
 	sink.Emit(event.Event{
 		Type: event.SessionStart, SessionID: r.log.ID(), Provider: r.prov.Name, Model: r.model,
 		Cwd: r.dir, Tools: a.ToolNames(), PermissionMode: string(r.mode), Resumed: r.resumed, Version: version(),
 	})
 
-	o := a.Run(ctx, r.history, text)
+	o := a.Send(ctx, text)
 	// Stop background commands before reporting, so nothing the agent
 	// started outlives the run, and the result can say what was stopped.
 	var killed []event.BackgroundCommand
