@@ -19,7 +19,9 @@ func newOutput(format string, partial, verbose bool, stdout, stderr io.Writer) (
 	switch format {
 	case "stream-json":
 		return event.SinkFunc(func(e event.Event) {
-			if !partial && (e.Type == event.TextDelta || e.Type == event.ThinkingDelta) {
+			// A message repeats its text events and its calls'
+			// tool.start; it is for the terminal UI.
+			if e.Type == event.Message || !partial && (e.Type == event.TextDelta || e.Type == event.ThinkingDelta) {
 				return
 			}
 			writeJSON(stdout, stderr, e, false)
