@@ -1,6 +1,6 @@
-// Package cli is Lathe's command line: it parses arguments, wires the
-// configured provider, tools, policy and session log into an agent run, and
-// turns the outcome into output and an exit code.
+// Package cli is Lathe's command line: it parses arguments, reads the
+// prompt, runs it on a session that internal/app builds, handles signals,
+// and turns the session's events into output and an exit code.
 package cli
 
 import (
@@ -12,20 +12,11 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
-// Exit codes, documented in the help text and docs/events.md.
-const (
-	exitOK            = 0
-	exitFailed        = 1
-	exitUsage         = 2
-	exitProvider      = 3
-	exitLimit         = 4
-	exitDenied        = 5
-	exitInterrupted   = 130
-	quickstartCommand = "lathe -p \"the tests in pager/ fail, fix them\""
-)
+const quickstartCommand = "lathe -p \"the tests in pager/ fail, fix them\""
 
 // Version is the release version, set at link time with
 // -ldflags "-X github.com/lathe-dev/lathe/internal/cli.Version=v1.2.3".
@@ -60,7 +51,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	var exit exitError
 	switch {
 	case err == nil:
-		return exitOK
+		return app.ExitOK
 	case errors.As(err, &exit):
 		return exit.code
 	}
@@ -69,9 +60,9 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	fmt.Fprintf(stdio.Stderr, "lathe: %s\n", termsafe.String(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) {
-		return exitUsage
+		return app.ExitUsage
 	}
-	return exitFailed
+	return app.ExitFailed
 }
 
 // exitError carries an exit code whose cause was already reported.

@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/lathe-dev/lathe/internal/app"
 )
 
 // runFlags are the flags of a headless run.
@@ -168,13 +170,12 @@ func newFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
-// usageError is an error in how lathe was called: exit code 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+// usageError is an error in how lathe was called or configured, whether
+// the flags or the session they ask for: exit code 2.
+type usageError = app.UsageError
 
 func usagef(format string, args ...any) error {
-	return usageError{fmt.Sprintf(format, args...)}
+	return usageError{Msg: fmt.Sprintf(format, args...)}
 }
 
 func flagError(err error) error {

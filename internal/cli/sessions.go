@@ -2,11 +2,9 @@ package cli
 
 import (
 	"fmt"
-	"path/filepath"
 	"text/tabwriter"
 
-	"github.com/lathe-dev/lathe/internal/config"
-	"github.com/lathe-dev/lathe/internal/session"
+	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
@@ -15,11 +13,10 @@ func listSessions(args []string, stdio IO) error {
 	if len(args) > 0 {
 		return usagef("usage: lathe sessions")
 	}
-	store, err := sessionStore()
+	store, err := app.Store(warner(stdio.Stderr))
 	if err != nil {
 		return err
 	}
-	store.Warn = warner(stdio.Stderr)
 	list, err := store.List()
 	if err != nil {
 		return err
@@ -38,13 +35,4 @@ func listSessions(args []string, stdio IO) error {
 			s.Usage.TotalInput(), s.Usage.CacheRead, s.Usage.Output, s.Cost, termsafe.Quote(s.Cwd), oneLine(s.Prompt, 50))
 	}
 	return tw.Flush()
-}
-
-// sessionStore returns the store of session logs under the state directory.
-func sessionStore() (*session.Store, error) {
-	dir := config.StateDir()
-	if dir == "" {
-		return nil, usagef("cannot find a place for session logs: set HOME or XDG_STATE_HOME")
-	}
-	return session.NewStore(filepath.Join(dir, "sessions")), nil
 }

@@ -1,23 +1,17 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lathe-dev/lathe/internal/app"
+	"github.com/lathe-dev/lathe/internal/patch"
+	"github.com/lathe-dev/lathe/internal/termsafe"
+	"github.com/lathe-dev/lathe/internal/tool"
 	"io"
 	"os"
 	"slices"
-	"time"
-
-	"github.com/lathe-dev/lathe/internal/config"
-	"github.com/lathe-dev/lathe/internal/patch"
-	"github.com/lathe-dev/lathe/internal/provider"
-	"github.com/lathe-dev/lathe/internal/sandbox"
-	"github.com/lathe-dev/lathe/internal/shell"
-	"github.com/lathe-dev/lathe/internal/termsafe"
-	"github.com/lathe-dev/lathe/internal/tool"
 )
 
 // runTool runs one built-in tool once in the current directory and prints
@@ -34,7 +28,7 @@ func runTool(ctx context.Context, args []string, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	env, closeEnv := newEnv(dir, 0, credentialEnv(nil))
+	env, closeEnv := app.NewEnv(dir, 0, nil)
 	defer closeEnv()
 	res, err := t.Run(ctx, env, json.RawMessage(args[1]))
 	if err != nil {
@@ -44,7 +38,7 @@ func runTool(ctx context.Context, args []string, stdio IO) error {
 	// terminal: a Read of a file full of escape sequences prints none.
 	fmt.Fprintln(stdio.Stdout, termsafe.String(res.Content))
 	if res.IsError {
-		return exitError{exitFailed}
+		return exitError{app.ExitFailed}
 	}
 	return nil
 }
@@ -105,34 +99,11 @@ func applyPatch(ctx context.Context, args []string, stdio IO) error {
 	var perr *patch.Error
 	if errors.As(err, &perr) {
 		fmt.Fprintln(stdio.Stderr, termsafe.String(perr.Error()))
-		return exitError{exitFailed}
+		return exitError{app.ExitFailed}
 	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdio.Stdout, termsafe.String(res.String()))
 	return nil
-}
-
-// newEnv returns the environment tools run in for directory dir, with a
-// command timeout (0 for the default) and without the environment
-// variables named in hide, and the function that releases it, which
-// returns the background commands it had to kill.
-func newEnv(dir string, timeout time.Duration, hide []string) (*tool.Env, func() []*shell.Job) {
-	host := sandbox.NewHost(sandbox.Profile{HideEnv: hide})
-	runner := shell.NewRunner(shell.WithTimeout(timeout), shell.WithExecutor(host))
-	env := &tool.Env{Dir: dir, Reads: tool.NewReadTracker(), Shell: runner}
-	return env, runner.Close
-}
-
-// credentialEnv names the environment variables that hold Lathe's own
-// provider keys: the built-in providers' and each api_key_env of
-// providers. Commands the model runs never get them, or any of them could
-// print the key into the transcript or send it anywhere.
-func credentialEnv(providers map[string]config.ProviderConfig) []string {
-	names := []string{provider.EnvKey(provider.KindAnthropic), provider.EnvKey(provider.KindOpenAI), provider.EnvKey(provider.KindOpenAIChat)}
-	for _, p := range providers {
-		names = append(names, cmp.Or(p.APIKeyEnv, provider.EnvKey(p.Type)))
-	}
-	return names
 }

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"bufio"
@@ -28,8 +28,8 @@ func TestLoggedInputDigestMatchesMessage(t *testing.T) {
 	if err := log.AppendMessage(llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{call}}); err != nil {
 		t.Fatal(err)
 	}
-	r := &run{log: log}
-	r.recordEvent(event.Event{Type: event.ToolStart, CallID: "c1", Name: "Write", Input: input})
+	a := &App{log: log}
+	a.recordEvent(event.Event{Type: event.ToolStart, CallID: "c1", Name: "Write", Input: input})
 	if err := log.Close(); err != nil {
 		t.Fatal(err)
 	}

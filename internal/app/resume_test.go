@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"os"
@@ -21,17 +21,14 @@ func TestCheckPlaceRemounted(t *testing.T) {
 		t.Fatalf("DirID(%s) = %q", dir, id)
 	}
 	remounted := dev + "7:" + rest
-	r := &run{dir: dir}
-	f := &runFlags{given: map[string]bool{}}
-	if err := r.checkPlace("s", session.Meta{Cwd: dir, CwdID: remounted}, f); err != nil {
+	if err := checkPlace("s", session.Meta{Cwd: dir, CwdID: remounted}, dir, &Options{}); err != nil {
 		t.Errorf("same directory, device renumbered: %v", err)
 	}
 	other := filepath.Join(t.TempDir(), "other")
 	if err := os.Mkdir(other, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r.dir = other
-	if err := r.checkPlace("s", session.Meta{Cwd: other, CwdID: id}, f); err == nil || !strings.Contains(err.Error(), "made again") {
+	if err := checkPlace("s", session.Meta{Cwd: other, CwdID: id}, other, &Options{}); err == nil || !strings.Contains(err.Error(), "made again") {
 		t.Errorf("another directory under the session's name: got %v, want a refusal", err)
 	}
 }

@@ -1,0 +1,388 @@
+// Package app builds a running Lathe session from configuration and
+// options, once, for every front end: the headless command line today,
+// the terminal UI, `lathe compact`, subagents and an editor protocol
+// later. It resolves the provider (with retries), the tool set for the
+// model's dialect, the system prompt, the policy, the approver, the
+// session log (created, resumed or repaired), the event bus and the
+// tools' environment, and runs prompts on them. A front end parses its
+// own input, subscribes to the bus for its output and chooses its
+// approver; it never assembles the session itself.
+package app
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/lathe-dev/lathe/internal/agent"
+	"github.com/lathe-dev/lathe/internal/config"
+	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/instructions"
+	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/policy"
+	"github.com/lathe-dev/lathe/internal/pricing"
+	"github.com/lathe-dev/lathe/internal/prompt"
+	"github.com/lathe-dev/lathe/internal/provider"
+	"github.com/lathe-dev/lathe/internal/session"
+	"github.com/lathe-dev/lathe/internal/shell"
+	"github.com/lathe-dev/lathe/internal/textfile"
+	"github.com/lathe-dev/lathe/internal/tool"
+)
+
+// Options are what a front end asks of a session, as the user gave them;
+// the zero value of each field defers to the configuration. The command
+// line fills them from its flags, whose names the error messages use.
+type Options struct {
+	// Dir is the working directory; empty means the process's.
+	Dir string
+	// DirGiven says the user chose Dir on purpose (--cd), so a session
+	// may be resumed there although it started elsewhere.
+	DirGiven bool
+	// Provider names a provider (built in or in config.toml); Model the
+	// model; PermissionMode a policy mode (policy.ParseMode).
+	Provider, Model, PermissionMode string
+	// MaxTurns and MaxBudgetUSD, when not nil, override the configured
+	// limits; 0 means no limit.
+	MaxTurns     *int
+	MaxBudgetUSD *float64
+	// Resume names a session to continue; Continue continues the latest
+	// session in Dir instead; Repair drops the records of that session
+	// that cannot be read rather than refusing to resume it.
+	Resume   string
+	Continue bool
+	Repair   bool
+	// Version is Lathe's version, recorded in new sessions and in
+	// session.start.
+	Version string
+	// Warn, if not nil, is told of what does not stop the session: a
+	// session log skipped while looking for the latest, a subscriber
+	// dropped from the bus.
+	Warn func(error)
+	// Approver is asked about calls the policy would have a person
+	// approve; nil means nobody can ([agent.Headless]).
+	Approver agent.Approver
+}
+
+// App is one running session: its log, its conversation, its tools'
+// environment and its event bus.
+//
+// Concurrency: one goroutine drives an App, calling Start, then Prompt,
+// then Close; Subscribe and the accessors may be called from any
+// goroutine, as the bus's Subscribe may. Events reach subscribers on
+// goroutines the bus owns, each subscriber in order.
+type App struct {
+	dir     string
+	cfg     *config.Config
+	prov    config.ProviderConfig
+	model   string
+	mode    policy.Mode
+	version string
+
+	log     *session.Log
+	history []llm.Message
+	resumed bool
+	dropped []session.Problem
+
+	env      *tool.Env
+	closeEnv func() []*shell.Job
+	bus      *event.Bus
+	agent    *agent.Agent
+}
+
+// Open resolves configuration and opts into a session ready to start.
+// An error the user must fix (a flag, config.toml, AGENTS.md, a session
+// that cannot be resumed here) is a [UsageError]; on any error nothing is
+// left open.
+func Open(opts Options) (*App, error) {
+	start := time.Now()
+	dir := opts.Dir
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		dir = wd
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, usagef("working directory %s is not a directory", dir)
+	}
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return nil, UsageError{err.Error()}
+	}
+	a := &App{dir: dir, cfg: cfg, version: opts.Version}
+	maxTurns, maxBudget := cfg.MaxTurns, cfg.MaxBudgetUSD
+	if opts.MaxTurns != nil {
+		maxTurns = *opts.MaxTurns
+	}
+	if opts.MaxBudgetUSD != nil {
+		maxBudget = *opts.MaxBudgetUSD
+	}
+	a.mode = cfg.PermissionMode
+	if opts.PermissionMode != "" {
+		if a.mode, err = policy.ParseMode(opts.PermissionMode); err != nil {
+			return nil, UsageError{err.Error()}
+		}
+	}
+
+	p, err := a.newProvider(&opts)
+	if err != nil {
+		return nil, err
+	}
+	prices := pricing.Default()
+	prices.Override(cfg.Prices)
+
+	dialect, freeform := a.dialect()
+	system, err := systemPrompt(dir, dialect, start)
+	if err != nil {
+		return nil, err
+	}
+
+	// Store checks that there is a state directory, which the journal
+	// needs too.
+	store, err := Store(opts.Warn)
+	if err != nil {
+		return nil, err
+	}
+	// Remove what interrupted writes left in this workspace.
+	if _, err := textfile.UseJournal(filepath.Join(config.StateDir(), "writes"), dir); err != nil {
+		return nil, err
+	}
+	// The session is opened last: nothing after it fails, so a session
+	// resumed with lines dropped is always reported (Dropped).
+	if err := a.openSession(store, &opts); err != nil {
+		return nil, err
+	}
+	a.env, a.closeEnv = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers)
+
+	// The session log is the audit trail, so it is the bus's synchronous
+	// hook: it misses nothing.
+	a.bus = event.NewBus(event.WithHook(event.SinkFunc(a.recordEvent)), event.WithWarn(opts.Warn))
+	retrying := provider.WithRetry(p, provider.RetryPolicy{
+		MaxRetries: cfg.Retry.MaxRetries,
+		BaseDelay:  cfg.Retry.BaseDelay,
+		MaxDelay:   cfg.Retry.MaxDelay,
+	}, func(rt provider.Retry) { a.agent.NoteRetry(rt.Attempt, rt.Delay, rt.Err) })
+	a.agent = agent.New(agent.Config{
+		SessionID: a.log.ID(),
+		Provider:  retrying,
+		Model:     a.model,
+		System:    system,
+		Tools:     tool.Set(dialect, freeform),
+		Env:       a.env,
+		Policy:    &policy.Policy{Mode: a.mode, Workspace: dir},
+		Approver:  opts.Approver,
+		Recorder:  a.log,
+		Sink:      a.bus,
+		Cost: func(u llm.Usage) (float64, bool) {
+			p, ok := prices.Lookup(a.model)
+			return p.Cost(u), ok
+		},
+		MaxTurns:     maxTurns,
+		MaxBudgetUSD: maxBudget,
+		MaxTokens:    a.prov.MaxTokens,
+		History:      llm.NewHistory(a.history...),
+	})
+	return a, nil
+}
+
+// newProvider resolves the provider and model opts ask for and returns the
+// provider's client, without retries.
+func (a *App) newProvider(opts *Options) (llm.Provider, error) {
+	cfg := a.cfg
+	var err error
+	name := cmp.Or(opts.Provider, cfg.ProviderName)
+	if a.prov, err = cfg.Provider(name); err != nil {
+		return nil, UsageError{err.Error()}
+	}
+	// A provider chosen by the user brings its own default model, which
+	// the config's general default must not override.
+	a.model = cmp.Or(opts.Model, cfg.Model, a.prov.Model)
+	if opts.Provider != "" && opts.Model == "" && a.prov.Model != "" {
+		a.model = a.prov.Model
+	}
+	if a.model == "" {
+		return nil, usagef("no model for provider %s: pass --model or set model in config.toml", name)
+	}
+	key, err := apiKey(a.prov)
+	if err != nil {
+		return nil, err
+	}
+	p, err := provider.New(a.prov.Type, provider.Options{
+		BaseURL:         a.prov.BaseURL,
+		APIKey:          key,
+		Headers:         a.prov.Headers,
+		MaxTokens:       a.prov.MaxTokens,
+		ThinkingBudget:  a.prov.ThinkingBudget,
+		ReasoningEffort: a.prov.ReasoningEffort,
+		IdleTimeout:     cfg.Retry.StreamIdleTimeout,
+	})
+	if err != nil {
+		return nil, UsageError{err.Error()}
+	}
+	return p, nil
+}
+
+// systemPrompt is the system prompt for a session in dir started at
+// start: the dialect's prompt, the platform, whether dir is in a git
+// repository, and the user's and the project's instructions.
+func systemPrompt(dir string, dialect tool.Dialect, start time.Time) (string, error) {
+	doc, err := instructions.Load(config.UserDir(), dir)
+	if err != nil {
+		return "", UsageError{err.Error()}
+	}
+	_, git := config.RepoRoot(dir)
+	return prompt.System(prompt.Params{
+		Dialect:      string(dialect),
+		Cwd:          dir,
+		Git:          git,
+		Platform:     runtime.GOOS + "/" + runtime.GOARCH,
+		Date:         start.Format("2006-01-02"),
+		Instructions: doc.Text,
+	}), nil
+}
+
+// apiKey returns the key for a provider, or an error saying exactly what to
+// set. An explicit key is always returned for servers that need none, so
+// the SDK never falls back to OPENAI_API_KEY and sends it to a third-party
+// base URL.
+func apiKey(pc config.ProviderConfig) (string, error) {
+	env := pc.APIKeyEnv
+	if env == "" {
+		env = provider.EnvKey(pc.Type)
+	}
+	if key := os.Getenv(env); key != "" && (pc.APIKeyEnv != "" || pc.BaseURL == "") {
+		return key, nil
+	}
+	if pc.Type == provider.KindOpenAIChat {
+		return "none", nil
+	}
+	if pc.APIKeyEnv != "" {
+		return "", usagef("no API key for provider %s: set %s (named by api_key_env in config.toml)", pc.Name, env)
+	}
+	return "", usagef("no API key for provider %s: set %s, or choose another provider with --provider (see lathe --help)", pc.Name, env)
+}
+
+// dialect picks the tools the model gets: those its family was trained on,
+// unless config says otherwise for its provider or, more specifically, for
+// the model. Only the Responses API can carry a freeform tool.
+func (a *App) dialect() (tool.Dialect, bool) {
+	d := tool.DialectClaude
+	if a.prov.Type == provider.KindOpenAI {
+		d = tool.DialectCodex
+	}
+	if a.prov.Dialect != "" {
+		d = a.prov.Dialect
+	}
+	freeform := a.prov.FreeformTools
+	if m, ok := a.cfg.Models[a.model]; ok {
+		if m.Dialect != "" {
+			d = m.Dialect
+		}
+		if m.FreeformTools != nil {
+			freeform = *m.FreeformTools
+		}
+	}
+	return d, freeform && a.prov.Type == provider.KindOpenAI
+}
+
+// SessionID is the id of the session's log.
+func (a *App) SessionID() string { return a.log.ID() }
+
+// LogPath is the path of the session's log.
+func (a *App) LogPath() string { return a.log.Path() }
+
+// Dropped lists the lines of a resumed session's log that Open left out:
+// a last line cut short by a crash and, with Repair, every line that could
+// not be used. The front end tells the user; the log records that they
+// were dropped with the next record.
+func (a *App) Dropped() []session.Problem { return a.dropped }
+
+// Subscribe calls handle with every event of the session published from
+// now on, as [event.Bus.Subscribe] does; subscribe before Start to see
+// session.start. A front end's output is one subscriber.
+func (a *App) Subscribe(name string, handle func(event.Event), opts ...event.SubscribeOption) *event.Subscription {
+	return a.bus.Subscribe(name, handle, opts...)
+}
+
+// Start publishes session.start: which session, model, tools and mode
+// the prompts run with.
+func (a *App) Start() {
+	a.bus.Emit(event.Event{
+		Type: event.SessionStart, SessionID: a.log.ID(), Provider: a.prov.Name, Model: a.model,
+		Cwd: a.dir, Tools: a.agent.ToolNames(), PermissionMode: string(a.mode), Resumed: a.resumed, Version: a.version,
+	})
+}
+
+// Result is how a prompt ended, as its result event reports it.
+type Result struct {
+	// Outcome is the agent's, except that a result that could not be
+	// recorded turns a success into a failure and adds to Err.
+	agent.Outcome
+	// ExitCode is the code the result event carries.
+	ExitCode int
+}
+
+// Prompt runs the user's prompt to its end, records the result in the
+// session log and publishes the result event. Cancelling ctx interrupts
+// the run, which still ends with its result recorded and published.
+// Background commands the prompt started are stopped before the result,
+// which lists them; so that nothing outlives the run, that closes the
+// tools' command runner, and an App runs one prompt.
+func (a *App) Prompt(ctx context.Context, text string) Result {
+	start := time.Now()
+	o := a.agent.Send(ctx, text)
+	// Stop background commands before reporting, so nothing the agent
+	// started outlives the run, and the result can say what was stopped.
+	var killed []event.BackgroundCommand
+	for _, j := range a.closeEnv() {
+		killed = append(killed, event.BackgroundCommand{ID: j.ID(), Command: j.Command()})
+	}
+	code := exitCode(o)
+	errText := ""
+	if o.Err != nil {
+		errText = o.Err.Error()
+	}
+	durationMS := time.Since(start).Milliseconds()
+	// The result is recorded, and on disk, before it is reported, so that
+	// the exit code it reports is the one lathe exits with.
+	err := a.log.AppendResult(session.Result{
+		Status: string(o.Kind), Turns: o.Turns, CostUSD: o.CostUSD, Usage: o.Usage, Error: errText, DurationMS: durationMS,
+	})
+	if err == nil {
+		err = a.log.Sync()
+	}
+	if err != nil {
+		if code == ExitOK {
+			o.Kind, code, errText = event.Failed, ExitFailed, fmt.Sprintf("record result: %v", err)
+		} else {
+			errText += fmt.Sprintf("; also failed to record the result: %v", err)
+		}
+		o.Err = errors.Join(o.Err, fmt.Errorf("record result: %w", err))
+	}
+	a.bus.Emit(event.Event{
+		Type: event.Result, SessionID: a.log.ID(), Outcome: o.Kind, Answer: o.Answer, Turns: o.Turns,
+		DurationMS: durationMS, Usage: &o.Usage, TotalCostUSD: &o.CostUSD, CostKnown: &o.CostKnown,
+		DeniedCalls: o.Denied, KilledBackground: killed, ExitCode: &code, Error: errText,
+	})
+	return Result{Outcome: o, ExitCode: code}
+}
+
+// Close ends the session: it closes the bus, which waits for every
+// subscriber to take what was published (the result last), stops what
+// the tools left running and closes the session log. The log's error is
+// returned; the result was on disk before it was published.
+func (a *App) Close() error {
+	a.bus.Close()
+	a.closeEnv()
+	return a.log.Close()
+}

@@ -1,0 +1,280 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/lathe-dev/lathe/internal/agent"
+	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/fakeapi"
+	"github.com/lathe-dev/lathe/internal/session"
+)
+
+// isolate gives the test its own home, config and state, and no provider
+// keys from the environment; it returns the workspace.
+func isolate(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "config"))
+	t.Setenv("XDG_STATE_HOME", filepath.Join(home, "state"))
+	for _, k := range []string{"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"} {
+		t.Setenv(k, "")
+	}
+	return t.TempDir()
+}
+
+// fake starts the fake Anthropic API with script and points the default
+// provider at it.
+func fake(t *testing.T, script string) *fakeapi.Server {
+	t.Helper()
+	s, err := fakeapi.ParseScript([]byte(script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fakeapi.NewServer(s)
+	t.Cleanup(srv.Close)
+	t.Setenv("ANTHROPIC_BASE_URL", srv.URL())
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+	return srv
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenUsageErrors checks that what the user must fix comes back from
+// Open as a UsageError with the message the command line prints, and
+// leaves no session behind.
+func TestOpenUsageErrors(t *testing.T) {
+	two := 2
+	tests := []struct {
+		name   string
+		opts   func(dir string) Options
+		config string // the project's .lathe/config.toml
+		key    bool   // ANTHROPIC_API_KEY is set
+		want   string
+	}{
+		{"no directory", func(dir string) Options { return Options{Dir: filepath.Join(dir, "nope")} }, "", true, "is not a directory"},
+		{"bad config", func(dir string) Options { return Options{Dir: dir} }, "max_turns = \"many\"\n", true, "config.toml"},
+		{"bad mode", func(dir string) Options { return Options{Dir: dir, PermissionMode: "yolo"} }, "", true, "yolo"},
+		{"unknown provider", func(dir string) Options { return Options{Dir: dir, Provider: "nosuch"} }, "", true, "nosuch"},
+		{"no key", func(dir string) Options { return Options{Dir: dir, MaxTurns: &two} }, "", false,
+			"no API key for provider anthropic: set ANTHROPIC_API_KEY, or choose another provider with --provider (see lathe --help)"},
+		{"continue and resume", func(dir string) Options { return Options{Dir: dir, Continue: true, Resume: "x"} }, "", true,
+			"--continue and --resume cannot be used together"},
+		{"repair alone", func(dir string) Options { return Options{Dir: dir, Repair: true} }, "", true,
+			"--repair repairs a session to resume: use it with --resume ID or --continue"},
+		{"no such session", func(dir string) Options { return Options{Dir: dir, Resume: "nosuch"} }, "", true,
+			"no session nosuch (see lathe sessions)"},
+		{"nothing to continue", func(dir string) Options { return Options{Dir: dir, Continue: true} }, "", true, "nothing to continue"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := isolate(t)
+			if tt.key {
+				t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+			}
+			if tt.config != "" {
+				writeFile(t, filepath.Join(dir, ".lathe", "config.toml"), tt.config)
+			}
+			a, err := Open(tt.opts(dir))
+			var ue UsageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
+				if a != nil {
+					a.Close()
+				}
+				t.Fatalf("Open = %v, want a UsageError containing %q", err, tt.want)
+			}
+			store, err := Store(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if list, err := store.List(); err != nil || len(list) > 0 {
+				t.Errorf("a failed Open left sessions %v (%v)", list, err)
+			}
+		})
+	}
+}
+
+// TestOpenResumePlace checks the place check through Open: a session
+// resumes in its own directory, is refused in another, and resumes there
+// when the directory is chosen on purpose.
+func TestOpenResumePlace(t *testing.T) {
+	dir := isolate(t)
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+	store, err := Store(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := store.Create(session.Meta{Cwd: dir, Model: "claude-sonnet-4-5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := log.ID()
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+
+	_, err = Open(Options{Dir: other, Resume: id})
+	var ue UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "session "+id+" belongs to "+dir+", not "+other) {
+		t.Fatalf("resume elsewhere: Open = %v, want a refusal naming both directories", err)
+	}
+	for _, opts := range []Options{{Dir: dir, Resume: id}, {Dir: dir, Continue: true}, {Dir: other, DirGiven: true, Resume: id}} {
+		a, err := Open(opts)
+		if err != nil {
+			t.Fatalf("Open(%+v): %v", opts, err)
+		}
+		if a.SessionID() != id || !a.resumed {
+			t.Errorf("Open(%+v) opened session %s (resumed %v), want %s resumed", opts, a.SessionID(), a.resumed, id)
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// events collects what a subscriber is given.
+type events struct {
+	mu  sync.Mutex
+	all []event.Event
+}
+
+func (e *events) add(ev event.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.all = append(e.all, ev)
+}
+
+func (e *events) types() []event.Type {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ts []event.Type
+	for _, ev := range e.all {
+		ts = append(ts, ev.Type)
+	}
+	return ts
+}
+
+// TestPrompt runs a prompt with a tool call through an App against the
+// fake API: the subscriber sees session.start first and the result last,
+// the result is recorded in the session log, and the headless approver
+// denies the command, which makes the exit code ExitDenied.
+func TestPrompt(t *testing.T) {
+	dir := isolate(t)
+	srv := fake(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Write", "input": {"file_path": "notes.txt", "content": "hi\n"}},
+	                            {"name": "Bash", "input": {"command": "touch pwned"}}]}},
+	  {"expect": {"tool_results": [{"call": 0, "is_error": false},
+	                               {"call": 1, "contains": ["Nobody can approve it"], "is_error": true}]},
+	   "reply": {"text": "Wrote the notes."}}]}`)
+	a, err := Open(Options{Dir: dir, Version: "test", Approver: agent.Headless})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got events
+	a.Subscribe("test", got.add, event.Lossless())
+	a.Start()
+	res := a.Prompt(context.Background(), "take notes")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range srv.Failures() {
+		t.Error("fakeapi: " + f)
+	}
+	if res.ExitCode != ExitDenied || res.Kind != event.Success || res.Answer != "Wrote the notes." {
+		t.Errorf("Prompt = %+v, want a success with the answer and exit code %d", res, ExitDenied)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Error("the denied command ran")
+	}
+	types := got.types()
+	if len(types) < 2 || types[0] != event.SessionStart || types[len(types)-1] != event.Result {
+		t.Fatalf("events %v: want session.start first and result last", types)
+	}
+	start, result := got.all[0], got.all[len(got.all)-1]
+	if start.SessionID != a.SessionID() || start.Version != "test" || start.Resumed {
+		t.Errorf("session.start = %+v", start)
+	}
+	if *result.ExitCode != ExitDenied || len(result.DeniedCalls) != 1 || result.DeniedCalls[0].Name != "Bash" {
+		t.Errorf("result event = %+v, want exit code %d and the Bash call denied", result, ExitDenied)
+	}
+
+	// Resumed, the session has the conversation and the recorded result.
+	store, err := Store(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := store.List()
+	if err != nil || len(list) != 1 || list[0].SessionID != a.SessionID() || list[0].Turns != 2 {
+		t.Fatalf("sessions = %+v (%v), want this one with 2 turns", list, err)
+	}
+}
+
+// TestPromptApprover checks that the approver a front end passes is the
+// one asked, and that what it grants runs.
+func TestPromptApprover(t *testing.T) {
+	dir := isolate(t)
+	srv := fake(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "touch ran"}}]}},
+	  {"expect": {"tool_results": [{"call": 0, "is_error": false}]}, "reply": {"text": "Ran it."}}]}`)
+	var asked []string
+	approve := agent.ApproverFunc(func(_ context.Context, req *agent.Approval) (agent.Answer, error) {
+		asked = append(asked, req.Name)
+		return agent.Answer{Grant: agent.Once}, nil
+	})
+	a, err := Open(Options{Dir: dir, Approver: approve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	res := a.Prompt(context.Background(), "run it")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range srv.Failures() {
+		t.Error("fakeapi: " + f)
+	}
+	if res.ExitCode != ExitOK || len(asked) != 1 || asked[0] != "Bash" {
+		t.Errorf("Prompt = %+v with approvals asked for %v, want exit 0 after one for Bash", res, asked)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ran")); err != nil {
+		t.Errorf("the approved command did not run: %v", err)
+	}
+}
+
+// TestExitCode pins the mapping from how a run ended to its exit code.
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		o    agent.Outcome
+		want int
+	}{
+		{agent.Outcome{Kind: event.Success}, ExitOK},
+		{agent.Outcome{Kind: event.Success, Denied: []event.DeniedCall{{Name: "Bash"}}}, ExitDenied},
+		{agent.Outcome{Kind: event.ProviderError}, ExitProvider},
+		{agent.Outcome{Kind: event.MaxTurns}, ExitLimit},
+		{agent.Outcome{Kind: event.MaxBudget}, ExitLimit},
+		{agent.Outcome{Kind: event.ContextWindow}, ExitLimit},
+		{agent.Outcome{Kind: event.OutputLimit}, ExitLimit},
+		{agent.Outcome{Kind: event.Interrupted}, ExitInterrupted},
+		{agent.Outcome{Kind: event.Failed}, ExitFailed},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.o); got != tt.want {
+			t.Errorf("exitCode(%s, %d denied) = %d, want %d", tt.o.Kind, len(tt.o.Denied), got, tt.want)
+		}
+	}
+}
