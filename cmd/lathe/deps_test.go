@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,4 +62,122 @@ func TestDeadCodeElimination(t *testing.T) {
 	if !sawMain {
 		t.Errorf("go build -ldflags=-dumpdep printed no dependency graph with main.main in it; the check above saw nothing")
 	}
+}
+
+// TestLayers checks the layering of Lathe's packages in the module's
+// import graph: the command line is a front end on top of internal/app,
+// which builds sessions for every front end and so must not depend on
+// one.
+func TestLayers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lists the module's packages")
+	}
+	list := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...")
+	list.Dir = "../.."
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./...: %v", err)
+	}
+	imports := map[string][]string{}
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		if len(fields) > 0 {
+			imports[fields[0]] = fields[1:]
+		}
+	}
+	if imports[modulePath+"/cmd/lathe"] == nil {
+		t.Fatalf("go list printed no cmd/lathe:\n%.2000s", out)
+	}
+	for _, problem := range layerProblems(imports) {
+		t.Error(problem)
+	}
+}
+
+// TestLayerProblems checks that layerProblems finds each violation, so
+// that TestLayers cannot pass by checking nothing.
+func TestLayerProblems(t *testing.T) {
+	const m = modulePath + "/"
+	good := map[string][]string{
+		m + "cmd/lathe":       {m + "internal/cli"},
+		m + "internal/cli":    {m + "internal/app", m + "internal/event"},
+		m + "internal/app":    {m + "internal/agent"},
+		m + "internal/agent":  {m + "internal/event"},
+		m + "internal/event":  nil,
+		m + "internal/shell":  nil,
+		m + "internal/policy": nil,
+	}
+	if p := layerProblems(good); len(p) > 0 {
+		t.Errorf("a good graph has problems: %q", p)
+	}
+	tests := []struct {
+		name string
+		edit func(g map[string][]string)
+		want string
+	}{
+		{"cli without app", func(g map[string][]string) { g[m+"internal/cli"] = []string{m + "internal/event"} },
+			"internal/cli does not import internal/app"},
+		{"app imports cli", func(g map[string][]string) { g[m+"internal/app"] = append(g[m+"internal/app"], m+"internal/cli") },
+			"internal/app imports internal/cli"},
+		{"below app imports cli", func(g map[string][]string) { g[m+"internal/event"] = []string{m + "internal/cli"} },
+			"internal/event, which internal/app depends on, imports internal/cli"},
+		{"another importer of cli", func(g map[string][]string) { g[m+"internal/shell"] = []string{m + "internal/cli"} },
+			"internal/shell imports internal/cli"},
+	}
+	for _, tt := range tests {
+		g := map[string][]string{}
+		for k, v := range good {
+			g[k] = slices.Clone(v)
+		}
+		tt.edit(g)
+		p := layerProblems(g)
+		if !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, tt.want) }) {
+			t.Errorf("%s: problems %q, want one saying %q", tt.name, p, tt.want)
+		}
+	}
+}
+
+const modulePath = "github.com/lathe-dev/lathe"
+
+// layerProblems lists how the import graph imports (package to the
+// packages it imports) breaks the layering: internal/cli must import
+// internal/app; nothing internal/app depends on, itself included, may
+// import internal/cli; and only cmd/lathe may import internal/cli.
+func layerProblems(imports map[string][]string) []string {
+	const (
+		cli = modulePath + "/internal/cli"
+		app = modulePath + "/internal/app"
+		cmd = modulePath + "/cmd/lathe"
+	)
+	short := func(p string) string { return strings.TrimPrefix(p, modulePath+"/") }
+	var problems []string
+	if !slices.Contains(imports[cli], app) {
+		problems = append(problems, "internal/cli does not import internal/app: the command line must build its session with internal/app")
+	}
+	// below is what internal/app depends on, itself included.
+	below := map[string]bool{}
+	var walk func(p string)
+	walk = func(p string) {
+		if below[p] {
+			return
+		}
+		below[p] = true
+		for _, q := range imports[p] {
+			walk(q)
+		}
+	}
+	walk(app)
+	for _, p := range slices.Sorted(maps.Keys(imports)) {
+		if p == cmd || !slices.Contains(imports[p], cli) {
+			continue
+		}
+		switch {
+		case p == app:
+			problems = append(problems, "internal/app imports internal/cli: app is built for every front end, so it cannot depend on one")
+		case below[p]:
+			problems = append(problems, fmt.Sprintf("%s, which internal/app depends on, imports internal/cli: nothing below app may depend on a front end", short(p)))
+		default:
+			problems = append(problems, fmt.Sprintf("%s imports internal/cli: only cmd/lathe may; share what it needs through internal/app", short(p)))
+		}
+	}
+	return problems
 }
