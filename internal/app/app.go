@@ -29,7 +29,6 @@ import (
 	"github.com/lathe-dev/lathe/internal/prompt"
 	"github.com/lathe-dev/lathe/internal/provider"
 	"github.com/lathe-dev/lathe/internal/session"
-	"github.com/lathe-dev/lathe/internal/shell"
 	"github.com/lathe-dev/lathe/internal/textfile"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
@@ -71,9 +70,9 @@ type Options struct {
 // App is one running session: its log, its conversation, its tools'
 // environment and its event bus.
 //
-// Concurrency: one goroutine drives an App, calling Start, then Prompt,
-// then Close; Subscribe and the accessors may be called from any
-// goroutine, as the bus's Subscribe may. Events reach subscribers on
+// Concurrency: one goroutine drives an App, calling Start, then Prompt
+// as often as the user asks, then Close; Steer, Subscribe and the
+// accessors may be called from any goroutine. Events reach subscribers on
 // goroutines the bus owns, each subscriber in order.
 type App struct {
 	dir     string
@@ -88,10 +87,9 @@ type App struct {
 	resumed bool
 	dropped []session.Problem
 
-	env      *tool.Env
-	closeEnv func() []*shell.Job
-	bus      *event.Bus
-	agent    *agent.Agent
+	env   *tool.Env
+	bus   *event.Bus
+	agent *agent.Agent
 }
 
 // Open resolves configuration and opts into a session ready to start.
@@ -162,7 +160,7 @@ func Open(opts Options) (*App, error) {
 	if err := a.openSession(store, &opts); err != nil {
 		return nil, err
 	}
-	a.env, a.closeEnv = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers)
+	a.env = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers)
 
 	// The session log is the audit trail, so it is the bus's synchronous
 	// hook: it misses nothing.
@@ -336,15 +334,15 @@ type Result struct {
 // session log and publishes the result event. Cancelling ctx interrupts
 // the run, which still ends with its result recorded and published.
 // Background commands the prompt started are stopped before the result,
-// which lists them; so that nothing outlives the run, that closes the
-// tools' command runner, and an App runs one prompt.
+// which lists them. Each Prompt continues the conversation: the resumed
+// session's and the earlier prompts'.
 func (a *App) Prompt(ctx context.Context, text string) Result {
 	start := time.Now()
 	o := a.agent.Send(ctx, text)
 	// Stop background commands before reporting, so nothing the agent
 	// started outlives the run, and the result can say what was stopped.
 	var killed []event.BackgroundCommand
-	for _, j := range a.closeEnv() {
+	for _, j := range a.env.Shell.Stop() {
 		killed = append(killed, event.BackgroundCommand{ID: j.ID(), Command: j.Command()})
 	}
 	code := exitCode(o)
@@ -377,12 +375,18 @@ func (a *App) Prompt(ctx context.Context, text string) Result {
 	return Result{Outcome: o, ExitCode: code}
 }
 
+// Steer queues text from the user for the running prompt, which delivers
+// it at its next tool boundary, as [agent.Agent.Steer] says. It may be
+// called from any goroutine, and reports false, queuing nothing, when no
+// prompt is running: the text is then the next prompt.
+func (a *App) Steer(text string) bool { return a.agent.Steer(text) }
+
 // Close ends the session: it closes the bus, which waits for every
 // subscriber to take what was published (the result last), stops what
 // the tools left running and closes the session log. The log's error is
 // returned; the result was on disk before it was published.
 func (a *App) Close() error {
 	a.bus.Close()
-	a.closeEnv()
+	a.env.Shell.Close()
 	return a.log.Close()
 }

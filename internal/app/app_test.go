@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -224,6 +225,71 @@ func TestPrompt(t *testing.T) {
 	}
 }
 
+// TestSecondPrompt checks that an App's prompts continue one
+// conversation: the second request extends the first prompt's, each
+// prompt's result is recorded and published, and the background command
+// the first prompt left running is stopped and listed in its result while
+// the second prompt can still run commands.
+func TestSecondPrompt(t *testing.T) {
+	dir := isolate(t)
+	srv := fake(t, `{"steps": [
+	  {"expect": {"user_contains": ["first"]},
+	   "reply": {"tool_calls": [{"name": "Bash", "input": {"command": "sleep 30", "run_in_background": true}}]}},
+	  {"expect": {"tool_results": [{"call": 0, "is_error": false}]}, "reply": {"text": "Started it."}},
+	  {"expect": {"user_contains": ["second"], "extends_previous": true},
+	   "reply": {"tool_calls": [{"name": "Bash", "input": {"command": "echo two > two.txt"}}]}},
+	  {"expect": {"tool_results": [{"call": 0, "is_error": false}], "extends_previous": true}, "reply": {"text": "Wrote it."}}]}`)
+	a, err := Open(Options{Dir: dir, PermissionMode: "bypassPermissions"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got events
+	a.Subscribe("test", got.add, event.Lossless())
+	a.Start()
+	first := a.Prompt(context.Background(), "the first")
+	second := a.Prompt(context.Background(), "the second")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range srv.Failures() {
+		t.Error("fakeapi: " + f)
+	}
+	if first.ExitCode != ExitOK || first.Answer != "Started it." || second.ExitCode != ExitOK || second.Answer != "Wrote it." {
+		t.Errorf("prompts = %+v, %+v; want both done with their answers", first, second)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "two.txt")); err != nil {
+		t.Errorf("the second prompt's command did not run: %v", err)
+	}
+	var results []event.Event
+	for _, e := range got.all {
+		if e.Type == event.Result {
+			results = append(results, e)
+		}
+	}
+	if len(results) != 2 {
+		t.Fatalf("%d result events, want one per prompt", len(results))
+	}
+	if k := results[0].KilledBackground; len(k) != 1 || k[0].ID != "bash_1" || k[0].Command != "sleep 30" {
+		t.Errorf("first result killed %+v, want bash_1 (sleep 30)", k)
+	}
+	if k := results[1].KilledBackground; len(k) != 0 {
+		t.Errorf("second result killed %+v, want nothing", k)
+	}
+
+	store, err := Store(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, tr, err := store.Open(a.SessionID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	if n := len(tr.Messages); n != 8 {
+		t.Errorf("the log has %d messages, want 8: two prompts of a user turn, a call, its result and an answer", n)
+	}
+}
+
 // TestPromptApprover checks that the approver a front end passes is the
 // one asked, and that what it grants runs.
 func TestPromptApprover(t *testing.T) {
@@ -253,6 +319,45 @@ func TestPromptApprover(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ran")); err != nil {
 		t.Errorf("the approved command did not run: %v", err)
+	}
+}
+
+// TestSteer checks that text steered into a running prompt reaches the
+// model with the results of the calls running then: the approver, asked
+// in the middle of the prompt, steers.
+func TestSteer(t *testing.T) {
+	dir := isolate(t)
+	srv := fake(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "true"}}]}},
+	  {"expect": {"tool_results": [{"call": 0, "is_error": false}], "user_contains": ["use tabs"]}, "reply": {"text": "Noted."}}]}`)
+	var a *App
+	steered := false
+	approve := agent.ApproverFunc(func(context.Context, *agent.Approval) (agent.Answer, error) {
+		steered = a.Steer("use tabs")
+		return agent.Answer{Grant: agent.Once}, nil
+	})
+	a, err := Open(Options{Dir: dir, Approver: approve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Steer("too early") {
+		t.Error("Steer with no prompt running queued the text")
+	}
+	var got events
+	a.Subscribe("test", got.add, event.Lossless())
+	a.Start()
+	res := a.Prompt(context.Background(), "go")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range srv.Failures() {
+		t.Error("fakeapi: " + f)
+	}
+	if !steered || res.ExitCode != ExitOK || len(res.Undelivered) != 0 {
+		t.Errorf("steered %v; Prompt = %+v, want done with nothing undelivered", steered, res)
+	}
+	if !slices.Contains(got.types(), event.SteeringDelivered) {
+		t.Errorf("events %v: want steering.delivered", got.types())
 	}
 }
 

@@ -12,15 +12,13 @@ import (
 )
 
 // NewEnv returns the environment tools run in for directory dir, with a
-// command timeout (0 for the default), and the function that releases it,
-// which returns the background commands it had to kill. Commands run
-// without the environment variables that hold the keys of Lathe's
-// built-in providers and of providers.
-func NewEnv(dir string, timeout time.Duration, providers map[string]config.ProviderConfig) (*tool.Env, func() []*shell.Job) {
+// command timeout (0 for the default); closing its Shell releases it.
+// Commands run without the environment variables that hold the keys of
+// Lathe's built-in providers and of providers.
+func NewEnv(dir string, timeout time.Duration, providers map[string]config.ProviderConfig) *tool.Env {
 	host := sandbox.NewHost(sandbox.Profile{HideEnv: credentialEnv(providers)})
 	runner := shell.NewRunner(shell.WithTimeout(timeout), shell.WithExecutor(host))
-	env := &tool.Env{Dir: dir, Reads: tool.NewReadTracker(), Shell: runner}
-	return env, runner.Close
+	return &tool.Env{Dir: dir, Reads: tool.NewReadTracker(), Shell: runner}
 }
 
 // credentialEnv names the environment variables that hold Lathe's own

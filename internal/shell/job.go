@@ -107,12 +107,22 @@ func (r *Runner) Job(id string) (*Job, bool) {
 	return j, ok
 }
 
-// Close kills every running background job and waits for them to end, and
-// kills what foreground commands left running. It returns the jobs it
-// killed, in the order they were started. Afterwards the Runner refuses
-// new commands, and Close returns no more jobs. Foreground commands still
-// running are stopped through their own contexts.
+// Close is Stop, after which the Runner refuses new commands, and Close
+// returns no more jobs.
 func (r *Runner) Close() []*Job {
+	r.jobs.mu.Lock()
+	r.jobs.closed = true
+	r.jobs.mu.Unlock()
+	return r.Stop()
+}
+
+// Stop kills every running background job and waits for them to end, and
+// kills what foreground commands left running, so that a session can stop
+// what one prompt started before it reports and still run the next. It
+// returns the jobs it killed, in the order they were started. Foreground
+// commands still running are stopped through their own contexts, and a
+// job started while Stop runs may outlive it.
+func (r *Runner) Stop() []*Job {
 	r.straysMu.Lock()
 	strays := r.strays
 	r.strays = nil
@@ -121,7 +131,6 @@ func (r *Runner) Close() []*Job {
 		p.kill()
 	}
 	r.jobs.mu.Lock()
-	r.jobs.closed = true
 	var running []*Job
 	for _, j := range r.jobs.byID {
 		select {

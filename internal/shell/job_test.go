@@ -132,6 +132,38 @@ func TestCloseKillsJobs(t *testing.T) {
 	}
 }
 
+// TestStopKeepsRunnerOpen checks that Stop kills the running jobs and
+// lists them, as Close does, but leaves the Runner running commands and
+// starting jobs, numbered on from the ones before.
+func TestStopKeepsRunnerOpen(t *testing.T) {
+	t.Parallel()
+	r := NewRunner()
+	defer r.Close()
+	first, err := r.Start(t.Context(), Command{Script: "sleep 30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if killed := r.Stop(); !slices.Equal(killed, []*Job{first}) {
+		t.Errorf("Stop killed %v, want %s", killed, first.ID())
+	}
+	if state, _ := first.Read(); state != Killed {
+		t.Errorf("%s after Stop: %v, want killed", first.ID(), state)
+	}
+	if res, err := r.Run(t.Context(), Command{Script: "echo still"}); err != nil || !strings.Contains(res.Output, "still") {
+		t.Errorf("Run after Stop = %q, %v; want it to run", res.Output, err)
+	}
+	next, err := r.Start(t.Context(), Command{Script: "sleep 30"})
+	if err != nil {
+		t.Fatalf("Start after Stop: %v", err)
+	}
+	if next.ID() != "bash_2" {
+		t.Errorf("the job after Stop is %s, want bash_2", next.ID())
+	}
+	if killed := r.Close(); !slices.Equal(killed, []*Job{next}) {
+		t.Errorf("Close after Stop killed %v, want only %s", killed, next.ID())
+	}
+}
+
 func TestCloseKillsWhatForegroundCommandsLeftRunning(t *testing.T) {
 	t.Parallel()
 	r := NewRunner()
