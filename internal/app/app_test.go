@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/event"
@@ -275,6 +278,9 @@ func TestSecondPrompt(t *testing.T) {
 	if k := results[1].KilledBackground; len(k) != 0 {
 		t.Errorf("second result killed %+v, want nothing", k)
 	}
+	if rs := recordedResults(t, a.LogPath()); len(rs) != 2 || rs[0].Status != "success" || rs[1].Status != "success" {
+		t.Errorf("the log records results %+v, want two successes", rs)
+	}
 
 	store, err := Store(nil)
 	if err != nil {
@@ -288,6 +294,90 @@ func TestSecondPrompt(t *testing.T) {
 	if n := len(tr.Messages); n != 8 {
 		t.Errorf("the log has %d messages, want 8: two prompts of a user turn, a call, its result and an answer", n)
 	}
+}
+
+// TestResumeContinuesConversation checks that a session opened again with
+// Continue sends its recorded conversation with the next prompt.
+func TestResumeContinuesConversation(t *testing.T) {
+	dir := isolate(t)
+	srv := fake(t, `{"steps": [
+	  {"reply": {"text": "One."}},
+	  {"expect": {"user_contains": ["again"], "extends_previous": true}, "reply": {"text": "Two."}}]}`)
+	var ids []string
+	for i, opts := range []Options{{Dir: dir}, {Dir: dir, Continue: true}} {
+		a, err := Open(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Start()
+		res := a.Prompt(context.Background(), []string{"once", "again"}[i])
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if res.ExitCode != ExitOK || a.resumed != (i == 1) {
+			t.Errorf("prompt %d = %+v, resumed %v", i, res, a.resumed)
+		}
+		ids = append(ids, a.SessionID())
+	}
+	for _, f := range srv.Failures() {
+		t.Error("fakeapi: " + f)
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("Continue opened session %s, want %s", ids[1], ids[0])
+	}
+}
+
+// TestPromptInterrupted checks that a prompt whose context is done ends
+// interrupted, with its result recorded and published.
+func TestPromptInterrupted(t *testing.T) {
+	dir := isolate(t)
+	srv := fake(t, `{"steps": []}`)
+	a, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got events
+	a.Subscribe("test", got.add, event.Lossless())
+	a.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := a.Prompt(ctx, "go")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("an interrupted prompt sent %d requests", n)
+	}
+	last := got.all[len(got.all)-1]
+	if res.ExitCode != ExitInterrupted || last.Type != event.Result || *last.ExitCode != ExitInterrupted || last.Outcome != event.Interrupted {
+		t.Errorf("Prompt = %+v, last event %+v; want interrupted, exit %d", res, last, ExitInterrupted)
+	}
+	if rs := recordedResults(t, a.LogPath()); len(rs) != 1 || rs[0].Status != string(event.Interrupted) {
+		t.Errorf("the log records results %+v, want one, interrupted", rs)
+	}
+}
+
+// recordedResults reads the results a session log records.
+func recordedResults(t *testing.T, path string) []session.Result {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []session.Result
+	for line := range strings.Lines(string(b)) {
+		var rec struct {
+			Type string
+			session.Result
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if rec.Type == "result" {
+			rs = append(rs, rec.Result)
+		}
+	}
+	return rs
 }
 
 // TestPromptApprover checks that the approver a front end passes is the
@@ -383,3 +473,8 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestMain checks that an App leaves no goroutine behind once closed:
+// the bus's subscribers, the runner's jobs and the provider's streams
+// all have owners that end them.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
