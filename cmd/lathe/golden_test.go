@@ -40,9 +40,10 @@ type goldenCase struct {
 	steps  int      // how many of the script's steps that run takes; 0: all
 }
 
-// goldenCases are the pager task in every API dialect, and the calls
-// scripts (malformed, duplicate-id and cut-off calls, a malformed stream
-// event retried, a cut answer continued). Their calls run one at a time
+// goldenCases are the pager task in every API dialect, the calls scripts
+// (malformed, duplicate-id and cut-off calls, a malformed stream event
+// retried, a cut answer continued), a background command killed at the
+// end, and a call with a large input. Their calls run one at a time
 // (sequentialCalls checks), so their events come in one order. Scripts
 // with consecutive read-only calls (events_schema) are left out: those run
 // concurrently and their tool.start and tool.end events may interleave.
@@ -55,6 +56,8 @@ var goldenCases = []goldenCase{
 	{"calls_anthropic.txtar", ".", nil, "go", 5},
 	{"calls_openai.txtar", ".", []string{"--provider", "openai"}, "go", 5},
 	{"calls_chat.txtar", ".", []string{"--provider", "openai-chat", "--model", "qwen3-coder"}, "go", 5},
+	{"process_background.txtar", ".", nil, "start a server", 3},
+	{"session_digest.txtar", ".", nil, "write the big file", 0},
 }
 
 // TestStreamJSONGolden checks issue 6's promise: a headless stream-json
