@@ -59,8 +59,9 @@ type Options struct {
 	// session.start.
 	Version string
 	// Warn, if not nil, is told of what does not stop the session: a
-	// session log skipped while looking for the latest, a subscriber
-	// dropped from the bus.
+	// session log skipped while looking for the latest (during Open), a
+	// subscriber dropped from the bus (on the goroutine that published,
+	// which may be any of the agent's). It must not block.
 	Warn func(error)
 	// Approver is asked about calls the policy would have a person
 	// approve; nil means nobody can ([agent.Headless]).
