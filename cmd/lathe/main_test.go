@@ -224,29 +224,48 @@ func checkEvents(data []byte) error {
 }
 
 // checkSeq checks that seq counts from 1 and goes up, and, in a stream
-// that carries deltas (--include-partial-messages, so nothing is left
-// out), by one from line to line.
+// that carries deltas (--include-partial-messages, so no delta is left
+// out), by one from line to line, but for the number of each turn's
+// message event, which stream-json leaves out: once per turn, after the
+// turn's usage, thinking and text, before its calls.
 func checkSeq(evs []event.Event) error {
 	deltas := slices.ContainsFunc(evs, func(e event.Event) bool { return e.Type.Streaming() })
 	if evs[0].Seq != 1 {
 		return fmt.Errorf("line 1: seq %d, want 1", evs[0].Seq)
 	}
+	messages := map[int]bool{} // turns whose message's number was skipped
 	for i := 1; i < len(evs); i++ {
-		prev, seq := evs[i-1].Seq, evs[i].Seq
+		p, e := evs[i-1], evs[i]
+		message := seqAfterMessage(p, e) && !messages[p.Turn]
 		switch {
-		case seq <= prev:
-			return fmt.Errorf("line %d: seq %d after seq %d", i+1, seq, prev)
-		case deltas && seq != prev+1:
-			return fmt.Errorf("line %d: seq %d after seq %d in a stream with deltas", i+1, seq, prev)
+		case e.Seq <= p.Seq:
+			return fmt.Errorf("line %d: seq %d after seq %d", i+1, e.Seq, p.Seq)
+		case deltas && e.Seq == p.Seq+2 && message:
+			messages[p.Turn] = true
+		case deltas && e.Seq != p.Seq+1:
+			return fmt.Errorf("line %d: seq %d after seq %d in a stream with deltas", i+1, e.Seq, p.Seq)
 		}
 	}
 	return nil
 }
 
+// seqAfterMessage reports whether a turn's message event can come between
+// events p and e: after the turn's usage and blocks, before its calls or
+// whatever follows the turn.
+func seqAfterMessage(p, e event.Event) bool {
+	switch p.Type {
+	case event.Usage, event.Thinking, event.Text:
+	default:
+		return false
+	}
+	return e.Type == event.Result || e.Turn > p.Turn || e.Type == event.ToolStart
+}
+
 // checkOrder checks the invariants of docs/events.md: one session.start
 // first and one result last, one session id, turns that never go back, a
 // turn's deltas and retries before its usage and its tool calls after it,
-// every tool.end after its tool.start and every tool.start ended, one usage
+// every tool.end after its tool.start and every tool.start ended, a call's
+// command output between its tool.start and tool.end, one usage
 // per completed turn adding up to the result's, denials listed in the
 // result, and deltas that, after the turn's last retry, spell the blocks of
 // a completed turn.
@@ -327,6 +346,13 @@ func checkOrder(evs []event.Event) error {
 				return fmt.Errorf("line %d: second tool.start for call %s", line, e.CallID)
 			}
 			started[e.CallID] = e
+		case event.Message:
+			return fmt.Errorf("line %d: a message event, which stream-json leaves out", line)
+		case event.CommandOutput:
+			_, running := started[e.CallID]
+			if _, done := ended[e.CallID]; !running || done || started[e.CallID].Turn != e.Turn {
+				return fmt.Errorf("line %d: command.output for call %s outside its tool.start and tool.end", line, e.CallID)
+			}
 		case event.ToolEnd:
 			s, ok := started[e.CallID]
 			switch {

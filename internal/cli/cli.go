@@ -114,7 +114,7 @@ Examples:
 Flags (before or after the prompt):
   -p, --print                  run headless (the interactive UI is not built yet, so this is the default)
   --output-format FORMAT       text (the answer), json (one result object) or stream-json (one event per line)
-  --include-partial-messages   with stream-json, also emit text.delta events as the response streams
+  --include-partial-messages   with stream-json, also emit the deltas and command output as they stream
   --provider NAME              anthropic, openai, openai-chat, or a provider named in config.toml
   -m, --model NAME             the model to use
   --permission-mode MODE       plan (read only), acceptEdits (default: edits in the workspace, no commands)

@@ -19,12 +19,9 @@ func newOutput(format string, partial, verbose bool, stdout, stderr io.Writer) (
 	switch format {
 	case "stream-json":
 		return event.SinkFunc(func(e event.Event) {
-			// A message repeats its text events and its calls'
-			// tool.start; it is for the terminal UI.
-			if e.Type == event.Message || !partial && (e.Type == event.TextDelta || e.Type == event.ThinkingDelta) {
-				return
+			if inStream(e.Type, partial) {
+				writeJSON(stdout, stderr, e, false)
 			}
-			writeJSON(stdout, stderr, e, false)
 		}), nil
 	case "json":
 		return event.SinkFunc(func(e event.Event) {
@@ -36,6 +33,16 @@ func newOutput(format string, partial, verbose bool, stdout, stderr io.Writer) (
 		return event.SinkFunc(func(e event.Event) { printText(e, verbose, stdout, stderr) }), nil
 	}
 	return nil, usagef("unknown output format %q (want %s)", format, strings.Join(outputFormats, ", "))
+}
+
+// inStream reports whether stream-json prints events of type t. The
+// streaming ones (the deltas and command.output) are provisional, and
+// printed only with --include-partial-messages (partial). message is never
+// printed: it repeats the text events and the tool.start ids, for the
+// terminal UI, and the stream stays what it was before there were message
+// events.
+func inStream(t event.Type, partial bool) bool {
+	return t != event.Message && (partial || !t.Streaming())
 }
 
 // writeJSON prints e as one JSON value. C0 controls are escaped by

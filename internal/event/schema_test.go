@@ -166,7 +166,8 @@ func TestSchemaRejects(t *testing.T) {
 		"empty agent_id":         `{"type":"text","agent_id":"","session_id":"s","turn":1}`,
 		"approval bad answer":    `{"type":"approval.resolved","session_id":"s","call_id":"c","name":"Bash","approval":"yes"}`,
 		"approval no reason":     `{"type":"approval.requested","session_id":"s","call_id":"c","name":"Bash","input":{}}`,
-		"output no call_id":      `{"type":"command.output","session_id":"s","text":"x"}`,
+		"output no call_id":      `{"type":"command.output","session_id":"s","turn":1,"text":"x"}`,
+		"output no turn":         `{"type":"command.output","session_id":"s","call_id":"c","text":"x"}`,
 	} {
 		// Each line has a stamp but for the field it is about, so it
 		// fails for its own reason.
