@@ -10,6 +10,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/sandbox"
+	"github.com/lathe-dev/lathe/internal/shell"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -180,9 +181,12 @@ func (a *Agent) deny(call llm.Part, d policy.Decision, ans Answer, err error, ou
 }
 
 // run runs the prepared call: the tool and arguments that were decided,
-// its processes under the profile the decision gave.
+// its processes under the profile the decision gave, their output
+// streamed as the call's command.output events until the tool returns.
 func (a *Agent) run(ctx context.Context, call llm.Part, p *prepared, d policy.Decision) tool.Result {
-	res, err := p.tool.Run(sandbox.WithProfile(ctx, d.Profile), p.env, p.input)
+	live := a.newLiveOutput(call.CallID)
+	res, err := p.tool.Run(shell.WithOutput(sandbox.WithProfile(ctx, d.Profile), live.write), p.env, p.input)
+	live.close()
 	if err != nil {
 		// The harness failed, not the call: tell the model plainly so it
 		// can choose another way, and keep the cause for the log.
