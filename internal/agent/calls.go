@@ -180,12 +180,12 @@ func (a *Agent) deny(call llm.Part, d policy.Decision, ans Answer, err error, ou
 	return tool.Result{Content: msg, IsError: true, Summary: "denied"}
 }
 
-// run runs the prepared call: the tool and arguments that were decided,
-// its processes under the profile the decision gave, their output
-// streamed as the call's command.output events until the tool returns.
+// run runs the prepared call: the tool, arguments and paths that were
+// decided, its processes under the profile the decision gave, their
+// output streamed as the call's command.output events until it returns.
 func (a *Agent) run(ctx context.Context, call llm.Part, p *prepared, d policy.Decision) tool.Result {
 	live := a.newLiveOutput(call.CallID)
-	res, err := p.tool.Run(shell.WithOutput(sandbox.WithProfile(ctx, d.Profile), live.write), p.env, p.input)
+	res, err := p.run(shell.WithOutput(sandbox.WithProfile(ctx, d.Profile), live.write))
 	live.close()
 	if err != nil {
 		// The harness failed, not the call: tell the model plainly so it

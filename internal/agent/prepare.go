@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 
@@ -9,28 +10,29 @@ import (
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
-// Preparer is implemented by tools that can tell from a call's arguments,
-// before it runs, what it would read, write or run, or that it stands for
-// another tool's call. Prepare must not change anything or block on
-// anything but the file system (it resolves symbolic links), and may be
-// called concurrently. A tool that is not a Preparer is decided as a Read
-// when it is read-only and as an Exec otherwise.
+// Preparer is implemented by tools that decode a call's arguments before
+// it runs and can tell from them what it would read, write or run, or
+// that it stands for another tool's call. A non-nil error says the
+// arguments are invalid, in words for the model; such a call is neither
+// decided nor run. Prepare must not change anything or block on anything
+// but the file system (it resolves symbolic links), and may be called
+// concurrently. A tool that is not a Preparer is decided as a Read when it
+// is read-only and as an Exec otherwise, and runs on the call's input.
 type Preparer interface {
-	Prepare(env *tool.Env, input json.RawMessage) tool.Prepared
+	Prepare(env *tool.Env, input json.RawMessage) (tool.Prepared, error)
 }
 
-// prepared is one call, prepared: what the policy decides on and exactly
-// what then runs.
+// prepared is one call, prepared: what the policy decides on and, bound
+// to the same decoded arguments and resolved paths, what then runs.
 type prepared struct {
 	access policy.Call
-	tool   tool.Tool
-	input  json.RawMessage
-	env    *tool.Env
+	run    func(ctx context.Context) (tool.Result, error)
 }
 
-// prepare is the first step of a call: it finds the tool, works out what
-// the call touches and parses its command. A call that cannot be
-// prepared (malformed, or for an unknown tool) gets the result failed.
+// prepare is the first step of a call: it finds the tool, decodes the
+// arguments, works out what the call touches and parses its command. A
+// call that cannot be prepared (malformed, for an unknown tool, or with
+// invalid arguments) gets the result failed.
 func (a *Agent) prepare(call llm.Part) (p *prepared, failed tool.Result, ok bool) {
 	if call.Malformed != "" {
 		return nil, a.malformedResult(call), false
@@ -41,23 +43,26 @@ func (a *Agent) prepare(call llm.Part) (p *prepared, failed tool.Result, ok bool
 	}
 	// The name is the call's, which found t: Def would rebuild the whole
 	// definition on every call.
-	p = &prepared{access: policy.Call{Tool: call.Name, Kind: policy.Exec, Dir: a.cfg.Env.Dir}, tool: t, input: call.Input, env: a.cfg.Env}
+	p = &prepared{access: policy.Call{Tool: call.Name, Kind: policy.Exec, Dir: a.cfg.Env.Dir}}
 	if t.ReadOnly() {
 		p.access.Kind = policy.Read
 	}
 	if pr, ok := t.(Preparer); ok {
-		tp := pr.Prepare(a.cfg.Env, call.Input)
+		tp, err := pr.Prepare(a.cfg.Env, call.Input)
+		if err != nil {
+			return nil, tool.Errorf("%v", err), false
+		}
 		if tp.Access.Tool == "" {
 			tp.Access.Tool = call.Name
 		}
-		p.access = tp.Access
-		if tp.Tool != nil {
-			p.tool, p.input, p.env = tp.Tool, tp.Input, tp.Env
-		}
+		p.access, p.run = tp.Access, tp.Run
 		// Only a tool that changes nothing is decided as a read.
-		if p.access.Kind == policy.Read && !p.tool.ReadOnly() {
+		if p.access.Kind == policy.Read && !t.ReadOnly() {
 			p.access.Kind = policy.Exec
 		}
+	} else {
+		env, input := a.cfg.Env, call.Input
+		p.run = func(ctx context.Context) (tool.Result, error) { return t.Run(ctx, env, input) }
 	}
 	if p.access.Command != "" {
 		p.access.Script = policy.ParseCommand(p.access.Command)

@@ -12,6 +12,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/patch"
+	"github.com/lathe-dev/lathe/internal/policy"
 )
 
 // applyPatchGrammar is Codex's Lark grammar for the freeform tool, which
@@ -59,36 +60,45 @@ func (t applyPatch) patchText(input json.RawMessage) (string, error) {
 	return args.Input, nil
 }
 
-// Paths lists the files a call would write, for the permission policy, as
-// policyPath names them. A patch that does not parse writes nothing.
-func (t applyPatch) Paths(env *Env, input json.RawMessage) []string {
-	text, err := t.patchText(input)
-	if err != nil {
-		return nil
-	}
-	return patchWrites(env, workDir(env), text)
+func (t applyPatch) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+	p, err := t.Prepare(env, input)
+	return runPrepared(ctx, p, err)
 }
 
-// patchWrites lists the files a patch applied in dir would write, as
-// policyPath names them for the workspace of env.
-func patchWrites(env *Env, dir, text string) []string {
+// Prepare decodes and parses an apply_patch call, and lists every file the
+// patch adds, updates, deletes or moves to.
+func (t applyPatch) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
+	text, err := t.patchText(input)
+	if err != nil {
+		return Prepared{}, err
+	}
+	return preparePatch(env, workDir(env), text)
+}
+
+// preparePatch parses the patch text, to be applied in dir, and lists the
+// files it writes as policyPath names them for the workspace of env. A
+// patch that does not parse cannot run, as Codex checks a patch before it
+// asks about it.
+func preparePatch(env *Env, dir, text string) (Prepared, error) {
 	p, err := patch.Parse(text)
 	if err != nil {
-		return nil
+		return Prepared{}, err
 	}
 	paths := p.Paths(dir)
 	for i, path := range paths {
-		paths[i] = policyPath(env, path)
+		paths[i] = policyPath(env, canonical(path))
 	}
-	return paths
+	return Prepared{
+		Access: policy.Call{Kind: policy.Edit, Dir: dir, Writes: paths},
+		Run: func(ctx context.Context) (Result, error) {
+			return applyParsed(ctx, dir, p)
+		},
+	}, nil
 }
 
-func (t applyPatch) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
-	text, err := t.patchText(input)
-	if err != nil {
-		return Errorf("%v", err), nil
-	}
-	res, err := patch.Apply(ctx, env.Dir, text)
+// applyParsed runs an apply_patch call: it applies p in dir.
+func applyParsed(ctx context.Context, dir string, p *patch.Patch) (Result, error) {
+	res, err := p.Apply(ctx, dir)
 	var perr *patch.Error
 	switch {
 	case errors.As(err, &perr):
@@ -103,7 +113,7 @@ func (t applyPatch) Run(ctx context.Context, env *Env, input json.RawMessage) (R
 	}{{res.Added, event.ChangeAdd}, {res.Modified, event.ChangeUpdate}, {res.Deleted, event.ChangeDelete}} {
 		for _, p := range set.paths {
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(env.Dir, p)
+				p = filepath.Join(dir, p)
 			}
 			changes = append(changes, event.FileChange{Path: p, Kind: set.kind})
 		}

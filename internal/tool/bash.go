@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/shell"
 )
 
@@ -40,7 +41,13 @@ func (bash) Def() llm.ToolDef {
 
 func (bash) ReadOnly() bool { return false }
 
-func (bash) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+func (t bash) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+	p, err := t.Prepare(env, input)
+	return runPrepared(ctx, p, err)
+}
+
+// Prepare decodes a Bash call and gives the command it runs.
+func (bash) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 	// Description is accepted for displaying the call; running it needs
 	// none.
 	var args struct {
@@ -50,21 +57,30 @@ func (bash) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, e
 		RunInBackground bool     `json:"run_in_background"`
 	}
 	if err := decodeArgs(input, &args, "command"); err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
 	if strings.TrimSpace(args.Command) == "" {
-		return Errorf("command must not be empty"), nil
+		return Prepared{}, errors.New("command must not be empty")
 	}
 	timeout, err := timeoutArg("timeout", args.Timeout)
 	if err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
+	c := shell.Command{Script: args.Command, Dir: workDir(env), Timeout: timeout}
+	return Prepared{
+		Access: policy.Call{Kind: policy.Exec, Dir: c.Dir, Command: c.Script},
+		Run: func(ctx context.Context) (Result, error) {
+			return runBash(ctx, env, c, args.RunInBackground)
+		},
+	}, nil
+}
+
+// runBash runs a Bash call's command c, in the background if asked.
+func runBash(ctx context.Context, env *Env, c shell.Command, background bool) (Result, error) {
 	if env.Shell == nil {
 		return Result{}, errors.New("bash: no shell runner")
 	}
-	c := shell.Command{Script: args.Command, Dir: env.Dir, Timeout: timeout}
-
-	if args.RunInBackground {
+	if background {
 		// The job outlives this call, so not its cancellation, but keeps
 		// its profile and output hook. KillShell, or the end of the
 		// session, stops it.

@@ -218,16 +218,17 @@ func TestPathsResolveLinks(t *testing.T) {
 		{"sub/new.txt", filepath.Join(env.Dir, "sub", "new.txt")},
 	}
 	for _, tt := range tests {
-		input := []byte(`{"file_path":"` + tt.path + `","content":"x"}`)
-		if got := NewWrite().(writeTool).Paths(env, input); len(got) != 1 || got[0] != tt.want {
-			t.Errorf("Write Paths(%s) = %q, want %s", tt.path, got, tt.want)
-		}
-		if got := NewEdit().(editTool).Paths(env, input); len(got) != 1 || got[0] != tt.want {
-			t.Errorf("Edit Paths(%s) = %q, want %s", tt.path, got, tt.want)
-		}
-		patch := []byte(`{"input":"*** Begin Patch\n*** Add File: ` + tt.path + `\n+x\n*** End Patch"}`)
-		if got := NewApplyPatch(false).(applyPatch).Paths(env, patch); len(got) != 1 || got[0] != tt.want {
-			t.Errorf("apply_patch Paths(%s) = %q, want %s", tt.path, got, tt.want)
+		for _, c := range []struct {
+			tool  Tool
+			input string
+		}{
+			{NewWrite(), `{"file_path":"` + tt.path + `","content":"x"}`},
+			{NewEdit(), `{"file_path":"` + tt.path + `","old_string":"","new_string":"x"}`},
+			{NewApplyPatch(false), `{"input":"*** Begin Patch\n*** Add File: ` + tt.path + `\n+x\n*** End Patch"}`},
+		} {
+			if got := writes(t, c.tool, env, c.input); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("%s writes(%s) = %q, want %s", c.tool.Def().Name, tt.path, got, tt.want)
+			}
 		}
 	}
 }
@@ -336,9 +337,9 @@ func TestPathsInLinkedWorkspace(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := &Env{Dir: link, Reads: NewReadTracker()}
-	input := []byte(`{"file_path":"` + filepath.Join(real, "a.txt") + `","content":"x"}`)
-	if got := NewWrite().(writeTool).Paths(env, input); len(got) != 1 || got[0] != filepath.Join(link, "a.txt") {
-		t.Errorf("Paths = %q, want %s", got, filepath.Join(link, "a.txt"))
+	input := `{"file_path":"` + filepath.Join(real, "a.txt") + `","content":"x"}`
+	if got := writes(t, NewWrite(), env, input); len(got) != 1 || got[0] != filepath.Join(link, "a.txt") {
+		t.Errorf("writes = %q, want %s", got, filepath.Join(link, "a.txt"))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/textfile"
 )
 
@@ -46,30 +47,44 @@ func (editTool) Def() llm.ToolDef {
 
 func (editTool) ReadOnly() bool { return false }
 
-// Paths names the file a call would write, for the permission policy.
-func (editTool) Paths(env *Env, input json.RawMessage) []string {
-	return pathArg(env, input)
+func (t editTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+	p, err := t.Prepare(env, input)
+	return runPrepared(ctx, p, err)
 }
 
-func (editTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
-	var args struct {
-		FilePath   string `json:"file_path"`
-		OldString  string `json:"old_string"`
-		NewString  string `json:"new_string"`
-		ReplaceAll bool   `json:"replace_all"`
-	}
+// editArgs are an Edit call's arguments.
+type editArgs struct {
+	FilePath   string `json:"file_path"`
+	OldString  string `json:"old_string"`
+	NewString  string `json:"new_string"`
+	ReplaceAll bool   `json:"replace_all"`
+}
+
+// Prepare decodes an Edit call and resolves the file it writes.
+func (editTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
+	var args editArgs
 	if err := decodeArgs(input, &args, "file_path", "old_string", "new_string"); err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
-	path, err := resolvePath(env, "file_path", args.FilePath)
+	path, key, err := filePath(env, args.FilePath)
 	if err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
 	if args.OldString == args.NewString {
-		return Errorf("No changes to make: old_string and new_string are exactly the same."), nil
+		return Prepared{}, modelError(Errorf("No changes to make: old_string and new_string are exactly the same."))
 	}
-	key := canonical(path)
-	old, err := readExisting(env, path)
+	return Prepared{
+		Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: []string{policyPath(env, key)}},
+		Run: func(ctx context.Context) (Result, error) {
+			return editFile(ctx, env, path, key, args)
+		},
+	}, nil
+}
+
+// editFile runs an Edit call on the file named path to the model and key
+// on disk.
+func editFile(ctx context.Context, env *Env, path, key string, args editArgs) (Result, error) {
+	old, err := readExisting(env, path, key)
 	if err != nil {
 		return errorResult(err)
 	}

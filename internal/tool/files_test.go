@@ -510,18 +510,36 @@ func TestEditSnippetIsCompact(t *testing.T) {
 
 func TestWriteEditPaths(t *testing.T) {
 	env := fileEnv(t)
-	// The agent's interface for tools that write files.
-	type pathLister interface {
-		Paths(env *Env, input json.RawMessage) []string
-	}
-	for _, tl := range []pathLister{writeTool{}, editTool{}} {
-		if got := tl.Paths(env, json.RawMessage(`{"file_path":"sub/x.go","content":"","old_string":"","new_string":""}`)); len(got) != 1 || got[0] != filepath.Join(env.Dir, "sub", "x.go") {
-			t.Errorf("%T.Paths = %q", tl, got)
+	for _, c := range []struct {
+		tool  Tool
+		input string
+	}{
+		{NewWrite(), `{"file_path":"sub/x.go","content":""}`},
+		{NewEdit(), `{"file_path":"sub/x.go","old_string":"","new_string":"x"}`},
+	} {
+		if got := writes(t, c.tool, env, c.input); len(got) != 1 || got[0] != filepath.Join(env.Dir, "sub", "x.go") {
+			t.Errorf("%s writes %q", c.tool.Def().Name, got)
 		}
-		if got := tl.Paths(env, json.RawMessage(`not json`)); got != nil {
-			t.Errorf("%T.Paths(bad input) = %q", tl, got)
+		if _, err := c.tool.(preparer).Prepare(env, json.RawMessage(`not json`)); err == nil || !strings.Contains(err.Error(), "invalid tool arguments") {
+			t.Errorf("%s.Prepare(bad input) = %v, want invalid tool arguments", c.tool.Def().Name, err)
 		}
 	}
+}
+
+// preparer is the agent's interface for tools that prepare their calls.
+type preparer interface {
+	Prepare(env *Env, input json.RawMessage) (Prepared, error)
+}
+
+// writes prepares a call to tl and returns the paths the policy is told
+// it writes, failing the test if the call does not prepare.
+func writes(t *testing.T, tl Tool, env *Env, input string) []string {
+	t.Helper()
+	p, err := tl.(preparer).Prepare(env, json.RawMessage(input))
+	if err != nil {
+		t.Fatalf("%s.Prepare(%s): %v", tl.Def().Name, input, err)
+	}
+	return p.Access.Writes
 }
 
 func cmpOr[T comparable](v, def T) T {

@@ -59,13 +59,12 @@ func inWorkspace(env *Env, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// policyPath is the path that the permission policy judges for a write to
-// p: the file the write would change, symbolic links resolved, so that a
-// link inside the workspace to a file outside it is judged as outside. A
-// file inside the workspace is named from the workspace root as given,
+// policyPath is the path that the permission policy judges for a call on
+// the file whose canonical name is real: symbolic links resolved, so that
+// a link inside the workspace to a file outside it is judged as outside.
+// A file inside the workspace is named from the workspace root as given,
 // which is what the policy compares with.
-func policyPath(env *Env, p string) string {
-	real := canonical(p)
+func policyPath(env *Env, real string) string {
 	if rel, err := filepath.Rel(canonical(workDir(env)), real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return filepath.Join(workDir(env), rel)
 	}

@@ -1,7 +1,7 @@
 package tool
 
 import (
-	"encoding/json"
+	"context"
 	"path/filepath"
 	"strings"
 
@@ -10,74 +10,50 @@ import (
 )
 
 // Prepared is a call worked out from its arguments before it runs: what
-// the permission policy decides on and, when the call stands for another
-// tool's call, that call, which then runs in its place. The caller fills
-// in Access.Tool when Tool is nil, and parses Access.Command.
+// the permission policy decides on, and the call itself, bound to the
+// arguments as decoded and the paths as resolved for that decision, so
+// that what runs is exactly what was decided. The caller fills in
+// Access.Tool when it is empty, and parses Access.Command.
 type Prepared struct {
+	// Access is the call as the policy sees it. Its Tool is set when
+	// another tool's call runs in place of the one the model made: a
+	// Codex shell call that applies a patch runs as apply_patch, in the
+	// directory the shell call named.
 	Access policy.Call
-	// Tool, Input and Env, when Tool is not nil, are the call that runs in
-	// place of the one the model made: a Codex shell call that applies a
-	// patch runs as apply_patch, in the directory the shell call named.
-	Tool  Tool
-	Input json.RawMessage
-	Env   *Env
+	// Run runs the call. It is called at most once, from any goroutine,
+	// under the contract of [Tool]'s Run; it reads nothing of the input
+	// the call was prepared from, so a change to those bytes after
+	// Prepare changes nothing.
+	Run func(ctx context.Context) (Result, error)
 }
 
-// Prepare lists the file a Read call reads.
-func (readTool) Prepare(env *Env, input json.RawMessage) Prepared {
-	return Prepared{Access: policy.Call{Kind: policy.Read, Dir: workDir(env), Reads: pathArg(env, input)}}
-}
-
-// Prepare lists the file a read_file call reads.
-func (readFileTool) Prepare(env *Env, input json.RawMessage) Prepared {
-	return Prepared{Access: policy.Call{Kind: policy.Read, Dir: workDir(env), Reads: pathArg(env, input)}}
-}
-
-// Prepare lists the file a Write call writes.
-func (t writeTool) Prepare(env *Env, input json.RawMessage) Prepared {
-	return Prepared{Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: t.Paths(env, input)}}
-}
-
-// Prepare lists the file an Edit call writes.
-func (t editTool) Prepare(env *Env, input json.RawMessage) Prepared {
-	return Prepared{Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: t.Paths(env, input)}}
-}
-
-// Prepare lists every file a patch adds, updates, deletes or moves to.
-func (t applyPatch) Prepare(env *Env, input json.RawMessage) Prepared {
-	return Prepared{Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: t.Paths(env, input)}}
-}
-
-// Prepare gives the command a Bash call runs.
-func (bash) Prepare(env *Env, input json.RawMessage) Prepared {
-	var args struct {
-		Command string `json:"command"`
-	}
-	_ = json.Unmarshal(input, &args) // Run reports bad arguments; an Exec call without a command is still one.
-	return Prepared{Access: policy.Call{Kind: policy.Exec, Dir: workDir(env), Command: args.Command}}
-}
-
-// Prepare gives the command line a shell call runs and the directory it
-// runs in, or, for a call that applies a patch, the apply_patch call it
-// stands for.
-func (shellTool) Prepare(env *Env, input json.RawMessage) Prepared {
-	var args struct {
-		Command []string `json:"command"`
-		Workdir string   `json:"workdir"`
-	}
-	_ = json.Unmarshal(input, &args) // Run reports bad arguments; an Exec call without a command is still one.
-	exec := Prepared{Access: policy.Call{Kind: policy.Exec, Dir: workDir(env), Command: commandLine(args.Command)}}
-	dir, err := workdir(workDir(env), args.Workdir)
+// runPrepared is the Run of a tool that prepares its calls: invalid
+// arguments are an error result for the model, as the agent words them
+// for a call it prepares itself; other calls run as prepared.
+func runPrepared(ctx context.Context, p Prepared, err error) (Result, error) {
 	if err != nil {
-		// Run refuses it; the policy judges the command where it would run.
-		exec.Access.Dir = resolveDir(workDir(env), args.Workdir)
-		return exec
+		return Errorf("%v", err), nil
 	}
-	exec.Access.Dir = dir
-	if p, ok, err := patchCall(env, dir, args.Command); ok && err == nil {
-		return p
+	return p.Run(ctx)
+}
+
+// failing is the Run of a call whose arguments are valid but that fails
+// for what Prepare found on disk, such as a missing working directory:
+// the policy still decides it, on what the call names, and running it
+// reports the failure.
+func failing(res Result) func(context.Context) (Result, error) {
+	return func(context.Context) (Result, error) { return res, nil }
+}
+
+// filePath resolves the file_path argument of a call: the path as the
+// tool names it to the model, and its canonical name, which the call
+// reads or writes and the read tracker knows it by.
+func filePath(env *Env, arg string) (path, key string, err error) {
+	path, err = resolvePath(env, "file_path", arg)
+	if err != nil {
+		return "", "", err
 	}
-	return exec
+	return path, canonical(path), nil
 }
 
 // commandLine is the shell command an argv runs: the script of a "bash -c

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
@@ -45,30 +46,47 @@ func (readTool) Def() llm.ToolDef {
 
 func (readTool) ReadOnly() bool { return true }
 
-func (readTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+func (t readTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+	p, err := t.Prepare(env, input)
+	return runPrepared(ctx, p, err)
+}
+
+// Prepare decodes a Read call and resolves the file it reads.
+func (readTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 	var args struct {
 		FilePath string `json:"file_path"`
 		Offset   int    `json:"offset"`
 		Limit    *int   `json:"limit"`
 	}
 	if err := decodeArgs(input, &args, "file_path"); err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
-	path, err := resolvePath(env, "file_path", args.FilePath)
+	path, key, err := filePath(env, args.FilePath)
 	if err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
 	offset, limit := max(args.Offset, 1), readLimit
 	if args.Offset < 0 {
-		return Errorf("offset must be a line number, 1 or greater"), nil
+		return Prepared{}, errors.New("offset must be a line number, 1 or greater")
 	}
 	if args.Limit != nil {
 		if *args.Limit <= 0 {
-			return Errorf("limit must be a number of lines, 1 or greater"), nil
+			return Prepared{}, errors.New("limit must be a number of lines, 1 or greater")
 		}
 		limit = *args.Limit
 	}
-	v, err := readView(ctx, path, viewOptions{
+	return Prepared{
+		Access: policy.Call{Kind: policy.Read, Dir: workDir(env), Reads: []string{policyPath(env, key)}},
+		Run: func(ctx context.Context) (Result, error) {
+			return readLines(ctx, env, path, key, offset, limit)
+		},
+	}, nil
+}
+
+// readLines runs a Read call: lines from offset on, at most limit, of the
+// file named path to the model and key on disk.
+func readLines(ctx context.Context, env *Env, path, key string, offset, limit int) (Result, error) {
+	v, err := readView(ctx, key, viewOptions{
 		offset: offset, limit: limit,
 		maxLine: readMaxLine, lineMark: "… [line truncated]",
 		maxBytes: readMaxBytes,
@@ -76,7 +94,7 @@ func (readTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Resul
 	if res, err := viewError(env, path, err, "Use Glob, or ls with Bash, to list it."); res != nil || err != nil {
 		return *res, err
 	}
-	env.Reads.RecordHash(canonical(path), v.hash)
+	env.Reads.RecordHash(key, v.hash)
 
 	name := displayPath(env, path)
 	switch {

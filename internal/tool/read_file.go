@@ -3,10 +3,12 @@ package tool
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/policy"
 )
 
 // readFileMaxLine is where Codex's read_file cuts a line, in bytes.
@@ -37,31 +39,48 @@ func (readFileTool) Def() llm.ToolDef {
 
 func (readFileTool) ReadOnly() bool { return true }
 
-func (readFileTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+func (t readFileTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+	p, err := t.Prepare(env, input)
+	return runPrepared(ctx, p, err)
+}
+
+// Prepare decodes a read_file call and resolves the file it reads.
+func (readFileTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 	var args struct {
 		FilePath string `json:"file_path"`
 		Offset   *int   `json:"offset"`
 		Limit    *int   `json:"limit"`
 	}
 	if err := decodeArgs(input, &args, "file_path"); err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
 	offset, limit := ptrOr(args.Offset, 1), ptrOr(args.Limit, readLimit)
 	if offset < 1 {
-		return Errorf("offset must be a 1-indexed line number"), nil
+		return Prepared{}, errors.New("offset must be a 1-indexed line number")
 	}
 	if limit < 1 {
-		return Errorf("limit must be greater than zero"), nil
+		return Prepared{}, errors.New("limit must be greater than zero")
 	}
-	path, err := resolvePath(env, "file_path", args.FilePath)
+	path, key, err := filePath(env, args.FilePath)
 	if err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
-	v, err := readView(ctx, path, viewOptions{offset: offset, limit: limit, maxLine: readFileMaxLine})
+	return Prepared{
+		Access: policy.Call{Kind: policy.Read, Dir: workDir(env), Reads: []string{policyPath(env, key)}},
+		Run: func(ctx context.Context) (Result, error) {
+			return readFileLines(ctx, env, path, key, offset, limit)
+		},
+	}, nil
+}
+
+// readFileLines runs a read_file call: lines from offset on, at most
+// limit, of the file named path to the model and key on disk.
+func readFileLines(ctx context.Context, env *Env, path, key string, offset, limit int) (Result, error) {
+	v, err := readView(ctx, key, viewOptions{offset: offset, limit: limit, maxLine: readFileMaxLine})
 	if res, err := viewError(env, path, err, "Use list_dir to list it."); res != nil || err != nil {
 		return *res, err
 	}
-	env.Reads.RecordHash(canonical(path), v.hash)
+	env.Reads.RecordHash(key, v.hash)
 	name := displayPath(env, path)
 	switch {
 	case v.total == 0:

@@ -41,38 +41,60 @@ func (shellTool) Def() llm.ToolDef {
 
 func (shellTool) ReadOnly() bool { return false }
 
-func (shellTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+func (t shellTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+	p, err := t.Prepare(env, input)
+	return runPrepared(ctx, p, err)
+}
+
+// Prepare decodes a shell call and gives the command line it runs and the
+// directory it runs in, or, for a call that applies a patch, the
+// apply_patch call it stands for.
+func (shellTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 	var args struct {
 		Command   []string `json:"command"`
 		Workdir   string   `json:"workdir"`
 		TimeoutMS *float64 `json:"timeout_ms"`
 	}
 	if err := decodeArgs(input, &args, "command"); err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
 	if len(args.Command) == 0 || args.Command[0] == "" {
-		return Errorf("command must not be empty"), nil
+		return Prepared{}, errors.New("command must not be empty")
 	}
 	timeout, err := timeoutArg("timeout_ms", args.TimeoutMS)
 	if err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
-	dir, err := workdir(env.Dir, args.Workdir)
+	exec := policy.Call{Kind: policy.Exec, Command: commandLine(args.Command)}
+	dir, err := workdir(workDir(env), args.Workdir)
 	if err != nil {
-		return Errorf("%v", err), nil
+		// The policy judges the command where it would run.
+		exec.Dir = resolveDir(workDir(env), args.Workdir)
+		return Prepared{Access: exec, Run: failing(Errorf("%v", err))}, nil
 	}
-
-	if pc, ok, err := patchCall(env, dir, args.Command); ok || err != nil {
+	exec.Dir = dir
+	if text, cd, ok := applyPatchCall(args.Command); ok {
+		at, err := workdir(dir, cd)
 		if err != nil {
-			return Errorf("%v", err), nil
+			return Prepared{Access: exec, Run: failing(Errorf("%v", err))}, nil
 		}
-		return pc.Tool.Run(ctx, pc.Env, pc.Input)
+		p, err := preparePatch(env, at, text)
+		if err != nil {
+			return Prepared{}, err
+		}
+		p.Access.Tool = "apply_patch"
+		return p, nil
 	}
+	c := shell.Command{Args: nonLogin(args.Command), Dir: dir, Timeout: timeout}
+	return Prepared{Access: exec, Run: func(ctx context.Context) (Result, error) { return runShell(ctx, env, c) }}, nil
+}
 
+// runShell runs a shell call's command c.
+func runShell(ctx context.Context, env *Env, c shell.Command) (Result, error) {
 	if env.Shell == nil {
 		return Result{}, errors.New("shell: no shell runner")
 	}
-	res, err := env.Shell.Run(ctx, shell.Command{Args: nonLogin(args.Command), Dir: dir, Timeout: timeout})
+	res, err := env.Shell.Run(ctx, c)
 	if err != nil {
 		if !cannotStart(err) {
 			return Result{}, err
@@ -134,31 +156,6 @@ func workdir(base, dir string) (string, error) {
 		return "", fmt.Errorf("workdir %s is not a directory", dir)
 	}
 	return dir, nil
-}
-
-// patchCall returns the apply_patch call that a shell call running argv
-// in dir stands for, if it applies a patch: the patch, in the directory
-// the call works in. err reports a directory it changes to that is not
-// one.
-func patchCall(env *Env, dir string, argv []string) (p Prepared, ok bool, err error) {
-	text, cd, ok := applyPatchCall(argv)
-	if !ok {
-		return Prepared{}, false, nil
-	}
-	sub := *env
-	if sub.Dir, err = workdir(dir, cd); err != nil {
-		return Prepared{}, false, err
-	}
-	in, err := json.Marshal(map[string]string{"input": text})
-	if err != nil {
-		return Prepared{}, false, fmt.Errorf("shell: encode patch: %w", err)
-	}
-	return Prepared{
-		Access: policy.Call{Tool: "apply_patch", Kind: policy.Edit, Dir: sub.Dir, Writes: patchWrites(env, sub.Dir, text)},
-		Tool:   NewApplyPatch(false),
-		Input:  in,
-		Env:    &sub,
-	}, true, nil
 }
 
 // heredocPatch matches the script Codex models use to apply a patch

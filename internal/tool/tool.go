@@ -32,6 +32,13 @@ import (
 // a cancelled ctx must make it return promptly, having stopped whatever
 // it started (commands included), with ctx's error or a Result saying it
 // was interrupted.
+//
+// A tool whose calls read, write or run something named in their
+// arguments also prepares them: its Prepare method (see [Prepared])
+// decodes the arguments once, validates them and resolves the paths, and
+// may be called concurrently, changing nothing. The agent decides on the
+// Prepared call and runs exactly it; such a tool's Run is Prepare and
+// then the Prepared's Run, so that the two ways in take one path.
 type Tool interface {
 	// Def is the name, description and input schema sent to the model.
 	Def() llm.ToolDef

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/textfile"
 )
@@ -45,29 +46,40 @@ func (writeTool) Def() llm.ToolDef {
 
 func (writeTool) ReadOnly() bool { return false }
 
-// Paths names the file a call would write, for the permission policy.
-func (writeTool) Paths(env *Env, input json.RawMessage) []string {
-	return pathArg(env, input)
+func (t writeTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+	p, err := t.Prepare(env, input)
+	return runPrepared(ctx, p, err)
 }
 
-func (writeTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
+// Prepare decodes a Write call and resolves the file it writes.
+func (writeTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 	var args struct {
 		FilePath string `json:"file_path"`
 		Content  string `json:"content"`
 	}
 	if err := decodeArgs(input, &args, "file_path", "content"); err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
-	path, err := resolvePath(env, "file_path", args.FilePath)
+	path, key, err := filePath(env, args.FilePath)
 	if err != nil {
-		return Errorf("%v", err), nil
+		return Prepared{}, err
 	}
-	key := canonical(path)
-	old, err := readExisting(env, path)
+	return Prepared{
+		Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: []string{policyPath(env, key)}},
+		Run: func(ctx context.Context) (Result, error) {
+			return writeFile(ctx, env, path, key, args.Content)
+		},
+	}, nil
+}
+
+// writeFile runs a Write call: it replaces the file named path to the
+// model and key on disk with content.
+func writeFile(ctx context.Context, env *Env, path, key, content string) (Result, error) {
+	old, err := readExisting(env, path, key)
 	if err != nil {
 		return errorResult(err)
 	}
-	text, format := args.Content, textfile.Format{}
+	text, format := content, textfile.Format{}
 	if old != nil {
 		if msg := checkFresh(env, key, old.data); msg != "" {
 			return Errorf("%s", msg), nil
@@ -88,7 +100,7 @@ func (writeTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Resu
 	}
 
 	name := displayPath(env, path)
-	lines := countLines(args.Content)
+	lines := countLines(content)
 	if old == nil {
 		return Result{
 			Content: "File created successfully at: " + path,
@@ -176,12 +188,12 @@ type existing struct {
 	format textfile.Format
 }
 
-// readExisting reads the file a Write or Edit is about to replace, or
-// the one a symbolic link at path leads to. It returns nil and no error
-// when there is no such file. It opens only a regular file, and loads one
-// of at most textfile.MaxSize.
-func readExisting(env *Env, path string) (*existing, error) {
-	target, fi, err := textfile.Target(path)
+// readExisting reads the file a Write or Edit is about to replace, named
+// path to the model and key on disk, or the one a symbolic link at key
+// leads to. It returns nil and no error when there is no such file. It
+// opens only a regular file, and loads one of at most textfile.MaxSize.
+func readExisting(env *Env, path, key string) (*existing, error) {
+	target, fi, err := textfile.Target(key)
 	if err == nil && fi == nil {
 		return nil, nil
 	}
@@ -258,22 +270,6 @@ func writeError(path string, err error) (Result, error) {
 		}
 	}
 	return Result{}, fmt.Errorf("write %s: %w", path, err)
-}
-
-// pathArg resolves the file_path argument of a call for the permission
-// policy, as policyPath does, or returns nil when the call has none.
-func pathArg(env *Env, input json.RawMessage) []string {
-	var args struct {
-		FilePath string `json:"file_path"`
-	}
-	if json.Unmarshal(input, &args) != nil {
-		return nil
-	}
-	path, err := resolvePath(env, "file_path", args.FilePath)
-	if err != nil {
-		return nil
-	}
-	return []string{policyPath(env, path)}
 }
 
 // countLines counts the lines of text, a last line without "\n" included.
