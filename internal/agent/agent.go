@@ -33,7 +33,7 @@ import (
 // run: a run that cannot be recorded cannot be resumed or audited.
 //
 // Concurrency: the agent calls a Recorder from one goroutine at a time,
-// in transcript order, but the front end's event hook (the session log's
+// in transcript order, but the event bus's synchronous hook (internal/app's session log
 // tool and retry records) may append from another goroutine meanwhile, so
 // an implementation that also takes those must serialise its appends. The
 // methods block until the write has reached the operating system (Sync:
