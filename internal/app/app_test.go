@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/event/eventtest"
 	"github.com/lathe-dev/lathe/internal/fakeapi"
 	"github.com/lathe-dev/lathe/internal/session"
 )
@@ -151,28 +151,6 @@ func TestOpenResumePlace(t *testing.T) {
 	}
 }
 
-// events collects what a subscriber is given.
-type events struct {
-	mu  sync.Mutex
-	all []event.Event
-}
-
-func (e *events) add(ev event.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.all = append(e.all, ev)
-}
-
-func (e *events) types() []event.Type {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var ts []event.Type
-	for _, ev := range e.all {
-		ts = append(ts, ev.Type)
-	}
-	return ts
-}
-
 // TestPrompt runs a prompt with a tool call through an App against the
 // fake API: the subscriber sees session.start first and the result last,
 // the result is recorded in the session log, and the headless approver
@@ -189,8 +167,8 @@ func TestPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got events
-	a.Subscribe("test", got.add, event.Lossless())
+	var got eventtest.Collector
+	a.Subscribe("test", got.Handle, event.Lossless())
 	a.Start()
 	res := a.Prompt(context.Background(), "take notes")
 	if err := a.Close(); err != nil {
@@ -205,11 +183,12 @@ func TestPrompt(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
 		t.Error("the denied command ran")
 	}
-	types := got.types()
+	types := got.Types()
 	if len(types) < 2 || types[0] != event.SessionStart || types[len(types)-1] != event.Result {
 		t.Fatalf("events %v: want session.start first and result last", types)
 	}
-	start, result := got.all[0], got.all[len(got.all)-1]
+	all := got.Events()
+	start, result := all[0], all[len(all)-1]
 	if start.SessionID != a.SessionID() || start.Version != "test" || start.Resumed {
 		t.Errorf("session.start = %+v", start)
 	}
@@ -246,8 +225,8 @@ func TestSecondPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got events
-	a.Subscribe("test", got.add, event.Lossless())
+	var got eventtest.Collector
+	a.Subscribe("test", got.Handle, event.Lossless())
 	a.Start()
 	first := a.Prompt(context.Background(), "the first")
 	second := a.Prompt(context.Background(), "the second")
@@ -264,7 +243,7 @@ func TestSecondPrompt(t *testing.T) {
 		t.Errorf("the second prompt's command did not run: %v", err)
 	}
 	var results []event.Event
-	for _, e := range got.all {
+	for _, e := range got.Events() {
 		if e.Type == event.Result {
 			results = append(results, e)
 		}
@@ -336,8 +315,8 @@ func TestPromptInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got events
-	a.Subscribe("test", got.add, event.Lossless())
+	var got eventtest.Collector
+	a.Subscribe("test", got.Handle, event.Lossless())
 	a.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -348,7 +327,8 @@ func TestPromptInterrupted(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("an interrupted prompt sent %d requests", n)
 	}
-	last := got.all[len(got.all)-1]
+	all := got.Events()
+	last := all[len(all)-1]
 	if res.ExitCode != ExitInterrupted || last.Type != event.Result || *last.ExitCode != ExitInterrupted || last.Outcome != event.Interrupted {
 		t.Errorf("Prompt = %+v, last event %+v; want interrupted, exit %d", res, last, ExitInterrupted)
 	}
@@ -433,8 +413,8 @@ func TestSteer(t *testing.T) {
 	if a.Steer("too early") {
 		t.Error("Steer with no prompt running queued the text")
 	}
-	var got events
-	a.Subscribe("test", got.add, event.Lossless())
+	var got eventtest.Collector
+	a.Subscribe("test", got.Handle, event.Lossless())
 	a.Start()
 	res := a.Prompt(context.Background(), "go")
 	if err := a.Close(); err != nil {
@@ -446,8 +426,8 @@ func TestSteer(t *testing.T) {
 	if !steered || res.ExitCode != ExitOK || len(res.Undelivered) != 0 {
 		t.Errorf("steered %v; Prompt = %+v, want done with nothing undelivered", steered, res)
 	}
-	if !slices.Contains(got.types(), event.SteeringDelivered) {
-		t.Errorf("events %v: want steering.delivered", got.types())
+	if !slices.Contains(got.Types(), event.SteeringDelivered) {
+		t.Errorf("events %v: want steering.delivered", got.Types())
 	}
 }
 

@@ -12,40 +12,19 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/event/eventtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// collector is a subscriber handler that keeps what it is given.
-type collector struct {
-	mu  sync.Mutex
-	evs []event.Event
-}
-
-func (c *collector) handle(e event.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.evs = append(c.evs, e)
-}
-
-func (c *collector) types() []event.Type {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var ts []event.Type
-	for _, e := range c.evs {
-		ts = append(ts, e.Type)
-	}
-	return ts
-}
 
 var clock = func() time.Time { return time.Date(2026, 12, 7, 3, 4, 5, 6789e5, time.FixedZone("CET", 3600)) }
 
 func TestBusStampsSeqAndTimeInOrder(t *testing.T) {
 	var hooked []event.Event
 	b := event.NewBus(event.WithClock(clock), event.WithHook(event.SinkFunc(func(e event.Event) { hooked = append(hooked, e) })))
-	var a, c collector
-	b.Subscribe("a", a.handle)
-	b.Subscribe("c", c.handle)
+	var a, c eventtest.Collector
+	b.Subscribe("a", a.Handle)
+	b.Subscribe("c", c.Handle)
 	var want []event.Type
 	for i := range 50 {
 		typ := []event.Type{event.TextDelta, event.Text, event.ToolStart, event.CommandOutput, event.ToolEnd}[i%5]
@@ -54,7 +33,7 @@ func TestBusStampsSeqAndTimeInOrder(t *testing.T) {
 		b.Emit(event.Event{Type: typ, Seq: 999, Time: "then"})
 	}
 	b.Close()
-	for name, got := range map[string][]event.Event{"a": a.evs, "c": c.evs, "hook": hooked} {
+	for name, got := range map[string][]event.Event{"a": a.Events(), "c": c.Events(), "hook": hooked} {
 		if len(got) != len(want) {
 			t.Fatalf("%s got %d events, want %d", name, len(got), len(want))
 		}
@@ -68,8 +47,8 @@ func TestBusStampsSeqAndTimeInOrder(t *testing.T) {
 
 func TestBusConcurrentPublishersGetDistinctSeqs(t *testing.T) {
 	b := event.NewBus()
-	var c collector
-	b.Subscribe("c", c.handle, event.Buffer(1000))
+	var c eventtest.Collector
+	b.Subscribe("c", c.Handle, event.Buffer(1000))
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -80,13 +59,13 @@ func TestBusConcurrentPublishersGetDistinctSeqs(t *testing.T) {
 	}
 	wg.Wait()
 	b.Close()
-	for i, e := range c.evs {
+	for i, e := range c.Events() {
 		if e.Seq != uint64(i+1) {
 			t.Fatalf("event %d has seq %d: subscribers must see seq order", i, e.Seq)
 		}
 	}
-	if len(c.evs) != 400 {
-		t.Fatalf("got %d events, want 400", len(c.evs))
+	if len(c.Events()) != 400 {
+		t.Fatalf("got %d events, want 400", len(c.Events()))
 	}
 }
 
@@ -97,13 +76,13 @@ func TestBusSlowSubscriberLosesOnlyDeltas(t *testing.T) {
 	// not stuck.
 	b := event.NewBus(event.WithBound(time.Hour))
 	release, entered := make(chan struct{}), make(chan struct{}, 10)
-	var slow, fast collector
+	var slow, fast eventtest.Collector
 	s := b.Subscribe("slow", func(e event.Event) {
 		entered <- struct{}{}
 		<-release
-		slow.handle(e)
+		slow.Handle(e)
 	}, event.Buffer(2))
-	b.Subscribe("fast", fast.handle, event.Buffer(100))
+	b.Subscribe("fast", fast.Handle, event.Buffer(100))
 	var want []event.Type
 	// The slow handler holds the first event and its buffer takes two
 	// more; the deltas after that find it full.
@@ -124,10 +103,10 @@ func TestBusSlowSubscriberLosesOnlyDeltas(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Errorf("slow was dropped: %v", err)
 	}
-	if got, want := slow.types(), []event.Type{event.Text, event.Text, event.Text, event.ToolEnd}; !slices.Equal(got, want) {
+	if got, want := slow.Types(), []event.Type{event.Text, event.Text, event.Text, event.ToolEnd}; !slices.Equal(got, want) {
 		t.Errorf("slow got %v, want %v", got, want)
 	}
-	if got, want := fast.types(), append(want, event.ToolEnd); !slices.Equal(got, want) {
+	if got, want := fast.Types(), append(want, event.ToolEnd); !slices.Equal(got, want) {
 		t.Errorf("fast got %v, want %v", got, want)
 	}
 }
@@ -140,14 +119,14 @@ func TestBusLosslessSubscriberMissesNothing(t *testing.T) {
 		var warned []error
 		b := event.NewBus(event.WithWarn(func(err error) { warned = append(warned, err) }))
 		release, entered := make(chan struct{}), make(chan struct{}, 1)
-		var got collector
+		var got eventtest.Collector
 		s := b.Subscribe("output", func(e event.Event) {
 			select {
 			case entered <- struct{}{}:
 				<-release
 			default:
 			}
-			got.handle(e)
+			got.Handle(e)
 		}, event.Buffer(2), event.Lossless())
 		var want []event.Type
 		for i := range 5000 {
@@ -161,8 +140,8 @@ func TestBusLosslessSubscriberMissesNothing(t *testing.T) {
 		}
 		close(release)
 		b.Close()
-		if !slices.Equal(got.types(), want) {
-			t.Errorf("lossless subscriber got %d events, want all %d in order", len(got.types()), len(want))
+		if !slices.Equal(got.Types(), want) {
+			t.Errorf("lossless subscriber got %d events, want all %d in order", len(got.Types()), len(want))
 		}
 		if s.Dropped() != 0 || s.Err() != nil || len(warned) != 0 {
 			t.Errorf("lossless subscriber lost events: dropped %d, err %v, warnings %v", s.Dropped(), s.Err(), warned)
@@ -179,8 +158,8 @@ func TestBusStuckSubscriberIsDropped(t *testing.T) {
 	stuck := make(chan struct{})
 	var told error
 	s := b.Subscribe("tui", func(event.Event) { <-stuck }, event.Buffer(4), event.OnDrop(func(err error) { told = err }))
-	var fast collector
-	b.Subscribe("fast", fast.handle, event.Buffer(1000))
+	var fast eventtest.Collector
+	b.Subscribe("fast", fast.Handle, event.Buffer(1000))
 	for range 500 {
 		b.Publish(event.Event{Type: event.ToolStart})
 	}
@@ -195,8 +174,8 @@ func TestBusStuckSubscriberIsDropped(t *testing.T) {
 	if !errors.Is(told, event.ErrDropped) {
 		t.Errorf("OnDrop told %v, want ErrDropped", told)
 	}
-	if len(fast.evs) != 500 {
-		t.Errorf("the fast subscriber got %d events, want 500", len(fast.evs))
+	if len(fast.Events()) != 500 {
+		t.Errorf("the fast subscriber got %d events, want 500", len(fast.Events()))
 	}
 }
 
@@ -207,9 +186,9 @@ func TestBusStalledSubscriberIsDroppedAfterBound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := event.NewBus(event.WithBound(time.Second))
 		stuck, entered := make(chan struct{}), make(chan struct{})
-		var got collector
+		var got eventtest.Collector
 		s := b.Subscribe("tui", func(e event.Event) {
-			got.handle(e)
+			got.Handle(e)
 			if e.Seq == 1 {
 				close(entered)
 				<-stuck
@@ -235,7 +214,7 @@ func TestBusStalledSubscriberIsDroppedAfterBound(t *testing.T) {
 		close(stuck)
 		b.Close()
 		// The queued events of a dropped subscriber are discarded.
-		if n := len(got.evs); n != 1 {
+		if n := len(got.Events()); n != 1 {
 			t.Errorf("the dropped subscriber got %d events, want 1", n)
 		}
 	})
@@ -246,10 +225,10 @@ func TestBusStalledSubscriberIsDroppedAfterBound(t *testing.T) {
 func TestBusCloseDrains(t *testing.T) {
 	b := event.NewBus()
 	gate := make(chan struct{})
-	var c collector
+	var c eventtest.Collector
 	s := b.Subscribe("c", func(e event.Event) {
 		<-gate
-		c.handle(e)
+		c.Handle(e)
 	}, event.Buffer(100))
 	for i := range 100 {
 		b.Publish(event.Event{Type: event.Text, Text: fmt.Sprint(i)})
@@ -266,14 +245,14 @@ func TestBusCloseDrains(t *testing.T) {
 	default:
 		t.Fatal("Close returned before the subscriber was done")
 	}
-	if len(c.evs) != 100 || c.evs[99].Text != "99" {
-		t.Fatalf("got %d events, want all 100", len(c.evs))
+	if len(c.Events()) != 100 || c.Events()[99].Text != "99" {
+		t.Fatalf("got %d events, want all 100", len(c.Events()))
 	}
 	b.Publish(event.Event{Type: event.Result})
 	late := b.Subscribe("late", func(event.Event) { t.Error("a subscriber of a closed bus was called") })
 	<-late.Done()
 	b.Close()
-	if len(c.evs) != 100 {
+	if len(c.Events()) != 100 {
 		t.Errorf("an event published after Close was delivered")
 	}
 }
