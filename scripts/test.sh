@@ -64,3 +64,4 @@ fuzz FuzzInput 100000x ./internal/provider/internal/toolcall
 fuzz FuzzStream 8000x ./internal/provider/anthropic
 fuzz FuzzStream 4000x ./internal/provider/openai
 fuzz FuzzStream 4000x ./internal/provider/openaichat
+fuzz FuzzRedact 20000x ./internal/secret
