@@ -5,9 +5,8 @@
 // What a process may do is its [Profile]. The profile of a call comes
 // from the call's decision through the context ([WithProfile]); the
 // executor adds it to its own base profile, which a context can narrow
-// but never widen. Today's only profile runs processes unconfined with
-// Lathe's provider keys removed from their environment; governance adds
-// confining ones.
+// but never widen. A [Host] runs processes unconfined, with only their
+// environment narrowed, and refuses a profile that asks for confinement.
 package sandbox
 
 import (
@@ -18,21 +17,6 @@ import (
 	"slices"
 	"strings"
 )
-
-// Profile says how a process is confined. The zero Profile confines
-// nothing and hides nothing.
-type Profile struct {
-	// HideEnv names variables of Lathe's environment the process does not
-	// get, such as Lathe's own API keys.
-	HideEnv []string
-}
-
-// Narrow returns the profile that allows only what both p and q allow.
-func (p Profile) Narrow(q Profile) Profile {
-	hide := slices.Concat(p.HideEnv, q.HideEnv)
-	slices.Sort(hide)
-	return Profile{HideEnv: slices.Compact(hide)}
-}
 
 // Environ returns env without the variables p hides.
 func (p Profile) Environ(env []string) []string {
@@ -82,7 +66,8 @@ type ExecutorFunc func(ctx context.Context, cmd *exec.Cmd) error
 func (f ExecutorFunc) Start(ctx context.Context, cmd *exec.Cmd) error { return f(ctx, cmd) }
 
 // Host starts processes on this machine, unconfined but for its base
-// profile narrowed by the context's.
+// profile narrowed by the context's. It cannot confine: a profile that
+// asks for confinement is refused, never run unconfined.
 type Host struct {
 	base Profile
 }
@@ -100,10 +85,26 @@ func (h *Host) Start(ctx context.Context, cmd *exec.Cmd) error {
 	if q, ok := ProfileFrom(ctx); ok {
 		p = p.Narrow(q)
 	}
+	if p.Confine != Unconfined {
+		return fmt.Errorf("start %s: %w", cmd.Path, &NotConfinedError{Profile: p, Missing: "the host executor confines nothing"})
+	}
 	env := cmd.Env
 	if env == nil {
 		env = os.Environ()
 	}
 	cmd.Env = p.Environ(env)
 	return cmd.Start()
+}
+
+// NotConfinedError is the error of an executor that cannot give a
+// process the confinement its profile asks for, and so does not start
+// it.
+type NotConfinedError struct {
+	Profile Profile
+	// Missing says what is missing and, where known, how to fix it.
+	Missing string
+}
+
+func (e *NotConfinedError) Error() string {
+	return fmt.Sprintf("sandbox: cannot confine a process to %v: %s", e.Profile.Confine, e.Missing)
 }
