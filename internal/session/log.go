@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -219,6 +220,28 @@ func (l *Log) AppendUsage(turn int, u llm.Usage, costUSD float64) error {
 // ev must be valid JSON.
 func (l *Log) AppendEvent(ev json.RawMessage) error {
 	return l.Append(eventRecord{Type: typeEvent, Event: ev})
+}
+
+// Events calls fn with the event of each event record appended to the log
+// so far, in order, as AppendEvent was given it. It reads the file the
+// log appends to; a line that is not an event record is skipped, as is
+// one that cannot be read (a load has reported those).
+func (l *Log) Events(fn func(ev json.RawMessage)) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return fmt.Errorf("read session log %s: %w", l.path, os.ErrClosed)
+	}
+	_, err := eachLine(io.NewSectionReader(l.f, 0, l.off), func(_ int, line []byte) {
+		var rec eventRecord
+		if json.Unmarshal(line, &rec) == nil && rec.Type == typeEvent && len(rec.Event) > 0 {
+			fn(rec.Event)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("read session log %s: %w", l.path, err)
+	}
+	return nil
 }
 
 // AppendResult records the end of a run.

@@ -797,3 +797,24 @@ func TestCutLineOfUnknownType(t *testing.T) {
 		t.Errorf("Open = %v, want a CorruptError for a newer record type", err)
 	}
 }
+
+// Events reads back the event records of a log, those of a resumed log's
+// earlier runs too, and nothing else.
+func TestEvents(t *testing.T) {
+	s := NewStore(t.TempDir())
+	l, err := s.Create(Meta{Cwd: "/w"})
+	must(t, err)
+	must(t, l.AppendEvent(json.RawMessage(`{"type":"checkpoint","step":1}`)))
+	must(t, l.AppendMessage(text(llm.RoleUser, "hi")))
+	must(t, l.Close())
+	l, _, err = s.Open(l.ID())
+	must(t, err)
+	defer l.Close()
+	must(t, l.AppendResult(Result{Status: "success"}))
+	must(t, l.AppendEvent(json.RawMessage(`{"type":"tool.start"}`)))
+	var got []string
+	must(t, l.Events(func(ev json.RawMessage) { got = append(got, string(ev)) }))
+	if want := []string{`{"type":"checkpoint","step":1}`, `{"type":"tool.start"}`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Events = %q, want %q", got, want)
+	}
+}
