@@ -286,6 +286,7 @@ var madeUpID = regexp.MustCompile(`call_[A-Z2-7]{26}\b`)
 //   - seq, time and agent_id are dropped: issue 6 added them.
 //   - command.output events are dropped from a stream with
 //     --include-partial-messages: issue 6 added them there, and only there.
+//   - checkpoint events are dropped: issue 7 added them.
 //   - work, the directory the run was under, becomes $WORK.
 //   - session_id becomes $SESSION, and session.start's version $VERSION.
 //   - a call id Lathe made up becomes $MADE_UP_ID_N, N counting the ids
@@ -318,7 +319,7 @@ func normalizeStream(t *testing.T, stream []byte, work string, partial bool) (ou
 		if err := json.Unmarshal(fields.get("type"), &typ); err != nil {
 			t.Fatalf("line %d: type: %v", i+1, err)
 		}
-		if typ == "command.output" && partial {
+		if typ == "command.output" && partial || typ == "checkpoint" {
 			continue
 		}
 		var kept objectFields

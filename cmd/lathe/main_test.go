@@ -265,7 +265,7 @@ func seqAfterMessage(p, e event.Event) bool {
 // first and one result last, one session id, turns that never go back, a
 // turn's deltas and retries before its usage and its tool calls after it,
 // every tool.end after its tool.start and every tool.start ended, a call's
-// command output between its tool.start and tool.end, one usage
+// checkpoint and command output between its tool.start and tool.end, one usage
 // per completed turn adding up to the result's, denials listed in the
 // result, and deltas that, after the turn's last retry, spell the blocks of
 // a completed turn.
@@ -348,6 +348,11 @@ func checkOrder(evs []event.Event) error {
 			started[e.CallID] = e
 		case event.Message:
 			return fmt.Errorf("line %d: a message event, which stream-json leaves out", line)
+		case event.Checkpoint:
+			_, running := started[e.CallID]
+			if _, done := ended[e.CallID]; !running || done || started[e.CallID].Name != e.Name || started[e.CallID].Turn != e.Turn {
+				return fmt.Errorf("line %d: checkpoint for call %s outside its tool.start and tool.end", line, e.CallID)
+			}
 		case event.CommandOutput:
 			_, running := started[e.CallID]
 			if _, done := ended[e.CallID]; !running || done || started[e.CallID].Turn != e.Turn {

@@ -77,6 +77,10 @@ type Config struct {
 	// approve; nil means nobody can, as in a headless run ([Headless]).
 	Approver Approver
 
+	// Checkpoints snapshots the workspace before each call that may
+	// change it; nil takes no snapshots.
+	Checkpoints Checkpointer
+
 	// History is the conversation to continue (a resumed transcript);
 	// empty for a new one.
 	History llm.History

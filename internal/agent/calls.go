@@ -96,12 +96,12 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 //
 // Failures of any kind become results the model can act on; denied
 // reports a call that was not allowed to run. The later issues fill these
-// named places between the steps, all empty today:
+// named places between the steps:
 //
 //   - hooks (before decide, after run): user commands that may veto a
 //     prepared call or react to its result;
-//   - checkpoint (before run, for an Edit): a snapshot of the files the
-//     prepared call writes, to rewind to;
+//   - checkpoint (before run, for a call that may change the workspace):
+//     a snapshot of the workspace to rewind to (see [Checkpointer]);
 //   - audit (after decide and after approve): the decision, the rule and
 //     file it came from, and the answer, kept with the transcript.
 func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res tool.Result, denied bool) {
@@ -118,6 +118,9 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 		if ans.Grant == No {
 			return a.deny(call, d, ans, err, out), true
 		}
+	}
+	if !a.checkpoint(ctx, call, p) {
+		return tool.Result{Content: "Interrupted by the user before this call ran.", IsError: true, Summary: "interrupted"}, false
 	}
 	return a.run(ctx, call, p, d), false
 }

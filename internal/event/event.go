@@ -53,6 +53,12 @@ const (
 	// SteeringDelivered says Text, which the user typed while the loop
 	// ran, was delivered to the model at a tool boundary.
 	SteeringDelivered Type = "steering.delivered"
+	// Checkpoint says the workspace was snapshotted before call CallID
+	// (Name), which may change it, ran: Step numbers the snapshot within
+	// the session, CheckpointID names it, and Target is what the call
+	// writes or runs, shortened. A failed snapshot has Error instead of
+	// CheckpointID; the call runs anyway. `lathe rewind` lists them.
+	Checkpoint Type = "checkpoint"
 )
 
 // Streaming reports whether events of type t are deltas of something a
@@ -124,6 +130,11 @@ type Event struct {
 
 	// message
 	CallIDs []string `json:"call_ids,omitempty"`
+
+	// checkpoint (and Error when the snapshot failed)
+	Step         int    `json:"step,omitempty"`
+	CheckpointID string `json:"checkpoint_id,omitempty"`
+	Target       string `json:"target,omitempty"`
 
 	// approval.requested (Reason) and approval.resolved (Approval, and
 	// the person's optional Message to the model)

@@ -116,6 +116,10 @@ func valid() map[string]event.Event {
 		"command.output":           {Type: event.CommandOutput, SessionID: sid, Turn: 1, CallID: "toolu_01", Text: "ok  \tpager\t0.01s\n"},
 		"steering.delivered":       {Type: event.SteeringDelivered, SessionID: sid, Turn: 3, Text: "skip the slow tests"},
 	}
+	m["checkpoint"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 2, CallID: "toolu_05", Name: "Bash", Step: 3,
+		CheckpointID: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", Target: "rm -rf build"}
+	m["checkpoint failed"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 1, CallID: "toolu_06", Name: "Edit", Step: 1,
+		Error: "checkpoints need git, and no git is on PATH"}
 	for k, e := range m {
 		e.Seq, e.Time = 7, "2026-12-07T01:02:03.045Z"
 		m[k] = e
@@ -168,6 +172,10 @@ func TestSchemaRejects(t *testing.T) {
 		"approval no reason":     `{"type":"approval.requested","session_id":"s","call_id":"c","name":"Bash","input":{}}`,
 		"output no call_id":      `{"type":"command.output","session_id":"s","turn":1,"text":"x"}`,
 		"output no turn":         `{"type":"command.output","session_id":"s","call_id":"c","text":"x"}`,
+		"checkpoint no step":     `{"type":"checkpoint","session_id":"s","turn":1,"call_id":"c","name":"Bash","checkpoint_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904"}`,
+		"checkpoint no id":       `{"type":"checkpoint","session_id":"s","turn":1,"call_id":"c","name":"Bash","step":1}`,
+		"checkpoint id, error":   `{"type":"checkpoint","session_id":"s","turn":1,"call_id":"c","name":"Bash","step":1,"checkpoint_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","error":"x"}`,
+		"checkpoint bad id":      `{"type":"checkpoint","session_id":"s","turn":1,"call_id":"c","name":"Bash","step":1,"checkpoint_id":"HEAD"}`,
 	} {
 		// Each line has a stamp but for the field it is about, so it
 		// fails for its own reason.
