@@ -28,6 +28,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/pricing"
 	"github.com/lathe-dev/lathe/internal/prompt"
 	"github.com/lathe-dev/lathe/internal/provider"
+	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/session"
 	"github.com/lathe-dev/lathe/internal/textfile"
 	"github.com/lathe-dev/lathe/internal/tool"
@@ -171,6 +172,9 @@ func Open(opts Options) (*App, error) {
 		BaseDelay:  cfg.Retry.BaseDelay,
 		MaxDelay:   cfg.Retry.MaxDelay,
 	}, func(rt provider.Retry) { a.agent.NoteRetry(rt.Attempt, rt.Delay, rt.Err) })
+	// The snapshots' git is Lathe's own, unconfined by the calls'
+	// profiles, but without the providers' keys like every process.
+	snapshots := &checkpoints{dir: dir, session: a.log.ID(), exec: sandbox.NewHost(sandbox.Profile{HideEnv: credentialEnv(cfg.Providers)}), warn: opts.Warn}
 	a.agent = agent.New(agent.Config{
 		SessionID: a.log.ID(),
 		Provider:  retrying,
@@ -189,6 +193,7 @@ func Open(opts Options) (*App, error) {
 		MaxTurns:     maxTurns,
 		MaxBudgetUSD: maxBudget,
 		MaxTokens:    a.prov.MaxTokens,
+		Checkpoints:  snapshots,
 		History:      llm.NewHistory(a.history...),
 	})
 	return a, nil

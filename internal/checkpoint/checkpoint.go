@@ -37,7 +37,8 @@
 // links; other permission bits come from the umask, as in a checkout.
 // Changes to files the user's index marks assume-unchanged are not seen.
 //
-// The agent loop is meant to use it so (not wired yet):
+// internal/app uses it so, for the agent's checkpoint step and for
+// `lathe rewind`:
 //
 //	store, err := checkpoint.Open(ctx, workspace, filepath.Join(stateHome, "checkpoints"), sessionID, executor)
 //	// before each edit, write, patch, and shell command not known to be read-only:
