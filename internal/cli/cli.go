@@ -79,6 +79,8 @@ func dispatch(ctx context.Context, args []string, stdio IO) error {
 			return listSessions(args[1:], stdio)
 		case "tool":
 			return runTool(ctx, args[1:], stdio)
+		case "rewind":
+			return rewind(ctx, args[1:], stdio)
 		case "apply-patch":
 			return applyPatch(ctx, args[1:], stdio)
 		case "version":
@@ -99,6 +101,9 @@ Usage:
   lathe exec [flags] "PROMPT"   the same (Codex style)
   echo PROMPT | lathe -p        the prompt may come on stdin
   lathe sessions                list saved sessions
+  lathe rewind SESSION          list a session's checkpoints (before each edit and command)
+  lathe rewind SESSION --to N [--dry-run]
+                                restore the files to how they were before step N
   lathe tool NAME 'JSON-ARGS'   run one built-in tool in this directory
   lathe apply-patch [FILE]      apply a patch (Codex apply_patch format) from FILE or stdin
   lathe version
