@@ -101,11 +101,11 @@ func New(cfg Config, opts ...Option) (*Checker, error) {
 	var errs []error
 	for reg, u := range cfg.Registries {
 		if _, ok := DefaultURLs[reg]; !ok {
-			errs = append(errs, fmt.Errorf("unknown registry %q (want one of %s)", reg, registryNames()))
+			errs = append(errs, fmt.Errorf("unknown registry %q (want one of %s)", string(reg), registryNames()))
 			continue
 		}
 		if err := CheckURL(u); err != nil {
-			errs = append(errs, fmt.Errorf("registry %s: %w", reg, err))
+			errs = append(errs, fmt.Errorf("registry %s: %w", string(reg), err))
 			continue
 		}
 		c.urls[reg] = u
@@ -277,7 +277,14 @@ func (c *Checker) check(ctx context.Context, p Package) *Finding {
 
 // failed is the finding for a package whose registry did not answer.
 func (c *Checker) failed(p Package, u string, err error) *Finding {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // it names the URL, which is said once below
+	}
 	what := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		what = fmt.Sprintf("no answer within %s", cmp.Or(c.cfg.Timeout, DefaultTimeout))
+	}
 	var se *statusError
 	if u != "" && !errors.As(err, &se) {
 		what = "GET " + u + ": " + what
