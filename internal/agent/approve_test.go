@@ -125,8 +125,8 @@ func TestApproverCancelled(t *testing.T) {
 // A refusal's message reaches the model.
 func TestSessionGrants(t *testing.T) {
 	h := newHarness(t, `{"steps": [
-	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "echo x >> log"}}]}},
-	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "echo x >> log"}}, {"name": "Bash", "input": {"command": "touch other"}}]}},
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "echo x | tee -a log"}}]}},
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "echo x | tee -a log"}}, {"name": "Bash", "input": {"command": "touch other"}}]}},
 	  {"expect": {"tool_results": [{"call": 0, "is_error": false}, {"call": 1, "contains": ["Permission denied", "use the Makefile", "Do not retry"], "is_error": true}]},
 	   "reply": {"text": "done"}}]}`)
 	h.cfg.Policy = &policy.Policy{Mode: policy.AcceptEdits, Workspace: h.dir}
@@ -143,7 +143,7 @@ func TestSessionGrants(t *testing.T) {
 	if o.Kind != event.Success || len(o.Denied) != 1 || o.Denied[0].Name != "Bash" {
 		t.Fatalf("outcome = %v (%v), denied = %+v", o.Kind, o.Err, o.Denied)
 	}
-	if len(asked) != 2 || asked[0] != "echo x >> log" || asked[1] != "touch other" {
+	if len(asked) != 2 || asked[0] != "echo x | tee -a log" || asked[1] != "touch other" {
 		t.Errorf("asked about %q, want the first command once and the other", asked)
 	}
 	if got := h.read("log"); got != "x\nx\n" {

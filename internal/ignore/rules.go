@@ -181,3 +181,19 @@ func (o *Overrides) Match(rel string, isDir bool) Match {
 type GlobError struct{ Glob string }
 
 func (e *GlobError) Error() string { return fmt.Sprintf("invalid glob %q", e.Glob) }
+
+// Glob translates one gitignore pattern to the doublestar glob that
+// matches, relative to the pattern's directory, the paths it names, and
+// says whether it names only directories (a trailing "/"). Permission
+// rules use it, so that their paths mean what a .gitignore line means.
+// A negation ("!x") or a comment is not a pattern here.
+func Glob(pattern string) (glob string, dirOnly bool, err error) {
+	if strings.HasPrefix(pattern, "!") || strings.HasPrefix(pattern, "#") {
+		return "", false, &GlobError{Glob: pattern}
+	}
+	r, ok := parseLine(pattern)
+	if !ok {
+		return "", false, &GlobError{Glob: pattern}
+	}
+	return r.glob, r.dirOnly, nil
+}

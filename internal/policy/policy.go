@@ -5,7 +5,6 @@
 package policy
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -19,37 +18,49 @@ import (
 type Mode string
 
 const (
-	// Plan allows only tools that change nothing.
+	// Plan allows only what changes nothing: reading tools and commands
+	// of the read-only set.
 	Plan Mode = "plan"
-	// AcceptEdits allows reads and file edits inside the workspace; running
-	// commands and editing outside the workspace need approval.
+	// Default asks before edits and before commands outside the
+	// read-only set.
+	Default Mode = "default"
+	// AcceptEdits allows reads and file edits inside the workspace;
+	// running commands and editing outside the workspace need approval.
 	AcceptEdits Mode = "acceptEdits"
-	// BypassPermissions allows everything.
+	// Auto allows whatever stays inside the sandbox: edits inside the
+	// workspace, and commands, which run confined to writing the
+	// workspace with no network. Crossing that boundary asks.
+	Auto Mode = "auto"
+	// BypassPermissions allows everything but what a deny rule denies,
+	// unconfined.
 	BypassPermissions Mode = "bypassPermissions"
 )
 
 // ParseMode checks a mode name from a flag or config.
 func ParseMode(s string) (Mode, error) {
 	switch m := Mode(s); m {
-	case Plan, AcceptEdits, BypassPermissions:
+	case Plan, Default, AcceptEdits, Auto, BypassPermissions:
 		return m, nil
 	}
-	return "", fmt.Errorf("unknown permission mode %q (want plan, acceptEdits or bypassPermissions)", s)
+	return "", fmt.Errorf("unknown permission mode %q (want plan, default, acceptEdits, auto or bypassPermissions)", s)
 }
 
 // Wider reports whether m allows something that o does not. The modes
-// nest: everything plan allows, acceptEdits allows, and bypassPermissions
-// allows everything.
+// nest: plan < default < acceptEdits < auto < bypassPermissions.
 func (m Mode) Wider(o Mode) bool { return m.rank() > o.rank() }
 
 func (m Mode) rank() int {
 	switch m {
 	case Plan:
 		return 0
-	case AcceptEdits:
+	case Default:
 		return 1
+	case AcceptEdits:
+		return 2
+	case Auto:
+		return 3
 	}
-	return 2
+	return 4
 }
 
 // Kind is what a tool call does, as far as permissions are concerned.
@@ -62,6 +73,8 @@ const (
 	Edit
 	// Exec runs commands, which may do anything.
 	Exec
+	// Fetch reads from the network, the addresses in Call.URLs.
+	Fetch
 )
 
 // Call is a tool call as the policy sees it, prepared from the call's
@@ -84,6 +97,12 @@ type Call struct {
 	// inside the workspace, named from the workspace root as given.
 	Reads  []string
 	Writes []string
+	// LexicalReads and LexicalWrites are the same paths, in the same
+	// order, as the call names them: absolute and clean, links not
+	// resolved. A rule denies a path if it matches either name, and
+	// allows it only if it matches both.
+	LexicalReads  []string
+	LexicalWrites []string
 	// URLs are the addresses the call fetches.
 	URLs []string
 }
@@ -98,7 +117,8 @@ func ParseCommand(cmd string) *syntax.File {
 	return f
 }
 
-// Verdict is the outcome of a decision.
+// Verdict is the outcome of a decision. Verdicts are ordered: a later
+// one is stricter.
 type Verdict int
 
 const (
@@ -113,61 +133,57 @@ type Decision struct {
 	Verdict Verdict
 	Reason  string
 	// Rule and Source name the rule that decided and the file it came
-	// from; both are empty while decisions come from the mode alone.
+	// from; both are empty when the mode or a built-in default decided.
 	Rule   string
 	Source string
 	// Profile is the sandbox profile the call's processes must run under,
-	// on top of the executor's own. The zero Profile adds nothing, which
-	// is every decision today: unconfined, Lathe's keys removed by the
-	// executor.
+	// on top of the executor's own, whether the call is allowed or a
+	// person approves it. Outside bypassPermissions, a command runs
+	// confined whenever the executor can confine it; a command asked
+	// about because it crosses the sandbox's boundary runs unconfined
+	// once approved, as it does when there is no sandbox.
 	Profile sandbox.Profile
 }
 
-// Policy decides tool calls by permission mode. Its fields are not
-// changed after use, so Decide may be called concurrently.
+// Policy decides tool calls by the permission rules and mode. Its fields
+// are not changed after use, so Decide may be called concurrently.
 type Policy struct {
 	Mode Mode
-	// Workspace is the directory edits are allowed in under AcceptEdits.
+	// Workspace is the project root: where edits are allowed under
+	// AcceptEdits and Auto, and where file rules' "/x", "./x" and bare
+	// paths are taken from.
 	Workspace string
+	// Rules are the user's allow, ask and deny rules.
+	Rules Rules
+	// Home is the user's home directory, for "~/" rules and the
+	// credential stores nothing may read.
+	Home string
+	// Sandboxed says that the executor can confine processes. Without
+	// it, every command outside bypassPermissions that the rules or the
+	// read-only set do not allow asks, and runs unconfined if approved.
+	Sandboxed bool
 }
 
-// Decide returns the decision for call. It does not block; ctx is for the
-// rules and hooks that will consult files and processes, and call is not
-// modified.
-func (p *Policy) Decide(ctx context.Context, call *Call) Decision {
-	switch {
-	case call.Kind == Read || p.Mode == BypassPermissions:
-		return Decision{Verdict: Allow}
-	case p.Mode == Plan:
-		return Decision{Verdict: Deny, Reason: fmt.Sprintf("%s is not allowed in plan mode, which only permits reading", call.Tool)}
-	case call.Kind == Exec:
-		return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs commands, which needs approval in %s mode", call.Tool, p.Mode)}
-	}
-	for _, path := range call.Writes {
-		if prot, ok := protected(path); ok {
-			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s writes %s, which configures %s, which needs approval in %s mode", call.Tool, path, prot, p.Mode)}
-		}
-		if !within(p.Workspace, path) {
-			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s writes %s, outside the workspace, which needs approval", call.Tool, path)}
-		}
-	}
-	return Decision{Verdict: Allow}
-}
-
-// protected reports whether writing path would change what Lathe or git
-// may do — their configuration can grant permissions, run hooks and
-// commands — and names whose it is. path is checked as written and with
-// its symbolic links resolved, so that no link into .lathe/ or .git/
-// hides one; names are compared without case, as case-insensitive file
-// systems (macOS, Windows) see them.
-func protected(path string) (string, bool) {
+// protected reports whether writing path would change what Lathe, an
+// agent or git may do, or what a shell runs at start-up — their
+// configuration can grant permissions, run hooks and commands — and
+// names whose it is. path is checked as written and with its symbolic
+// links resolved, so that no link into .lathe/ or .git/ hides one;
+// names are compared without case, as case-insensitive file systems
+// (macOS, Windows) see them.
+func protected(path, home string) (string, bool) {
 	for _, p := range []string{path, Resolve(path)} {
+		if home != "" && filepath.Dir(p) == filepath.Clean(home) && shellStartup(filepath.Base(p)) {
+			return "the shell", true
+		}
 		parts := strings.Split(filepath.ToSlash(p), "/")
 		for i, part := range parts {
 			rest := parts[i+1:]
 			switch {
 			case strings.EqualFold(part, ".lathe"):
 				return "Lathe", true
+			case strings.EqualFold(part, ".claude"):
+				return "Claude Code", true
 			// In a worktree or submodule .git is a file naming the git
 			// directory; rewriting it redirects git to another config.
 			case strings.EqualFold(part, ".git") && (len(rest) == 0 || runsCommands(rest)):
@@ -176,6 +192,17 @@ func protected(path string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// shellStartup reports whether a file of this name in the home
+// directory is one a shell runs when it starts.
+func shellStartup(name string) bool {
+	switch name {
+	case ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv",
+		".zprofile", ".zlogin", ".zlogout", ".kshrc", ".mkshrc", ".cshrc", ".tcshrc", ".inputrc":
+		return true
+	}
+	return false
 }
 
 // runsCommands reports whether the path inside a .git directory is one
@@ -188,23 +215,4 @@ func runsCommands(rest []string) bool {
 		return true
 	}
 	return slices.ContainsFunc(rest[:len(rest)-1], func(p string) bool { return strings.EqualFold(p, "hooks") })
-}
-
-// Resolve resolves the symbolic links in path, or in its nearest existing
-// parent when path does not exist yet, so that a file has one name
-// whichever way it is reached.
-func Resolve(path string) string {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		return real
-	}
-	parent := filepath.Dir(path)
-	if parent == path {
-		return path
-	}
-	return filepath.Join(Resolve(parent), filepath.Base(path))
-}
-
-func within(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }

@@ -55,7 +55,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestParseMode(t *testing.T) {
-	for _, s := range []string{"plan", "acceptEdits", "bypassPermissions"} {
+	for _, s := range []string{"plan", "default", "acceptEdits", "auto", "bypassPermissions"} {
 		if _, err := ParseMode(s); err != nil {
 			t.Errorf("ParseMode(%q): %v", s, err)
 		}
@@ -83,7 +83,7 @@ func TestDecideResolvesLinks(t *testing.T) {
 }
 
 func TestModeWider(t *testing.T) {
-	modes := []Mode{Plan, AcceptEdits, BypassPermissions}
+	modes := []Mode{Plan, Default, AcceptEdits, Auto, BypassPermissions}
 	for i, m := range modes {
 		for j, o := range modes {
 			if got := m.Wider(o); got != (i > j) {

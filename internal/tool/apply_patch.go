@@ -84,12 +84,13 @@ func preparePatch(env *Env, dir, text string) (Prepared, error) {
 	if err != nil {
 		return Prepared{}, err
 	}
-	paths := p.Paths(dir)
-	for i, path := range paths {
+	lexical := p.Paths(dir)
+	paths := make([]string, len(lexical))
+	for i, path := range lexical {
 		paths[i] = policyPath(env, canonical(path))
 	}
 	return Prepared{
-		Access: policy.Call{Kind: policy.Edit, Dir: dir, Writes: paths},
+		Access: policy.Call{Kind: policy.Edit, Dir: dir, Writes: paths, LexicalWrites: lexical},
 		Run: func(ctx context.Context) (Result, error) {
 			return applyParsed(ctx, dir, p)
 		},

@@ -74,7 +74,7 @@ func (editTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 		return Prepared{}, modelError(Errorf("No changes to make: old_string and new_string are exactly the same."))
 	}
 	return Prepared{
-		Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: []string{policyPath(env, key)}},
+		Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: []string{policyPath(env, key)}, LexicalWrites: []string{path}},
 		Run: func(ctx context.Context) (Result, error) {
 			return editFile(ctx, env, path, key, args)
 		},

@@ -76,7 +76,7 @@ func (readTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 		limit = *args.Limit
 	}
 	return Prepared{
-		Access: policy.Call{Kind: policy.Read, Dir: workDir(env), Reads: []string{policyPath(env, key)}},
+		Access: policy.Call{Kind: policy.Read, Dir: workDir(env), Reads: []string{policyPath(env, key)}, LexicalReads: []string{path}},
 		Run: func(ctx context.Context) (Result, error) {
 			return readLines(ctx, env, path, key, offset, limit)
 		},

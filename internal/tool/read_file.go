@@ -66,7 +66,7 @@ func (readFileTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 		return Prepared{}, err
 	}
 	return Prepared{
-		Access: policy.Call{Kind: policy.Read, Dir: workDir(env), Reads: []string{policyPath(env, key)}},
+		Access: policy.Call{Kind: policy.Read, Dir: workDir(env), Reads: []string{policyPath(env, key)}, LexicalReads: []string{path}},
 		Run: func(ctx context.Context) (Result, error) {
 			return readFileLines(ctx, env, path, key, offset, limit)
 		},

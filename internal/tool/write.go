@@ -65,7 +65,7 @@ func (writeTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 		return Prepared{}, err
 	}
 	return Prepared{
-		Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: []string{policyPath(env, key)}},
+		Access: policy.Call{Kind: policy.Edit, Dir: workDir(env), Writes: []string{policyPath(env, key)}, LexicalWrites: []string{path}},
 		Run: func(ctx context.Context) (Result, error) {
 			return writeFile(ctx, env, path, key, args.Content)
 		},

@@ -1,0 +1,663 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/lathe-dev/lathe/internal/sandbox"
+	"github.com/lathe-dev/lathe/internal/secret"
+)
+
+// Decide returns the decision for call. Each thing the call does — a
+// file it reads or writes, each simple command of its command line, a
+// URL — is judged on its own, in this order: deny rules, the built-in
+// denials (secrets; in plan mode anything that changes something), ask
+// rules, the built-in questions (protected paths, keys), allow rules,
+// the read-only command set, and last the mode's default. The call gets
+// the strictest of those verdicts. Decide does not block; ctx is for
+// the hooks that will consult processes, and call is not modified.
+func (p *Policy) Decide(ctx context.Context, call *Call) Decision {
+	if path, ok := nulPath(call); ok {
+		return Decision{Verdict: Deny, Reason: fmt.Sprintf("%s names a path with a NUL byte (%q), which no file can have", call.Tool, path)}
+	}
+	j := judge{p: p, call: call, bases: pathBases{Workspace: p.Workspace, Home: p.Home}}
+	j.toolRules()
+	switch call.Kind {
+	case Read:
+		j.files(familyRead, call.Reads, call.LexicalReads)
+	case Edit:
+		j.files(familyEdit, call.Writes, call.LexicalWrites)
+	case Fetch:
+		j.fetches()
+	case Exec:
+		j.exec()
+	}
+	if j.parts == 0 {
+		j.whole()
+	}
+	return j.decision()
+}
+
+func nulPath(call *Call) (string, bool) {
+	for _, list := range [][]string{call.Reads, call.Writes, call.LexicalReads, call.LexicalWrites, {call.Dir}} {
+		for _, p := range list {
+			if strings.ContainsRune(p, 0) {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+// Rule families: the kinds of thing a rule's specifier names.
+const (
+	familyBash  = "Bash"
+	familyRead  = "Read"
+	familyEdit  = "Edit"
+	familyFetch = "WebFetch"
+	familyTool  = ""
+)
+
+func family(r *Rule) string {
+	switch r.Tool {
+	case toolBash:
+		return familyBash
+	case toolRead:
+		return familyRead
+	case toolEdit, toolWrite:
+		return familyEdit
+	case toolWebFetch:
+		return familyFetch
+	}
+	return familyTool
+}
+
+// part is one thing a call does, judged on its own.
+type part struct {
+	family string
+	// match reports whether a rule of the part's family covers it; allow
+	// asks for the strict reading allow rules need.
+	match func(r *Rule, allow bool) bool
+	// what describes it for reasons: "git push", "/w/a.go".
+	what string
+	// forms, for a file, are its names: allow rules must cover each of
+	// them (not necessarily with the same rule), deny rules any.
+	forms []string
+	// builtin is the built-in denial or question, if any.
+	builtin *Decision
+	// noAllow says why neither allow rules nor the read-only set may
+	// allow it, or is "".
+	noAllow  string
+	readOnly bool
+	// dflt is the mode's decision; nil for a part only deny and ask
+	// rules judge, which is otherwise allowed.
+	dflt *Decision
+	// escalate marks a question about crossing the sandbox's boundary:
+	// approved, it runs unconfined.
+	escalate bool
+}
+
+// judge accumulates the verdicts of a call's parts.
+type judge struct {
+	p     *Policy
+	call  *Call
+	bases pathBases
+	d     Decision
+	set   bool
+	parts int
+	// allowedBy is the first rule that allowed a part.
+	allowedBy *Rule
+	// toolAllowed is set when a rule naming the tool allowed it.
+	toolAllowed bool
+	// escalate is set when a question is about crossing the sandbox's
+	// boundary, so that an approved command runs unconfined.
+	escalate bool
+}
+
+func (j *judge) done() bool { return j.set && j.d.Verdict == Deny }
+
+func (j *judge) add(d Decision, escalate bool) {
+	if !j.set || d.Verdict > j.d.Verdict {
+		j.d, j.set = d, true
+	}
+	if d.Verdict == Ask && escalate {
+		j.escalate = true
+	}
+}
+
+func ruled(v Verdict, r *Rule, reason string) Decision {
+	return Decision{Verdict: v, Reason: reason, Rule: r.String(), Source: r.Source}
+}
+
+func (j *judge) verb(v Verdict) string {
+	if v == Deny {
+		return "deny"
+	}
+	return "ask"
+}
+
+// first is the first rule of list that covers pt.
+func (j *judge) first(list []Rule, pt *part, allow bool) *Rule {
+	for i := range list {
+		r := &list[i]
+		if family(r) == pt.family && pt.match(r, allow) {
+			return r
+		}
+	}
+	return nil
+}
+
+// firstAllow is the allow rule that covers pt, or for a file the first
+// of those that cover each of its names.
+func (j *judge) firstAllow(pt *part) *Rule {
+	if pt.forms == nil {
+		return j.first(j.p.Rules.Allow, pt, true)
+	}
+	var found *Rule
+	for _, f := range pt.forms {
+		one := *pt
+		one.forms = nil
+		one.match = func(r *Rule, allow bool) bool { return j.pathMatch(r, []string{f}, true) }
+		r := j.first(j.p.Rules.Allow, &one, true)
+		if r == nil {
+			return nil
+		}
+		if found == nil {
+			found = r
+		}
+	}
+	return found
+}
+
+// pathMatch reports whether file rule r covers the file named forms:
+// any of them for a deny or ask rule, every one for an allow rule.
+func (j *judge) pathMatch(r *Rule, forms []string, allow bool) bool {
+	if r.Specifier == "" {
+		return true
+	}
+	pr, err := compilePath(r.Specifier, j.bases)
+	if err != nil {
+		return false
+	}
+	for _, f := range forms {
+		if pr.match(f) != allow {
+			return !allow
+		}
+	}
+	return allow
+}
+
+func (j *judge) judge(pt *part) {
+	j.parts++
+	if j.done() {
+		return
+	}
+	if r := j.first(j.p.Rules.Deny, pt, false); r != nil {
+		j.add(ruled(Deny, r, fmt.Sprintf("%s: %s matches the deny rule %s%s", j.call.Tool, pt.what, r, from(r))), false)
+		return
+	}
+	if j.p.Mode == BypassPermissions {
+		j.add(Decision{Verdict: Allow}, false)
+		return
+	}
+	if pt.builtin != nil && pt.builtin.Verdict == Deny {
+		j.add(*pt.builtin, false)
+		return
+	}
+	if r := j.first(j.p.Rules.Ask, pt, false); r != nil {
+		j.add(ruled(Ask, r, fmt.Sprintf("%s: %s matches the ask rule %s%s", j.call.Tool, pt.what, r, from(r))), false)
+		return
+	}
+	if pt.builtin != nil {
+		j.add(*pt.builtin, pt.escalate)
+		return
+	}
+	if pt.noAllow == "" {
+		if r := j.firstAllow(pt); r != nil {
+			if j.allowedBy == nil {
+				j.allowedBy = r
+			}
+			j.add(Decision{Verdict: Allow}, false)
+			return
+		}
+		if pt.readOnly {
+			j.add(Decision{Verdict: Allow}, false)
+			return
+		}
+	}
+	if pt.dflt == nil {
+		j.add(Decision{Verdict: Allow}, false)
+		return
+	}
+	j.add(*pt.dflt, pt.escalate)
+}
+
+func from(r *Rule) string {
+	if r.Source == "" {
+		return ""
+	}
+	return " (" + r.Source + ")"
+}
+
+// toolRules applies the rules that name the call's tool itself (Glob,
+// KillShell, mcp__server): a deny or ask decides, an allow covers the
+// call's whole-call default.
+func (j *judge) toolRules() {
+	match := func(r *Rule) bool { return family(r) == familyTool && r.Specifier == "" && governs(r.Tool, j.call) }
+	for _, list := range []struct {
+		rules []Rule
+		v     Verdict
+	}{{j.p.Rules.Deny, Deny}, {j.p.Rules.Ask, Ask}} {
+		for i := range list.rules {
+			if r := &list.rules[i]; match(r) && (list.v == Deny || j.p.Mode != BypassPermissions) {
+				j.add(ruled(list.v, r, fmt.Sprintf("%s matches the %s rule %s%s", j.call.Tool, j.verb(list.v), r, from(r))), false)
+				return
+			}
+		}
+	}
+	for i := range j.p.Rules.Allow {
+		if r := &j.p.Rules.Allow[i]; match(r) {
+			j.toolAllowed, j.allowedBy = true, r
+			return
+		}
+	}
+}
+
+// whole judges a call that names nothing the rules look into: a tool
+// without paths or a command, by the mode's default for its kind.
+func (j *judge) whole() {
+	if j.done() || j.set && j.d.Verdict == Ask {
+		return
+	}
+	if j.toolAllowed || j.p.Mode == BypassPermissions {
+		j.add(Decision{Verdict: Allow}, false)
+		return
+	}
+	switch j.call.Kind {
+	case Read:
+		j.add(Decision{Verdict: Allow}, false)
+	case Edit:
+		if j.p.Mode == Plan {
+			j.add(j.planDenies(), false)
+			return
+		}
+		j.add(Decision{Verdict: Ask, Reason: fmt.Sprintf("%s changes files, which needs approval in %s mode", j.call.Tool, j.p.Mode)}, false)
+	case Fetch:
+		j.add(Decision{Verdict: Ask, Reason: fmt.Sprintf("%s reaches the network, which needs approval", j.call.Tool)}, true)
+	case Exec:
+		d, esc := j.commandDefault(nil)
+		j.add(d, esc)
+	}
+}
+
+func (j *judge) planDenies() Decision {
+	return Decision{Verdict: Deny, Reason: fmt.Sprintf("%s is not allowed in plan mode, which only permits reading", j.call.Tool)}
+}
+
+// files judges the paths a Read or Edit call names, each by its resolved
+// and lexical names.
+func (j *judge) files(fam string, resolved, lexical []string) {
+	for i, p := range resolved {
+		names := []string{p}
+		if i < len(lexical) && len(lexical) == len(resolved) {
+			names = append(names, lexical[i])
+		}
+		j.file(fam, names, false)
+	}
+	if len(lexical) != len(resolved) {
+		for _, p := range lexical {
+			j.file(fam, []string{p}, false)
+		}
+	}
+}
+
+// file judges one file a call reads or writes, known by names (the
+// lexical and resolved ones; links in each are resolved again here). A
+// path a command's argument may name is judged only by deny and ask
+// rules and the secrets (argOnly).
+func (j *judge) file(fam string, names []string, argOnly bool) {
+	forms := make([]string, 0, len(names)+1)
+	for _, n := range names {
+		if !slices.Contains(forms, n) {
+			forms = append(forms, n)
+		}
+	}
+	if r := Resolve(forms[0]); !slices.Contains(forms, r) {
+		forms = append(forms, r)
+	}
+	pt := &part{family: fam, what: forms[0], forms: forms}
+	pt.match = func(r *Rule, allow bool) bool { return j.pathMatch(r, forms, allow) }
+	verb := "reads"
+	if fam == familyEdit {
+		verb = "writes"
+	}
+	switch {
+	case fam == familyRead:
+		pt.builtin = j.secret(forms)
+	case argOnly:
+	case j.p.Mode == Plan:
+		d := j.planDenies()
+		pt.builtin = &d
+	default:
+		for _, f := range forms {
+			if prot, ok := protected(f, j.p.Home); ok {
+				pt.builtin = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s writes %s, which configures %s, which needs approval in %s mode", j.call.Tool, forms[0], prot, j.p.Mode)}
+				break
+			}
+		}
+	}
+	if argOnly {
+		j.judge(pt)
+		return
+	}
+	switch {
+	case fam == familyRead:
+	case j.p.Mode == Default || j.p.Mode == Plan:
+		pt.dflt = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s %s %s, which needs approval in %s mode", j.call.Tool, verb, forms[0], j.p.Mode)}
+	case !j.inWorkspace(forms):
+		pt.dflt = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s writes %s, outside the workspace, which needs approval", j.call.Tool, forms[0])}
+		pt.escalate = true
+	}
+	j.judge(pt)
+}
+
+func (j *judge) inWorkspace(forms []string) bool {
+	if j.p.Workspace == "" {
+		return false
+	}
+	ws := []string{j.p.Workspace, Resolve(j.p.Workspace)}
+	for _, f := range forms {
+		if !within(ws[0], f) && !within(ws[1], f) {
+			return false
+		}
+	}
+	return true
+}
+
+// secret is the built-in decision on reading a file by any of its names:
+// credential stores and dotenv files are denied, key files asked about.
+func (j *judge) secret(forms []string) *Decision {
+	for _, f := range forms {
+		for _, s := range secret.Paths(j.p.Home) {
+			if within(s, f) {
+				return &Decision{Verdict: Deny, Reason: fmt.Sprintf("%s reads %s, in the credential store %s, which is never readable", j.call.Tool, forms[0], s)}
+			}
+		}
+		if secret.DenyName(filepath.Base(f)) {
+			return &Decision{Verdict: Deny, Reason: fmt.Sprintf("%s reads %s, a dotenv file that holds secrets, which is denied by default (allow it with a rule such as Read(%s))", j.call.Tool, forms[0], filepath.Base(f))}
+		}
+	}
+	for _, f := range forms {
+		if secret.AskName(filepath.Base(f)) {
+			return &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s reads %s, which may hold a private key, which needs approval", j.call.Tool, forms[0])}
+		}
+	}
+	return nil
+}
+
+// fetches judges the URLs a Fetch call reaches, by their hosts.
+func (j *judge) fetches() {
+	for _, raw := range j.call.URLs {
+		host := ""
+		if u, err := url.Parse(raw); err == nil {
+			host = strings.ToLower(u.Hostname())
+		}
+		pt := &part{family: familyFetch, what: raw}
+		pt.match = func(r *Rule, allow bool) bool {
+			if r.Specifier == "" {
+				return true
+			}
+			return host != "" && domainMatch(strings.TrimPrefix(r.Specifier, "domain:"), host)
+		}
+		pt.dflt = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s fetches %s, which needs approval (allow its host with WebFetch(domain:%s))", j.call.Tool, raw, host)}
+		pt.escalate = true
+		j.judge(pt)
+	}
+}
+
+// domainMatch reports whether host is pattern's domain: the same name,
+// or for "*.example.com" any name below example.com.
+func domainMatch(pattern, host string) bool {
+	pattern = strings.ToLower(pattern)
+	if sub, ok := strings.CutPrefix(pattern, "*."); ok {
+		return strings.HasSuffix(host, "."+sub)
+	}
+	return host == pattern
+}
+
+// exec judges a command line: each simple command, the files its
+// redirections write and read, and the files its arguments name.
+func (j *judge) exec() {
+	c := j.call
+	if c.Command == "" && c.Tool != "Bash" && c.Tool != "shell" {
+		return
+	}
+	if c.Script == nil {
+		why := "it does not parse as a shell command"
+		if c.Command == "" {
+			why = "it names no command"
+		}
+		pt := &part{family: familyBash, what: c.Command, noAllow: why, match: func(r *Rule, allow bool) bool { return r.Specifier == "" }}
+		d := Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs a command that cannot be judged (%s), which needs approval", c.Tool, why)}
+		switch j.p.Mode {
+		case Plan:
+			d = j.planDenies()
+			pt.builtin = &d
+		case Default, AcceptEdits:
+			d.Reason = fmt.Sprintf("%s runs commands, which needs approval in %s mode", c.Tool, j.p.Mode)
+		}
+		pt.dflt = &d
+		j.judge(pt)
+		return
+	}
+	s := analyze(c.Script, c.Dir, j.p.Home)
+	hidden := j.hasCommandRules()
+	for i := range s.cmds {
+		j.command(s, &s.cmds[i], hidden)
+	}
+	for _, w := range s.writes {
+		j.redirect(w)
+	}
+	for _, r := range s.reads {
+		if r != "" {
+			j.file(familyRead, []string{r}, true)
+		}
+	}
+}
+
+// hasCommandRules reports whether deny or ask rules judge commands: a
+// command that runs code no rule can see may be one of theirs.
+func (j *judge) hasCommandRules() bool {
+	for _, list := range [][]Rule{j.p.Rules.Deny, j.p.Rules.Ask} {
+		for i := range list {
+			if family(&list[i]) == familyBash {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (j *judge) command(s *script, c *command, hidden bool) {
+	text := strings.Join(c.args, " ")
+	pt := &part{family: familyBash, what: text, noAllow: c.opaque}
+	if pt.noAllow == "" {
+		pt.noAllow = s.opaque
+	}
+	pt.readOnly = pt.noAllow == "" && readOnlyCommand(c.args)
+	pt.match = func(r *Rule, allow bool) bool {
+		if r.Specifier == "" {
+			return true
+		}
+		if allow {
+			return c.allow != "" && matchCommand(r.Specifier, c.allow, c.wild)
+		}
+		for _, f := range c.forms {
+			if matchCommand(r.Specifier, f, true) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case j.p.Mode == Plan && !pt.readOnly:
+		d := j.planDenies()
+		pt.builtin = &d
+	case c.unseen && hidden:
+		pt.builtin = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs %s, and %s, so the deny and ask rules cannot see all it runs", j.call.Tool, text, c.opaque)}
+	}
+	d, esc := j.commandDefault(c)
+	pt.dflt, pt.escalate = &d, esc
+	j.judge(pt)
+	for _, w := range c.paths {
+		for _, p := range pathsFrom(s.dirs, w) {
+			j.file(familyRead, []string{p}, true)
+			if !pt.readOnly {
+				j.file(familyEdit, []string{p}, true)
+			}
+		}
+		if secret.DenyName(filepath.Base(w)) || secret.AskName(filepath.Base(w)) {
+			// Whatever directory it is taken from.
+			j.file(familyRead, []string{filepath.Join(j.p.Workspace, filepath.Base(w))}, true)
+		}
+	}
+}
+
+// pathsFrom is where word w may name a file: itself when absolute, else
+// from each directory the line may be in.
+func pathsFrom(dirs []string, w string) []string {
+	if w == "" || strings.ContainsRune(w, 0) {
+		return nil
+	}
+	if filepath.IsAbs(w) {
+		return []string{filepath.Clean(w)}
+	}
+	out := make([]string, 0, len(dirs))
+	for _, d := range dirs {
+		if d != "" {
+			out = append(out, filepath.Join(d, w))
+		}
+	}
+	return out
+}
+
+// commandDefault is the mode's decision on a command c (nil: a call that
+// runs commands it does not name).
+func (j *judge) commandDefault(c *command) (Decision, bool) {
+	tool := j.call.Tool
+	switch j.p.Mode {
+	case BypassPermissions:
+		return Decision{Verdict: Allow}, false
+	case Plan:
+		return j.planDenies(), false
+	case Auto:
+		if !j.p.Sandboxed {
+			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs commands, and the sandbox is unavailable, so they would run unconfined, which needs approval", tool)}, true
+		}
+		if c != nil && networkCommand(c.args) {
+			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs %s, which reaches the network, outside the sandbox, which needs approval", tool, strings.Join(c.args, " "))}, true
+		}
+		return Decision{Verdict: Allow}, false
+	}
+	return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs commands, which needs approval in %s mode", tool, j.p.Mode)}, false
+}
+
+// redirect judges a file a command line writes through a redirection,
+// as an edit of it; "" is a target known only at run time.
+func (j *judge) redirect(w string) {
+	if w == "" {
+		pt := &part{family: familyEdit, what: "a file named at run time", match: func(r *Rule, allow bool) bool { return !allow && r.Specifier == "" }, noAllow: "its name is known only at run time"}
+		pt.dflt = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s redirects output to a file named only at run time, which needs approval", j.call.Tool)}
+		pt.escalate = true
+		if j.p.Mode == BypassPermissions {
+			pt.dflt = nil
+		}
+		j.judge(pt)
+		return
+	}
+	switch w {
+	case "/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty":
+		return
+	}
+	if strings.HasPrefix(w, "/dev/fd/") {
+		return
+	}
+	j.file(familyEdit, []string{w}, false)
+}
+
+// decision is the call's verdict, with the profile its processes run
+// under.
+func (j *judge) decision() Decision {
+	d := j.d
+	if d.Verdict == Allow {
+		d.Reason = ""
+		if j.allowedBy != nil {
+			d.Rule, d.Source = j.allowedBy.String(), j.allowedBy.Source
+		}
+	}
+	if j.call.Kind == Exec && j.p.Mode != BypassPermissions && j.p.Sandboxed && !(d.Verdict == Ask && j.escalate) {
+		level := sandbox.WorkspaceWrite
+		if j.p.Mode == Plan {
+			level = sandbox.ReadOnly
+		}
+		d.Profile = sandbox.Profile{Confine: level, Workspace: j.p.Workspace}
+	}
+	return d
+}
+
+// matchCommand reports whether a Bash rule's specifier covers the
+// command text cmd: "prefix:*" is prefix alone or followed by a space
+// and anything; "*" matches any text (never, unless wild, for a command
+// with options that run other code); a single trailing " *" also matches
+// the bare command; "\*" is a literal star.
+func matchCommand(spec, cmd string, wild bool) bool {
+	if prefix, ok := strings.CutSuffix(spec, ":*"); ok {
+		if !wild {
+			return false
+		}
+		return starMatch(prefix, cmd) || starMatch(prefix+" *", cmd)
+	}
+	hasStar := strings.Contains(strings.ReplaceAll(spec, `\*`, ""), "*")
+	if hasStar && !wild {
+		return false
+	}
+	if bare, ok := strings.CutSuffix(spec, " *"); ok && starMatch(bare, cmd) {
+		return true
+	}
+	return starMatch(spec, cmd)
+}
+
+// starMatch matches s against pattern, where "*" is any text and "\*" a
+// star.
+func starMatch(pattern, s string) bool {
+	// Iterative wildcard matching with backtracking to the last star.
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case p+1 < len(pattern) && pattern[p] == '\\' && pattern[p+1] == '*' && s[i] == '*':
+			p += 2
+			i++
+		case p < len(pattern) && pattern[p] != '*' && !(pattern[p] == '\\' && p+1 < len(pattern) && pattern[p+1] == '*') && pattern[p] == s[i]:
+			p++
+			i++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
