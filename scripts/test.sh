@@ -65,3 +65,5 @@ fuzz FuzzStream 8000x ./internal/provider/anthropic
 fuzz FuzzStream 4000x ./internal/provider/openai
 fuzz FuzzStream 4000x ./internal/provider/openaichat
 fuzz FuzzRedact 20000x ./internal/secret
+fuzz FuzzVerify 20000x ./internal/audit
+fuzz FuzzRedactJSON 20000x ./internal/audit

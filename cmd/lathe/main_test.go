@@ -225,25 +225,41 @@ func checkEvents(data []byte) error {
 
 // checkSeq checks that seq counts from 1 and goes up, and, in a stream
 // that carries deltas (--include-partial-messages, so no delta is left
-// out), by one from line to line, but for the number of each turn's
-// message event, which stream-json leaves out: once per turn, after the
-// turn's usage, thinking and text, before its calls.
+// out), by one from line to line, but for the numbers of the events
+// stream-json leaves out: each turn's message event, after the turn's
+// usage, thinking and text, before its calls; and each decided call's
+// decision event, after its tool.start (or its approval.resolved).
 func checkSeq(evs []event.Event) error {
 	deltas := slices.ContainsFunc(evs, func(e event.Event) bool { return e.Type.Streaming() })
 	if evs[0].Seq != 1 {
 		return fmt.Errorf("line 1: seq %d, want 1", evs[0].Seq)
 	}
 	messages := map[int]bool{} // turns whose message's number was skipped
+	// undecided are the calls started, not ended, whose decision's number
+	// has not been skipped yet; read-only calls run concurrently, so
+	// their decisions come in any order.
+	var undecided []string
 	for i := 1; i < len(evs); i++ {
 		p, e := evs[i-1], evs[i]
+		if p.Type == event.ToolStart {
+			undecided = append(undecided, p.CallID)
+		}
 		message := seqAfterMessage(p, e) && !messages[p.Turn]
+		gap := int(e.Seq - p.Seq - 1)
+		if e.Seq > p.Seq && message && gap > 0 {
+			messages[p.Turn] = true
+			gap--
+		}
 		switch {
 		case e.Seq <= p.Seq:
 			return fmt.Errorf("line %d: seq %d after seq %d", i+1, e.Seq, p.Seq)
-		case deltas && e.Seq == p.Seq+2 && message:
-			messages[p.Turn] = true
-		case deltas && e.Seq != p.Seq+1:
+		case deltas && gap > len(undecided):
 			return fmt.Errorf("line %d: seq %d after seq %d in a stream with deltas", i+1, e.Seq, p.Seq)
+		case deltas:
+			undecided = undecided[gap:]
+		}
+		if e.Type == event.ToolEnd {
+			undecided = slices.DeleteFunc(undecided, func(id string) bool { return id == e.CallID })
 		}
 	}
 	return nil
@@ -346,8 +362,8 @@ func checkOrder(evs []event.Event) error {
 				return fmt.Errorf("line %d: second tool.start for call %s", line, e.CallID)
 			}
 			started[e.CallID] = e
-		case event.Message:
-			return fmt.Errorf("line %d: a message event, which stream-json leaves out", line)
+		case event.Message, event.Decision:
+			return fmt.Errorf("line %d: a %s event, which stream-json leaves out", line, e.Type)
 		case event.Checkpoint:
 			_, running := started[e.CallID]
 			if _, done := ended[e.CallID]; !running || done || started[e.CallID].Name != e.Name || started[e.CallID].Turn != e.Turn {

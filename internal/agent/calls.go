@@ -102,23 +102,43 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 //     prepared call or react to its result;
 //   - checkpoint (before run, for a call that may change the workspace):
 //     a snapshot of the workspace to rewind to (see [Checkpointer]);
-//   - audit (after decide and after approve): the decision, the rule and
-//     file it came from, and the answer, kept with the transcript.
+//   - audit (after decide and after approve): the decision event, which
+//     says who decided — rule and file, mode, person — and which the audit
+//     log records (internal/audit).
 func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res tool.Result, denied bool) {
 	p, failed, ok := a.prepare(call)
 	if !ok {
 		return failed, false
 	}
-	d := a.decide(ctx, p)
+	d, granted := a.decide(ctx, p)
+	verdict := decision(call, p, d)
+	if granted {
+		verdict.DecidedBy = event.BySession
+	}
 	if d.Verdict != policy.Allow {
 		ans, err := a.approve(ctx, call, p, d)
+		if d.Verdict == policy.Ask {
+			verdict.DecidedBy, verdict.Approval, verdict.Message = event.ByPerson, answerEvent(ans.Grant), ans.Message
+			if _, nobody := a.approver().(headless); nobody || err != nil {
+				verdict.DecidedBy, verdict.Approval = event.ByNobody, ""
+			}
+			if err != nil {
+				verdict.Message = err.Error()
+			}
+		}
 		if err != nil && ctx.Err() != nil {
+			verdict.Verdict, verdict.Message = event.Denied, "interrupted while the call waited for approval"
+			a.emit(verdict)
 			return tool.Result{Content: "Interrupted by the user while the call waited for approval.", IsError: true, Summary: "interrupted"}, false
 		}
 		if ans.Grant == No {
+			verdict.Verdict = event.Denied
+			a.emit(verdict)
 			return a.deny(call, d, ans, err, out), true
 		}
 	}
+	verdict.Verdict = event.Allowed
+	a.emit(verdict)
 	if !a.checkpoint(ctx, call, p) {
 		return tool.Result{Content: "Interrupted by the user before this call ran.", IsError: true, Summary: "interrupted"}, false
 	}
@@ -126,13 +146,39 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 }
 
 // decide is the policy's decision on a prepared call, with the session's
-// grants applied: a call granted for the session is allowed.
-func (a *Agent) decide(ctx context.Context, p *prepared) policy.Decision {
-	d := a.cfg.Policy.Decide(ctx, &p.access)
+// grants applied: a call granted for the session is allowed, and granted
+// says so.
+func (a *Agent) decide(ctx context.Context, p *prepared) (d policy.Decision, granted bool) {
+	d = a.cfg.Policy.Decide(ctx, &p.access)
 	if d.Verdict == policy.Ask && a.grants.granted(&p.access) {
-		d.Verdict = policy.Allow
+		d.Verdict, granted = policy.Allow, true
 	}
-	return d
+	return d, granted
+}
+
+// decision is the decision event of a prepared call decided by d: by its
+// rule if it names one, else by the mode.
+func decision(call llm.Part, p *prepared, d policy.Decision) event.Event {
+	e := event.Event{Type: event.Decision, CallID: call.CallID, Name: call.Name, DecidedBy: event.ByMode,
+		Rule: d.Rule, RuleSource: d.Source, Reason: d.Reason, Kind: kindName(p.access.Kind)}
+	if d.Rule != "" {
+		e.DecidedBy = event.ByRule
+	}
+	if p.access.Kind == policy.Edit {
+		e.Writes = p.access.Writes
+	}
+	return e
+}
+
+// kindName names a call's kind as decision events do.
+func kindName(k policy.Kind) string {
+	switch k {
+	case policy.Read:
+		return "read"
+	case policy.Edit:
+		return "edit"
+	}
+	return "exec"
 }
 
 // approve asks the approver about a call the policy would have a person
@@ -142,10 +188,7 @@ func (a *Agent) approve(ctx context.Context, call llm.Part, p *prepared, d polic
 	if d.Verdict != policy.Ask {
 		return Answer{Grant: No}, nil
 	}
-	approver := a.cfg.Approver
-	if approver == nil {
-		approver = Headless
-	}
+	approver := a.approver()
 	_, nobody := approver.(headless)
 	if !nobody {
 		a.emit(event.Event{Type: event.ApprovalRequested, CallID: call.CallID, Name: call.Name, Input: call.Input, Reason: d.Reason})
@@ -164,6 +207,15 @@ func (a *Agent) approve(ctx context.Context, call llm.Part, p *prepared, d polic
 		a.grants.remember(&p.access)
 	}
 	return ans, nil
+}
+
+// approver is who is asked about calls the policy would have a person
+// approve.
+func (a *Agent) approver() Approver {
+	if a.cfg.Approver == nil {
+		return Headless
+	}
+	return a.cfg.Approver
 }
 
 // deny lists a call that may not run in the outcome and words the refusal

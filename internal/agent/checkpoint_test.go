@@ -94,7 +94,7 @@ func TestCheckpointBeforeMutatingCalls(t *testing.T) {
 			order = append(order, string(e.Type))
 		}
 	}
-	if want := []string{"tool.start", "checkpoint", "tool.end"}; !reflect.DeepEqual(order, want) {
+	if want := []string{"tool.start", "decision", "checkpoint", "tool.end"}; !reflect.DeepEqual(order, want) {
 		t.Errorf("Bash call's events %q, want %q", order, want)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/agent"
+	"github.com/lathe-dev/lathe/internal/audit"
 	"github.com/lathe-dev/lathe/internal/config"
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/instructions"
@@ -85,6 +86,7 @@ type App struct {
 	version string
 
 	log     *session.Log
+	audit   *audit.Log
 	history []llm.Message
 	resumed bool
 	dropped []session.Problem
@@ -157,16 +159,21 @@ func Open(opts Options) (*App, error) {
 	if _, err := textfile.UseJournal(filepath.Join(config.StateDir(), "writes"), dir); err != nil {
 		return nil, err
 	}
-	// The session is opened last: nothing after it fails, so a session
-	// resumed with lines dropped is always reported (Dropped).
+	// The session is opened last: only its audit log can fail after it,
+	// and should it, the session records nothing, so that a session
+	// resumed with lines dropped reports them (Dropped) next time.
 	if err := a.openSession(store, &opts); err != nil {
+		return nil, err
+	}
+	if err := a.openAudit(); err != nil {
+		a.log.Close()
 		return nil, err
 	}
 	a.env = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers)
 
-	// The session log is the audit trail, so it is the bus's synchronous
-	// hook: it misses nothing.
-	a.bus = event.NewBus(event.WithHook(event.SinkFunc(a.recordEvent)), event.WithWarn(opts.Warn))
+	// The session log and the audit log are the records of the session,
+	// so they are the bus's synchronous hooks: they miss nothing.
+	a.bus = event.NewBus(event.WithHook(event.SinkFunc(a.recordEvent)), event.WithHook(a.audit), event.WithWarn(opts.Warn))
 	retrying := provider.WithRetry(p, provider.RetryPolicy{
 		MaxRetries: cfg.Retry.MaxRetries,
 		BaseDelay:  cfg.Retry.BaseDelay,
@@ -182,7 +189,7 @@ func Open(opts Options) (*App, error) {
 		System:    system,
 		Tools:     tool.Set(dialect, freeform),
 		Env:       a.env,
-		Policy:    &policy.Policy{Mode: a.mode, Workspace: dir},
+		Policy:    audited{&policy.Policy{Mode: a.mode, Workspace: dir}, a.audit},
 		Approver:  opts.Approver,
 		Recorder:  a.log,
 		Sink:      a.bus,
@@ -389,10 +396,15 @@ func (a *App) Steer(text string) bool { return a.agent.Steer(text) }
 
 // Close ends the session: it closes the bus, which waits for every
 // subscriber to take what was published (the result last), stops what
-// the tools left running and closes the session log. The log's error is
-// returned; the result was on disk before it was published.
+// the tools left running and closes the session log and the audit log,
+// which records the run's end. The logs' errors are returned; the result
+// was on disk before it was published.
 func (a *App) Close() error {
 	a.bus.Close()
 	a.env.Shell.Close()
-	return a.log.Close()
+	return errors.Join(a.log.Close(), a.audit.Close())
 }
+
+// AuditLog is the session's audit log; the network proxy reports each
+// connection to its Network method.
+func (a *App) AuditLog() *audit.Log { return a.audit }

@@ -77,6 +77,8 @@ func dispatch(ctx context.Context, args []string, stdio IO) error {
 			return runHeadless(ctx, args[1:], stdio, true)
 		case "sessions":
 			return listSessions(args[1:], stdio)
+		case "audit":
+			return runAudit(args[1:], stdio)
 		case "tool":
 			return runTool(ctx, args[1:], stdio)
 		case "rewind":
@@ -104,6 +106,8 @@ Usage:
   lathe rewind SESSION          list a session's checkpoints (before each edit and command)
   lathe rewind SESSION --to N [--dry-run]
                                 restore the files to how they were before step N
+  lathe audit verify SESSION    check a session's audit log; exit 1 naming the first altered record
+  lathe audit export SESSION [--format json|csv]   the audit log as a report, one row per action
   lathe tool NAME 'JSON-ARGS'   run one built-in tool in this directory
   lathe apply-patch [FILE]      apply a patch (Codex apply_patch format) from FILE or stdin
   lathe version

@@ -7,7 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/lathe-dev/lathe/internal/audit"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/secret"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
@@ -40,14 +42,15 @@ func newOutput(format string, partial, verbose bool, stdout, stderr io.Writer) (
 // printed only with --include-partial-messages (partial). message is never
 // printed: it repeats the text events and the tool.start ids, for the
 // terminal UI, and the stream stays what it was before there were message
-// events.
+// events. Nor is decision, which the audit log records.
 func inStream(t event.Type, partial bool) bool {
-	return t != event.Message && (partial || !t.Streaming())
+	return t != event.Message && t != event.Decision && (partial || !t.Streaming())
 }
 
-// writeJSON prints e as one JSON value. C0 controls are escaped by
-// encoding/json, C1 controls by termsafe, so that a terminal showing the
-// stream obeys none of them.
+// writeJSON prints e as one JSON value, its secrets redacted: the
+// stream goes to terminals, CI logs and files people share. C0 controls
+// are escaped by encoding/json, C1 controls by termsafe, so that a
+// terminal showing the stream obeys none of them.
 func writeJSON(w, stderr io.Writer, e event.Event, indent bool) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -63,19 +66,20 @@ func writeJSON(w, stderr io.Writer, e event.Event, indent bool) {
 	}
 	// A failed write to stdout (a closed pipe) must not stop the run: the
 	// session log still records everything.
-	_, _ = w.Write(termsafe.EscapeJSON(buf.Bytes()))
+	_, _ = w.Write(termsafe.EscapeJSON(audit.RedactJSON(buf.Bytes())))
 }
 
 // printText prints the answer on stdout and, with verbose, progress on
 // stderr, so `lathe -p ... > answer.txt` captures only the answer.
 //
 // Everything printed comes from the model, a tool or a server, and goes
-// through termsafe.String, which removes every escape sequence, colours
-// included: an answer is also read from files and pipes, where colour
-// codes are noise, and telling harmless SGR from the rest would mean
-// trusting a parser with the user's terminal for little gain.
+// through secret.Redact, and termsafe.String, which removes every escape
+// sequence, colours included: an answer is also read from files and
+// pipes, where colour codes are noise, and telling harmless SGR from the
+// rest would mean trusting a parser with the user's terminal for little
+// gain.
 func printText(e event.Event, verbose bool, stdout, stderr io.Writer) {
-	safe := termsafe.String
+	safe := func(s string) string { return termsafe.String(secret.Redact(s)) }
 	switch e.Type {
 	case event.Result:
 		if e.Answer != "" {
@@ -88,13 +92,13 @@ func printText(e event.Event, verbose bool, stdout, stderr io.Writer) {
 			fmt.Fprintf(stderr, "lathe: denied %s: %s\n", safe(d.Name), safe(d.Reason))
 		}
 		for _, k := range e.KilledBackground {
-			fmt.Fprintf(stderr, "lathe: killed background command %s: %s\n", k.ID, oneLine(k.Command, 120))
+			fmt.Fprintf(stderr, "lathe: killed background command %s: %s\n", k.ID, oneLine(secret.Redact(k.Command), 120))
 		}
 	case event.Retry:
 		fmt.Fprintf(stderr, "lathe: retrying in %s (attempt %d): %s\n", fmtMS(e.DelayMS), e.Attempt, safe(e.Error))
 	case event.ToolStart:
 		if verbose {
-			fmt.Fprintf(stderr, "→ %s %s\n", safe(e.Name), oneLine(string(e.Input), 120))
+			fmt.Fprintf(stderr, "→ %s %s\n", safe(e.Name), oneLine(string(audit.RedactJSON(e.Input)), 120))
 		}
 	case event.ToolEnd:
 		if verbose {

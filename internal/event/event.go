@@ -59,6 +59,39 @@ const (
 	// writes or runs, shortened. A failed snapshot has Error instead of
 	// CheckpointID; the call runs anyway. `lathe rewind` lists them.
 	Checkpoint Type = "checkpoint"
+	// Decision says whether call CallID (Name) may run (Verdict) and who
+	// decided (DecidedBy, with Rule and RuleSource, Reason, or the
+	// person's Approval and Message), after any approval and before the
+	// call runs. Kind is what the call does, and Writes the files an edit
+	// is to write. It is the audit log's record of the decision; like
+	// message, stream-json leaves it out.
+	Decision Type = "decision"
+)
+
+// Verdict is a decision's outcome.
+type Verdict string
+
+const (
+	Allowed Verdict = "allow"
+	Denied  Verdict = "deny"
+)
+
+// DecidedBy says who decided a call.
+type DecidedBy string
+
+const (
+	// ByRule: a permission rule, Rule, from the file RuleSource.
+	ByRule DecidedBy = "rule"
+	// ByMode: the permission mode's default.
+	ByMode DecidedBy = "mode"
+	// ByPerson: a person's Approval (and Message).
+	ByPerson DecidedBy = "person"
+	// BySession: a person allowed the same call for the session earlier.
+	BySession DecidedBy = "session"
+	// ByNobody: the call needed approval and nobody gave it: nobody could
+	// be asked (a headless run), asking failed, or the run was interrupted
+	// while it waited; Message says which.
+	ByNobody DecidedBy = "nobody"
 )
 
 // Streaming reports whether events of type t are deltas of something a
@@ -135,6 +168,15 @@ type Event struct {
 	Step         int    `json:"step,omitempty"`
 	CheckpointID string `json:"checkpoint_id,omitempty"`
 	Target       string `json:"target,omitempty"`
+
+	// decision (and Reason, Approval, Message below)
+	Verdict    Verdict   `json:"verdict,omitempty"`
+	DecidedBy  DecidedBy `json:"decided_by,omitempty"`
+	Rule       string    `json:"rule,omitempty"`
+	RuleSource string    `json:"rule_source,omitempty"`
+	// Kind is read, edit or exec (see policy.Kind).
+	Kind   string   `json:"kind,omitempty"`
+	Writes []string `json:"writes,omitempty"`
 
 	// approval.requested (Reason) and approval.resolved (Approval, and
 	// the person's optional Message to the model)

@@ -115,6 +115,11 @@ func valid() map[string]event.Event {
 		"approval.resolved denied": {Type: event.ApprovalResolved, SessionID: sid, Turn: 2, CallID: "toolu_04", Name: "Bash", Approval: event.ApproveDeny, Message: "use make clean"},
 		"command.output":           {Type: event.CommandOutput, SessionID: sid, Turn: 1, CallID: "toolu_01", Text: "ok  \tpager\t0.01s\n"},
 		"steering.delivered":       {Type: event.SteeringDelivered, SessionID: sid, Turn: 3, Text: "skip the slow tests"},
+		"decision by mode":         {Type: event.Decision, SessionID: sid, Turn: 1, CallID: "toolu_01", Name: "Read", Verdict: event.Allowed, DecidedBy: event.ByMode, Kind: "read"},
+		"decision by rule": {Type: event.Decision, SessionID: sid, Turn: 1, CallID: "toolu_02", Name: "Edit", Verdict: event.Allowed, DecidedBy: event.ByRule,
+			Rule: "Edit(src/**)", RuleSource: "/work/repo/.lathe/config.toml", Kind: "edit", Writes: []string{"/work/repo/src/a.go"}},
+		"decision by person": {Type: event.Decision, SessionID: sid, Turn: 2, CallID: "toolu_04", Name: "Bash", Verdict: event.Denied, DecidedBy: event.ByPerson,
+			Reason: "commands need approval", Approval: event.ApproveDeny, Message: "use make clean", Kind: "exec"},
 	}
 	m["checkpoint"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 2, CallID: "toolu_05", Name: "Bash", Step: 3,
 		CheckpointID: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", Target: "rm -rf build"}

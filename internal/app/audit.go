@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/lathe-dev/lathe/internal/agent"
+	"github.com/lathe-dev/lathe/internal/audit"
+	"github.com/lathe-dev/lathe/internal/config"
+	"github.com/lathe-dev/lathe/internal/policy"
+)
+
+// AuditDir is the directory of the sessions' audit logs, next to their
+// session logs under the state directory.
+func AuditDir() (string, error) {
+	dir := config.StateDir()
+	if dir == "" {
+		return "", usagef("cannot find the audit logs: set HOME or XDG_STATE_HOME")
+	}
+	return filepath.Join(dir, "audit"), nil
+}
+
+// openAudit opens the session's audit log, which a resumed session
+// continues.
+func (a *App) openAudit() error {
+	dir, err := AuditDir()
+	if err != nil {
+		return err
+	}
+	a.audit, err = audit.Open(dir, a.log.ID(), audit.Info{})
+	return err
+}
+
+// audited is the policy of a session with an audit log: once the log
+// cannot be written, every call is denied, since what it did could not
+// be recorded.
+type audited struct {
+	agent.Decider
+	log *audit.Log
+}
+
+func (d audited) Decide(ctx context.Context, call *policy.Call) policy.Decision {
+	if err := d.log.Err(); err != nil {
+		return policy.Decision{Verdict: policy.Deny, Reason: fmt.Sprintf("the audit log cannot be written, and no call runs unrecorded: %v", err)}
+	}
+	return d.Decider.Decide(ctx, call)
+}

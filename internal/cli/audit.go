@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/lathe-dev/lathe/internal/app"
+	"github.com/lathe-dev/lathe/internal/audit"
+	"github.com/lathe-dev/lathe/internal/regfile"
+	"github.com/lathe-dev/lathe/internal/termsafe"
+)
+
+const auditUsage = "usage: lathe audit verify SESSION | lathe audit export SESSION [--format json|csv] (SESSION: a session id or an audit log's path)"
+
+// runAudit is `lathe audit verify|export SESSION`: exit 0 for a log
+// that verifies, 1 naming the first bad record for one that does not.
+func runAudit(args []string, stdio IO) error {
+	if len(args) == 0 {
+		return usagef(auditUsage)
+	}
+	fs := newFlagSet("lathe audit " + args[0])
+	var format *string
+	if args[0] == "export" {
+		format = fs.String("format", "json", "")
+	}
+	pos, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return flagError(err)
+	}
+	switch {
+	case len(pos) != 1:
+		return usagef(auditUsage)
+	case args[0] == "verify":
+		return verifyAudit(pos[0], stdio)
+	case args[0] != "export":
+		return usagef(auditUsage)
+	case *format != "json" && *format != "csv":
+		return usagef("unknown export format %q (want json or csv)", *format)
+	}
+	return exportAudit(pos[0], *format, stdio)
+}
+
+// auditLog resolves SESSION to an audit log's path and the session it
+// must be of: an id names a log in the audit directory; anything with a
+// slash, or ending in .jsonl, is a path, whose log names its session.
+func auditLog(arg string) (path, id string, err error) {
+	if strings.ContainsRune(arg, filepath.Separator) || strings.HasSuffix(arg, ".jsonl") {
+		return arg, "", nil
+	}
+	if arg == "" || strings.HasPrefix(arg, ".") {
+		return "", "", usagef("invalid session id %q", arg)
+	}
+	dir, err := app.AuditDir()
+	if err != nil {
+		return "", "", err
+	}
+	return audit.Path(dir, arg), arg, nil
+}
+
+// verifyLog verifies the log SESSION names.
+func verifyLog(arg string) (path string, sum *audit.Summary, err error) {
+	path, id, err := auditLog(arg)
+	if err != nil {
+		return "", nil, err
+	}
+	f, _, err := regfile.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && id != "" {
+		return "", nil, usagef("no audit log for session %s in %s (see lathe sessions)", id, filepath.Dir(path))
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer f.Close()
+	sum, err = audit.Verify(f, id)
+	if err != nil {
+		return path, nil, fmt.Errorf("audit log %s: %w", path, err)
+	}
+	return path, sum, nil
+}
+
+func verifyAudit(arg string, stdio IO) error {
+	path, sum, err := verifyLog(arg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Stdout, "audit log %s of session %s: intact\n", termsafe.Quote(path), termsafe.Quote(sum.SessionID))
+	fmt.Fprintf(stdio.Stdout, "%d records, %d runs, %d calls (%d denied), %d network connections (%d refused), from %s to %s\n",
+		sum.Records, sum.Runs, sum.Calls, sum.Denied, sum.Network, sum.Refused, termsafe.Quote(sum.First), termsafe.Quote(sum.Last))
+	return nil
+}
+
+// exportAudit writes the report of the log SESSION names. A log that
+// does not verify is reported all the same, as far as it can be read,
+// and the command then fails naming its first bad record.
+func exportAudit(arg, format string, stdio IO) error {
+	path, _, verr := verifyLog(arg)
+	var ue usageError
+	if errors.As(verr, &ue) || path == "" {
+		return verr
+	}
+	f, _, err := regfile.Open(path)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	defer f.Close()
+	rows, err := audit.Rows(f)
+	if err != nil {
+		return fmt.Errorf("audit log %s: %w", path, err)
+	}
+	if format == "csv" {
+		err = audit.WriteCSV(stdio.Stdout, rows)
+	} else {
+		err = audit.WriteJSON(stdio.Stdout, rows)
+	}
+	if err != nil {
+		return fmt.Errorf("export audit log: %w", err)
+	}
+	if verr != nil {
+		return fmt.Errorf("%w; the report is of a log that was altered", verr)
+	}
+	return nil
+}
