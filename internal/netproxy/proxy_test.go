@@ -280,3 +280,27 @@ func TestListenReplacesOnlySockets(t *testing.T) {
 		t.Errorf("Listen over a file: %v", err)
 	}
 }
+
+// TestProxyHostIsTheURLs checks that a plain request reaches the origin
+// with the host the rules checked, whatever Host header it came with.
+func TestProxyHostIsTheURLs(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Host) }))
+	t.Cleanup(srv.Close)
+	tp := startProxy(t, []string{"allowed.test"}, nil)
+	c, err := net.Dial("unix", tp.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET http://allowed.test:%s/ HTTP/1.1\r\nHost: denied.test\r\n\r\n", port(srv))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := "allowed.test:" + port(srv); string(b) != want {
+		t.Errorf("the origin saw Host %q, want %q", b, want)
+	}
+	<-tp.conns
+}
