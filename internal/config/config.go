@@ -62,6 +62,9 @@ type Config struct {
 	// Models holds per-model settings, keyed by model name. Key
 	// "models".
 	Models map[string]ModelConfig
+	// PackageGuard configures the check of the packages commands
+	// install.
+	PackageGuard PackageGuard
 	// Files lists the files read, lowest precedence first.
 	Files []string
 }
@@ -141,6 +144,8 @@ func defaults() *Config {
 		},
 		Prices: map[string]pricing.Price{},
 		Models: map[string]ModelConfig{},
+
+		PackageGuard: PackageGuard{Enabled: true},
 	}
 }
 

@@ -38,6 +38,7 @@ type fileConfig struct {
 	Providers      map[string]*fileProvider `toml:"providers"`
 	Prices         map[string]*filePrice    `toml:"prices"`
 	Models         map[string]*fileModel    `toml:"models"`
+	PackageGuard   filePackageGuard         `toml:"package_guard"`
 }
 
 // fileModel holds settings of one model, whichever provider serves it.
@@ -146,6 +147,7 @@ func (ld *loader) merge(path string, doc []byte, project bool) error {
 	l.duration(&c.Retry.BaseDelay, f.Retry.BaseDelay, 0, "retry", "base_delay")
 	l.duration(&c.Retry.MaxDelay, f.Retry.MaxDelay, 0, "retry", "max_delay")
 	l.duration(&c.Retry.StreamIdleTimeout, f.Retry.StreamIdleTimeout, 0, "retry", "stream_idle_timeout")
+	l.packageGuard(&c.PackageGuard, &f.PackageGuard)
 
 	// Sorted, so that errors come out in a stable order.
 	for _, name := range slices.Sorted(maps.Keys(f.Providers)) {
@@ -179,17 +181,19 @@ func (ld *loader) merge(path string, doc []byte, project bool) error {
 // mode today, permission rules, roots, hooks and servers as they come —
 // belongs here, so that it falls under the same check.
 type grants struct {
-	mode policy.Mode
+	mode  policy.Mode
+	guard PackageGuard
 }
 
 func grantsOf(c *Config) grants {
-	return grants{mode: c.PermissionMode}
+	return grants{mode: c.PermissionMode, guard: c.PackageGuard}
 }
 
 // restore puts g back into c, so that nothing a project tried to widen
 // takes effect even if the error were ignored.
 func (g grants) restore(c *Config) {
 	c.PermissionMode = g.mode
+	c.PackageGuard = g.guard
 }
 
 // widening is a grant a project file tried to widen.
@@ -207,7 +211,7 @@ func widened(before, after grants) []widening {
 				"set it in your own config (%s) or pass --permission-mode %s",
 			before.mode, after.mode, displayPath(filepath.Join(cmp.Or(UserDir(), "~/.config/lathe"), "config.toml")), after.mode)})
 	}
-	return ws
+	return append(ws, guardWidened(before.guard, after.guard)...)
 }
 
 // check reports what is wrong with the merged configuration as a whole.
@@ -552,6 +556,11 @@ func locateIn(p *unstable.Parser, kv *unstable.Node, prefix, key []string) (unst
 	}
 	v := kv.Value()
 	if len(full) == len(key) {
+		// An array has no text of its own: its first element stands
+		// for it.
+		if it := v.Children(); v.Kind == unstable.Array && it.Next() {
+			v = it.Node()
+		}
 		return p.Shape(v.Raw).Start, true
 	}
 	if v.Kind == unstable.InlineTable {

@@ -1,0 +1,143 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/lathe-dev/lathe/internal/pkgguard"
+)
+
+// PackageGuard configures the check of the packages that install
+// commands name (internal/pkgguard). Key "package_guard".
+type PackageGuard struct {
+	// Enabled turns the guard on. Default true.
+	Enabled bool
+	// Config is the guard's policy: keys "registries" (a table of base
+	// URLs by registry), "allow", "require_allowlist", "min_age_days",
+	// "min_downloads" and "timeout" (default 10s, at most
+	// MaxPackageGuardTimeout).
+	pkgguard.Config
+}
+
+// MaxPackageGuardTimeout bounds PackageGuard.Timeout: a command waits
+// for its look-ups before it runs.
+const MaxPackageGuardTimeout = 2 * time.Minute
+
+type filePackageGuard struct {
+	Enabled          *bool          `toml:"enabled"`
+	Registries       fileRegistries `toml:"registries"`
+	Allow            *[]string      `toml:"allow"`
+	RequireAllowlist *bool          `toml:"require_allowlist"`
+	MinAgeDays       *int64         `toml:"min_age_days"`
+	MinDownloads     *int64         `toml:"min_downloads"`
+	Timeout          *string        `toml:"timeout"`
+}
+
+// fileRegistries has a field for each of pkgguard.Registries, so that a
+// misspelt registry is an unknown key.
+type fileRegistries struct {
+	PyPI         *string `toml:"pypi"`
+	Npm          *string `toml:"npm"`
+	NpmDownloads *string `toml:"npm_downloads"`
+	Go           *string `toml:"go"`
+	Crates       *string `toml:"crates"`
+	RubyGems     *string `toml:"rubygems"`
+}
+
+func (r *fileRegistries) byRegistry() map[pkgguard.Registry]*string {
+	return map[pkgguard.Registry]*string{
+		pkgguard.PyPI: r.PyPI, pkgguard.Npm: r.Npm, pkgguard.NpmDownloads: r.NpmDownloads,
+		pkgguard.Go: r.Go, pkgguard.Crates: r.Crates, pkgguard.RubyGems: r.RubyGems,
+	}
+}
+
+// packageGuard applies f, this file's [package_guard], to g. The
+// registries merge key by key; allow is replaced whole, as a list is one
+// setting. Values are replaced, never changed in place, so that a copy
+// of g taken before (grants) stays what it was.
+func (l *layer) packageGuard(g *PackageGuard, f *filePackageGuard) {
+	setTo(&g.Enabled, f.Enabled)
+	setTo(&g.RequireAllowlist, f.RequireAllowlist)
+	var minAge int
+	l.count(&minAge, f.MinAgeDays, "package_guard", "min_age_days")
+	if f.MinAgeDays != nil {
+		g.MinAgeDays = minAge
+	}
+	var minDownloads int
+	l.count(&minDownloads, f.MinDownloads, "package_guard", "min_downloads")
+	if f.MinDownloads != nil {
+		g.MinDownloads = int64(minDownloads)
+	}
+	l.duration(&g.Timeout, f.Timeout, MaxPackageGuardTimeout, "package_guard", "timeout")
+	if f.Allow != nil {
+		allow := []string{}
+		for _, e := range *f.Allow {
+			if _, err := pkgguard.ParseAllow(e); err != nil {
+				l.fail(err.Error(), "package_guard", "allow")
+				continue
+			}
+			allow = append(allow, e)
+		}
+		g.Allow = allow
+	}
+	regs := maps.Clone(g.Registries)
+	for _, reg := range pkgguard.Registries {
+		u := f.Registries.byRegistry()[reg]
+		if u == nil {
+			continue
+		}
+		if err := pkgguard.CheckURL(*u); err != nil {
+			l.fail(err.Error(), "package_guard", "registries", string(reg))
+			continue
+		}
+		if regs == nil {
+			regs = map[pkgguard.Registry]string{}
+		}
+		regs[reg] = *u
+	}
+	g.Registries = regs
+}
+
+// guardWidened lists what a project file changed in the package guard
+// that lets more packages through without asking.
+func guardWidened(before, after PackageGuard) []widening {
+	var ws []widening
+	narrowOnly := func(key string, what string) {
+		ws = append(ws, widening{[]string{"package_guard", key}, fmt.Sprintf(
+			"a project file may make the package guard stricter but not %s; set it in your own config (%s)", what, userConfig())})
+	}
+	if before.Enabled && !after.Enabled {
+		narrowOnly("enabled", "turn it off")
+	}
+	if before.RequireAllowlist && !after.RequireAllowlist {
+		narrowOnly("require_allowlist", "drop the allowlist")
+	}
+	if after.MinAgeDays < before.MinAgeDays {
+		narrowOnly("min_age_days", fmt.Sprintf("lower the minimum age (from %d to %d)", before.MinAgeDays, after.MinAgeDays))
+	}
+	if after.MinDownloads < before.MinDownloads {
+		narrowOnly("min_downloads", fmt.Sprintf("lower the minimum downloads (from %d to %d)", before.MinDownloads, after.MinDownloads))
+	}
+	for _, e := range after.Allow {
+		if !slices.Contains(before.Allow, e) {
+			narrowOnly("allow", fmt.Sprintf("trust more packages (%q)", e))
+			break
+		}
+	}
+	for _, reg := range pkgguard.Registries {
+		if before.Registries[reg] != after.Registries[reg] {
+			ws = append(ws, widening{[]string{"package_guard", "registries", string(reg)},
+				"may only be set in the user config, so that a repository cannot choose the registry that vouches for the packages it installs"})
+		}
+	}
+	return ws
+}
+
+// userConfig is the user's config.toml as messages show it.
+func userConfig() string {
+	return displayPath(filepath.Join(cmp.Or(UserDir(), "~/.config/lathe"), "config.toml"))
+}
