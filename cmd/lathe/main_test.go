@@ -22,6 +22,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/fakeapi"
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/pkgguard/pkgguardtest"
 )
 
 // binDir holds the lathe binary the scripts run, built once by TestMain
@@ -75,7 +76,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:       "testdata/script",
 		Condition: condition,
-		Cmds:      mergeCmds(fakeapi.Cmds(), scriptCmds(), eventCmds()),
+		Cmds:      mergeCmds(fakeapi.Cmds(), pkgguardtest.Cmds(), scriptCmds(), eventCmds()),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 			home := filepath.Join(env.WorkDir, ".home")

@@ -149,6 +149,11 @@ func Open(opts Options) (*App, error) {
 		return nil, err
 	}
 
+	guard, err := packageGuard(cfg.PackageGuard)
+	if err != nil {
+		return nil, err
+	}
+
 	// Store checks that there is a state directory, which the journal
 	// needs too.
 	store, err := Store(opts.Warn)
@@ -189,7 +194,7 @@ func Open(opts Options) (*App, error) {
 		System:    system,
 		Tools:     tool.Set(dialect, freeform),
 		Env:       a.env,
-		Policy:    audited{&policy.Policy{Mode: a.mode, Workspace: dir}, a.audit},
+		Policy:    audited{guard(&policy.Policy{Mode: a.mode, Workspace: dir}), a.audit},
 		Approver:  opts.Approver,
 		Recorder:  a.log,
 		Sink:      a.bus,

@@ -35,7 +35,10 @@ func Installs(f *syntax.File) []Install {
 	var out []Install
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 {
-			if in, ok := parseCommand(words(c.Args)); ok {
+			ws := words(c.Args)
+			if script, ok := shellScript(ws); ok {
+				out = append(out, Installs(script)...)
+			} else if in, ok := parseCommand(ws); ok {
 				out = append(out, in)
 			}
 		}
@@ -43,6 +46,28 @@ func Installs(f *syntax.File) []Install {
 	})
 	return out
 }
+
+// shellScript returns the script of sh -c SCRIPT (bash, zsh, dash too),
+// parsed, when it parses.
+func shellScript(ws []word) (*syntax.File, bool) {
+	ws = unwrap(ws)
+	if len(ws) < 3 || !ws[0].static || !shells[path.Base(ws[0].s)] {
+		return nil, false
+	}
+	for i, w := range ws[1:] {
+		// -c, or a cluster of options holding it: -lc, -ec, -xc.
+		if !w.static || !strings.HasPrefix(w.s, "-") || strings.HasPrefix(w.s, "--") {
+			return nil, false
+		}
+		if strings.Contains(w.s, "c") && i+2 < len(ws) && ws[i+2].static {
+			f, err := syntax.NewParser().Parse(strings.NewReader(ws[i+2].s), "")
+			return f, err == nil
+		}
+	}
+	return nil, false
+}
+
+var shells = set("sh", "bash", "zsh", "dash", "ksh")
 
 // word is a word of a command as the shell will pass it, when known:
 // static is false for a word with expansions (parameters, command

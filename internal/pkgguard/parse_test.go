@@ -120,6 +120,10 @@ func TestInstalls(t *testing.T) {
 		{`(cd x; pip install a) | tee log`, `pip install: pypi:a`},
 		{`if true; then f() { gem install b; }; fi`, `gem install: rubygems:b`},
 		{`echo $(pip install c)`, `pip install: pypi:c`},
+		{`bash -c "pip install d && npm i e"`, "pip install: pypi:d\nnpm i: npm:e"},
+		{`sudo sh -ec 'cd x; gem install f'`, `gem install: rubygems:f`},
+		{`bash -lc "bash -c 'cargo add g'"`, `cargo add: crates:g`},
+		{`bash script.sh pip install h`, ``},
 		// Look-alikes that install nothing from a registry.
 		{`pip show requests`, ``},
 		{`pip download requests`, ``},

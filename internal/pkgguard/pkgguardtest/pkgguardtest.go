@@ -118,7 +118,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 				var b strings.Builder
 				b.WriteString("\n[package_guard.registries]\n")
 				for _, reg := range pkgguard.Registries {
-					fmt.Fprintf(&b, "%s = %q\n", reg, r.URLs()[reg])
+					fmt.Fprintf(&b, "%s = %q\n", string(reg), r.URLs()[reg])
 				}
 				f, err := os.OpenFile(ts.MkAbs(args[2]), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 				ts.Check(err)
