@@ -194,7 +194,7 @@ func Open(opts Options) (*App, error) {
 		System:    system,
 		Tools:     tool.Set(dialect, freeform),
 		Env:       a.env,
-		Policy:    audited{guard(&policy.Policy{Mode: a.mode, Workspace: dir}), a.audit},
+		Policy:    audited{guard(&policy.Policy{Mode: a.mode, Workspace: dir, Home: os.Getenv("HOME")}), a.audit},
 		Approver:  opts.Approver,
 		Recorder:  a.log,
 		Sink:      a.bus,
