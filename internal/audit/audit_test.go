@@ -8,10 +8,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/netproxy"
 )
 
 const sid = "20261207T081200-abc123"
@@ -346,7 +349,7 @@ func FuzzVerify(f *testing.F) {
 	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid})
 	l.Emit(event.Event{Type: event.Decision, CallID: "c", Name: "Bash", Verdict: event.Allowed, DecidedBy: event.ByMode})
 	l.Emit(event.Event{Type: event.ToolEnd, CallID: "c", Name: "Bash", Output: "ok"})
-	l.Network(Connection{Host: "example.com", Port: 443, Allowed: true})
+	l.Network(netproxy.Conn{Host: "example.com", Port: 443, Method: "CONNECT", Allowed: true, Rule: "example.com"})
 	l.Close()
 	good, err := os.ReadFile(l.Path())
 	if err != nil {
@@ -370,4 +373,74 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("Rows error %v is not a *Problem", err)
 		}
 	})
+}
+
+// TestLogNetwork: the proxy's reports become network records, which
+// verify counts and the export shows as rows.
+func TestLogNetwork(t *testing.T) {
+	l, err := Open(t.TempDir(), sid, Info{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 7, 8, 30, 0, 0, time.UTC)
+	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid})
+	l.Network(netproxy.Conn{Host: "proxy.golang.org", Port: 443, Method: "CONNECT", Allowed: true, Rule: "proxy.golang.org",
+		Addr: "142.250.1.1:443", Status: 200, Sent: 10, Received: 20, Start: start, Duration: 1500 * time.Millisecond})
+	l.Network(netproxy.Conn{Host: "evil.example", Port: 80, Method: "GET", Reason: "evil.example is not an allowed domain", Status: 403, Start: start})
+	l.Close()
+	data, _ := os.ReadFile(l.Path())
+	recs := records(t, data)
+	if r := recs[1]; r.Type != TypeNetwork || r.Time != "2026-12-07T08:30:00.000Z" || r.Allowed == nil || !*r.Allowed || r.Addr != "142.250.1.1:443" || r.DurationMS != 1500 {
+		t.Errorf("allowed connection = %+v", r)
+	}
+	if r := recs[2]; r.Allowed == nil || *r.Allowed || r.Reason == "" {
+		t.Errorf("refused connection = %+v", r)
+	}
+	sum, err := Verify(bytes.NewReader(data), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Network != 2 || sum.Refused != 1 {
+		t.Errorf("summary = %+v", sum)
+	}
+	rows, err := Rows(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Row{
+		{Time: recs[0].Time, Action: "session start", Arguments: "mode , workspace "},
+		{Time: "2026-12-07T08:30:00.000Z", Action: "network", Arguments: "CONNECT proxy.golang.org:443", Decision: "allow", DecidedBy: "network rule proxy.golang.org",
+			Result: "status 200, to 142.250.1.1:443, 10 bytes sent, 20 received"},
+		{Time: "2026-12-07T08:30:00.000Z", Action: "network", Arguments: "GET evil.example:80", Decision: "deny", DecidedBy: "network rules",
+			Reason: "evil.example is not an allowed domain", Result: "status 403"},
+		{Time: recs[3].Time, Action: "session end"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("rows:\n got %+v\nwant %+v", rows, want)
+	}
+}
+
+// TestWriteCSV: a cell the model controls cannot become a formula in the
+// reviewer's spreadsheet, and secrets are redacted in the report.
+func TestWriteCSV(t *testing.T) {
+	rows := []Row{{Time: "t", Action: "call", Tool: "Bash", Arguments: `=HYPERLINK("http://x")`, Decision: "allow", DecidedBy: "mode auto",
+		Result: "ok", Reason: "-1", Files: []File{{Path: "/w/a", Kind: "update", Before: sha("a"), After: ""}}},
+		{Time: "t", Action: "call", Tool: "Bash", Arguments: "echo " + awsKey, FilesUnknown: true}}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	want := "time,action,call_id,tool,arguments,decision,decided_by,reason,result,output_sha256,files_changed\n" +
+		`t,call,,Bash,"'=HYPERLINK(""http://x"")",allow,mode auto,'-1,ok,,update /w/a ` + sha("a")[:12] + "→none\n" +
+		"t,call,,Bash,echo [REDACTED:aws-access-key],,,,,,not tracked (commands)\n"
+	if buf.String() != want {
+		t.Errorf("CSV:\n%s\nwant\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	if err := WriteJSON(&buf, rows[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), awsKey) || !json.Valid(buf.Bytes()) {
+		t.Errorf("JSON report:\n%s", buf.String())
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/netproxy"
 )
 
 // Emit records what e says about the session: a run's start, a call's
@@ -145,19 +146,18 @@ func setInput(r *Record, in json.RawMessage) {
 // maxInput is the largest input recorded verbatim, as in the session log.
 const maxInput = 4 << 10
 
-// Connection is a network connection a command made through the proxy.
-type Connection struct {
-	Host    string
-	Port    int
-	Allowed bool
-	// Reason says why it was refused, or which rule allowed it.
-	Reason string
-}
-
-// Network records c: the network proxy's report of each connection. It
-// may be called from any goroutine.
-func (l *Log) Network(c Connection) {
+// Network records c, the network proxy's report of a connection as it
+// ended: pass it to netproxy.WithReport. It may be called from any
+// goroutine, and does not block on anything but the log's file.
+func (l *Log) Network(c netproxy.Conn) {
+	r := &Record{
+		Type: TypeNetwork, Host: c.Host, Port: c.Port, Method: c.Method, Allowed: &c.Allowed, Rule: c.Rule, Reason: c.Reason,
+		Addr: c.Addr, Error: c.Err, Status: c.Status, Sent: c.Sent, Received: c.Received, DurationMS: c.Duration.Milliseconds(),
+	}
+	if !c.Start.IsZero() {
+		r.Time = c.Start.UTC().Format(timeFormat)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_ = l.append(&Record{Type: TypeNetwork, Host: c.Host, Port: c.Port, Allowed: &c.Allowed, Reason: c.Reason})
+	_ = l.append(r)
 }

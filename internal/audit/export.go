@@ -76,11 +76,7 @@ func Rows(r io.Reader) ([]Row, error) {
 		case TypeEnd:
 			rows = append(rows, Row{Time: rec.Time, Action: "session end", Result: rec.Outcome})
 		case TypeNetwork:
-			row := Row{Time: rec.Time, Action: "network", Arguments: fmt.Sprintf("%s:%d", rec.Host, rec.Port), Decision: "deny", Reason: rec.Reason}
-			if rec.Allowed != nil && *rec.Allowed {
-				row.Decision = "allow"
-			}
-			rows = append(rows, row)
+			rows = append(rows, network(&rec))
 		case TypeDecision:
 			calls[rec.CallID] = len(rows)
 			rows = append(rows, Row{
@@ -99,6 +95,33 @@ func Rows(r io.Reader) ([]Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// network is the row of a connection through the proxy.
+func network(r *Record) Row {
+	row := Row{Time: r.Time, Action: "network", Arguments: strings.TrimSpace(fmt.Sprintf("%s %s:%d", r.Method, r.Host, r.Port)),
+		Decision: "deny", DecidedBy: "network rules", Reason: r.Reason}
+	if r.Allowed != nil && *r.Allowed {
+		row.Decision = "allow"
+	}
+	if r.Rule != "" {
+		row.DecidedBy = "network rule " + r.Rule
+	}
+	var res []string
+	if r.Status != 0 {
+		res = append(res, fmt.Sprintf("status %d", r.Status))
+	}
+	if r.Addr != "" {
+		res = append(res, "to "+r.Addr)
+	}
+	if r.Sent+r.Received > 0 {
+		res = append(res, fmt.Sprintf("%d bytes sent, %d received", r.Sent, r.Received))
+	}
+	if r.Error != "" {
+		res = append(res, "error: "+r.Error)
+	}
+	row.Result = strings.Join(res, ", ")
+	return row
 }
 
 func modelOf(r *Record) string {

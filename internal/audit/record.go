@@ -85,10 +85,19 @@ type Record struct {
 	Files        []File `json:"files,omitempty"`
 	FilesUnknown bool   `json:"files_unknown,omitempty"`
 
-	// network
-	Host    string `json:"host,omitempty"`
-	Port    int    `json:"port,omitempty"`
-	Allowed *bool  `json:"allowed,omitempty"`
+	// network: the target as the command named it, the proxy's verdict
+	// (Rule, Reason above), the address dialed, and how it went. Its
+	// Time is when the command asked; it is recorded as it ends.
+	Host       string `json:"host,omitempty"`
+	Port       int    `json:"port,omitempty"`
+	Method     string `json:"method,omitempty"`
+	Allowed    *bool  `json:"allowed,omitempty"`
+	Addr       string `json:"addr,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Status     int    `json:"status,omitempty"`
+	Sent       int64  `json:"sent,omitempty"`
+	Received   int64  `json:"received,omitempty"`
+	DurationMS int64  `json:"duration_ms,omitempty"`
 
 	// session.end: how the run's last prompt ended.
 	Outcome string `json:"outcome,omitempty"`
