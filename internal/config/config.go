@@ -1,15 +1,18 @@
-// Package config loads Lathe's configuration: built-in defaults, overridden
-// by the user's config.toml, overridden in turn by the project's
-// .lathe/config.toml files. Decoding is strict: a malformed file, an unknown
-// key or a value of the wrong type or out of range is an error naming the
-// file, line, column and key, so a typo never silently falls back to a
-// default.
+// Package config loads Lathe's configuration in layers, each overriding
+// the ones below it: built-in defaults, the user's config.toml (and
+// Claude Code's ~/.claude/settings.json), the project's .lathe/config.toml
+// and .lathe/config.local.toml files (and .claude/settings*.json), the
+// command line's --settings files and rules, and the managed policy, which
+// nothing below it can loosen. Permission rules are not overridden but
+// collected from every layer, each with the file it came from. Decoding
+// is strict: a malformed file, an unknown key or rule, or a value of the
+// wrong type or out of range is an error naming the file, line, column and
+// key, so a typo never silently falls back to a default.
 package config
 
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -19,7 +22,6 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/pricing"
-	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -44,8 +46,21 @@ type Config struct {
 	ProviderName string
 	// Model overrides the provider's default model when set.
 	Model string
-	// PermissionMode is the default permission mode. Default acceptEdits.
+	// PermissionMode is the permission mode the files set; empty means
+	// none did, and the session chooses (auto where the sandbox works).
 	PermissionMode policy.Mode
+	// ModeSource is the file that set PermissionMode.
+	ModeSource string
+	// Rules are the permission rules of every layer, lowest layer first,
+	// each with its Source: a file's path, or the flag that gave it.
+	Rules policy.Rules
+	// Managed is what the managed policy imposes.
+	Managed Managed
+	// Trust is the trust state of the workspace's project configuration.
+	Trust Trust
+	// Warnings are problems that do not stop Lathe, such as a rule that
+	// can never match. The front end shows them.
+	Warnings []string
 	// MaxTurns bounds the model responses of a run; 0 means no bound.
 	// Default 100.
 	MaxTurns int
@@ -127,10 +142,9 @@ type ProviderConfig struct {
 // defaults returns the configuration before any file is read.
 func defaults() *Config {
 	return &Config{
-		ProviderName:   TypeAnthropic,
-		PermissionMode: policy.AcceptEdits,
-		MaxTurns:       100,
-		Shell:          Shell{Timeout: 2 * time.Minute},
+		ProviderName: TypeAnthropic,
+		MaxTurns:     100,
+		Shell:        Shell{Timeout: 2 * time.Minute},
 		Retry: Retry{
 			MaxRetries:        5,
 			BaseDelay:         time.Second,
@@ -153,48 +167,44 @@ func defaults() *Config {
 // the cap keeps a huge or endless file from exhausting memory.
 const MaxFileSize = 4 << 20
 
-// Load reads the configuration for a session started in cwd: the user's
-// config.toml in UserDir, then every .lathe/config.toml from the
-// repository root down to cwd (outside a repository, only cwd's), each
-// overriding the ones before it key by key. Discovery stops there because
-// a directory above the repository, such as the system temp directory, may
-// belong to anyone. Project files may not set a provider's base_url or
-// api_key_env, nor widen permissions. Missing files are skipped; anything
-// but a regular file is refused. All the problems found in all the files
-// are reported together.
-func Load(cwd string) (*Config, error) {
+// Load reads the configuration for a session started in cwd, in layers,
+// lowest first: the user's ~/.claude/settings.json and config.toml in
+// UserDir; the project's files from the repository root down to cwd
+// (outside a repository, only cwd's): every .claude/settings.json and
+// .lathe/config.toml, then every .claude/settings.local.json and
+// .lathe/config.local.toml; the --settings files and rules of opts; and
+// the managed policy ([ManagedPath]). Discovery stops at the repository
+// root because a directory above it, such as the system temp directory,
+// may belong to anyone.
+//
+// Project files may not set a provider's base_url or api_key_env. What
+// they set that widens permissions (a wider mode, allow rules) takes
+// effect only in a trusted workspace ([Trust]); otherwise it is left out
+// and listed in Trust.Ignored. Their deny and ask rules always apply.
+// Missing files are skipped, but for a --settings file; anything but a
+// regular file is refused, and so is a managed policy that cannot be
+// read. All the problems found in all the files are reported together.
+func Load(cwd string, opts ...Option) (*Config, error) {
 	cwd, err := filepath.Abs(cwd)
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
-	type file struct {
-		path    string
-		project bool
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	var files []file
-	if dir := UserDir(); dir != "" {
-		files = append(files, file{filepath.Join(dir, "config.toml"), false})
+	srcs, err := readLayers(cwd, &o)
+	if err != nil {
+		return nil, err
 	}
-	dirs, inRepo := upToRepoRoot(cwd)
-	if !inRepo {
-		dirs = dirs[:1]
-	}
-	for _, dir := range slices.Backward(dirs) {
-		files = append(files, file{filepath.Join(dir, ".lathe", "config.toml"), true})
-	}
-
 	ld := loader{c: defaults(), defined: map[string]*layer{}}
 	var errs []error
-	for _, f := range files {
-		doc, err := regfile.ReadFile(f.path, MaxFileSize)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+	ld.c.Trust, ld.c.Warnings = trustOf(cwd, srcs, o.trust)
+	for _, src := range srcs {
+		if src.path != "" {
+			ld.c.Files = append(ld.c.Files, src.path)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("load config: %w", err)
-		}
-		ld.c.Files = append(ld.c.Files, f.path)
-		if err := ld.merge(f.path, doc, f.project); err != nil {
+		if err := ld.merge(src); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -202,6 +212,7 @@ func Load(cwd string) (*Config, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	ld.c.Warnings = append(ld.c.Warnings, neverMatch(ld.c.Rules)...)
 	return ld.c, nil
 }
 

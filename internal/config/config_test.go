@@ -43,6 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := defaults()
+	want.Trust.Dir = home
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load with no files = %+v, want the defaults %+v", c, want)
 	}
@@ -101,6 +102,8 @@ func TestLoadUserFile(t *testing.T) {
 	want.ProviderName = "local"
 	want.Model = "claude-sonnet-4-5"
 	want.PermissionMode = policy.Plan
+	want.ModeSource = path
+	want.Trust.Dir = home
 	want.MaxTurns = 40
 	want.MaxBudgetUSD = 5
 	want.Shell.Timeout = 3 * time.Minute
@@ -235,21 +238,25 @@ func TestProjectOutsideRepo(t *testing.T) {
 	}
 }
 
+// TestProjectPermissionMode checks that a project may narrow the mode,
+// and that a wider mode than the user's takes effect only in a trusted
+// workspace: otherwise it is ignored, and listed as such.
 func TestProjectPermissionMode(t *testing.T) {
 	tests := []struct {
 		name, user, project string
+		trust               bool
 		want                policy.Mode
-		err                 string
+		ignored             string
 	}{
 		{name: "narrow to plan", project: `permission_mode = "plan"`, want: policy.Plan},
+		{name: "auto is no wider than the default", project: `permission_mode = "auto"`, want: policy.Auto},
 		{name: "same as user", user: `permission_mode = "bypassPermissions"`, project: `permission_mode = "bypassPermissions"`, want: policy.BypassPermissions},
 		{name: "narrow the user's bypass", user: `permission_mode = "bypassPermissions"`, project: `permission_mode = "acceptEdits"`, want: policy.AcceptEdits},
 		{name: "widen to bypass", project: "\npermission_mode = \"bypassPermissions\"\n",
-			err: `~/repo/.lathe/config.toml:2:19: permission_mode: a project file may narrow permissions but not widen them (from acceptEdits to bypassPermissions); ` +
-				`set it in your own config (~/.config/lathe/config.toml) or pass --permission-mode bypassPermissions`},
-		{name: "widen the user's plan", user: `permission_mode = "plan"`, project: `permission_mode = "acceptEdits"`,
-			err: `~/repo/.lathe/config.toml:1:19: permission_mode: a project file may narrow permissions but not widen them (from plan to acceptEdits); ` +
-				`set it in your own config (~/.config/lathe/config.toml) or pass --permission-mode acceptEdits`},
+			ignored: `permission_mode = "bypassPermissions" (wider than auto)`},
+		{name: "widen the user's plan", user: `permission_mode = "plan"`, project: `permission_mode = "acceptEdits"`, want: policy.Plan,
+			ignored: `permission_mode = "acceptEdits" (wider than plan)`},
+		{name: "trusted widens", project: `permission_mode = "bypassPermissions"`, trust: true, want: policy.BypassPermissions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,18 +265,26 @@ func TestProjectPermissionMode(t *testing.T) {
 			repo := filepath.Join(home, "repo")
 			write(t, filepath.Join(repo, ".git", "HEAD"), "")
 			write(t, filepath.Join(repo, ".lathe", "config.toml"), tt.project)
-			c, err := Load(repo)
-			if tt.err != "" {
-				if err == nil || err.Error() != tt.err {
-					t.Errorf("error:\n%v\nwant:\n%s", err, tt.err)
-				}
-				return
+			var opts []Option
+			if tt.trust {
+				opts = append(opts, WithTrustedWorkspace())
 			}
+			c, err := Load(repo, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if c.PermissionMode != tt.want {
-				t.Errorf("permission mode %s, want %s", c.PermissionMode, tt.want)
+				t.Errorf("permission mode %q, want %q", c.PermissionMode, tt.want)
+			}
+			var ignored []string
+			for _, w := range c.Trust.Ignored {
+				ignored = append(ignored, w.What)
+				if w.File != filepath.Join(repo, ".lathe", "config.toml") {
+					t.Errorf("ignored %s from %s", w.What, w.File)
+				}
+			}
+			if got := strings.Join(ignored, "; "); got != tt.ignored {
+				t.Errorf("ignored %q, want %q", got, tt.ignored)
 			}
 		})
 	}
@@ -283,9 +298,12 @@ func TestProjectCannotWidenNested(t *testing.T) {
 	write(t, filepath.Join(repo, ".git", "HEAD"), "")
 	write(t, filepath.Join(repo, ".lathe", "config.toml"), `permission_mode = "plan"`)
 	write(t, filepath.Join(repo, "sub", ".lathe", "config.toml"), `permission_mode = "acceptEdits"`)
-	_, err := Load(filepath.Join(repo, "sub"))
-	if err == nil || !strings.Contains(err.Error(), "~/repo/sub/.lathe/config.toml:1:19: permission_mode: a project file may narrow permissions but not widen them (from plan to acceptEdits)") {
-		t.Errorf("error %v, want the sub directory's file blamed for widening plan", err)
+	c, err := Load(filepath.Join(repo, "sub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PermissionMode != policy.Plan || len(c.Trust.Ignored) != 1 || c.Trust.Ignored[0].File != filepath.Join(repo, "sub", ".lathe", "config.toml") {
+		t.Errorf("mode %s, ignored %+v: want plan, and the sub directory's widening ignored", c.PermissionMode, c.Trust.Ignored)
 	}
 }
 
@@ -358,7 +376,7 @@ func TestLoadErrors(t *testing.T) {
 				"~/.config/lathe/config.toml:3:9: prices.m.input: must be a finite number, not nan or inf\n" +
 				"~/.config/lathe/config.toml:4:10: prices.m.output: must be a finite number, not nan or inf"},
 		{"permission mode", "permission_mode = \"yolo\"\n",
-			`~/.config/lathe/config.toml:1:19: permission_mode: unknown permission mode "yolo" (want plan, acceptEdits or bypassPermissions)`},
+			`~/.config/lathe/config.toml:1:19: permission_mode: unknown permission mode "yolo" (want plan, default, acceptEdits, auto or bypassPermissions)`},
 		{"timeout too long", "[shell]\n  timeout = \"20m\"\n",
 			`~/.config/lathe/config.toml:2:13: shell.timeout: duration "20m" exceeds the maximum of 10m`},
 		{"bad duration", "[retry]\nmax_delay = \"30\"\n",

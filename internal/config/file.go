@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -39,6 +40,7 @@ type fileConfig struct {
 	Prices         map[string]*filePrice    `toml:"prices"`
 	Models         map[string]*fileModel    `toml:"models"`
 	PackageGuard   filePackageGuard         `toml:"package_guard"`
+	Permissions    filePermissions          `toml:"permissions"`
 }
 
 // fileModel holds settings of one model, whichever provider serves it.
@@ -111,35 +113,57 @@ type loader struct {
 
 // layer is one file being merged.
 type layer struct {
-	file string // path for messages
-	doc  []byte
+	file   string // path for messages
+	source string // path for rules' Source
+	doc    []byte
+	kind   kind
 	// project marks a file from the working tree, which may come from
 	// anyone who can push to the repository.
 	project bool
-	errs    []error
+	// modeKey is the key of the permission mode, as the file spells it.
+	modeKey  []string
+	claude   bool
+	errs     []error
+	warnings []string
 }
 
-func (ld *loader) merge(path string, doc []byte, project bool) error {
+func (ld *loader) merge(src source) error {
+	c := ld.c
+	if src.path == "" {
+		return flagRules(c, src)
+	}
 	// Editors on Windows save UTF-8 with a byte order mark, which TOML
 	// does not allow but which means nothing.
-	doc = bytes.TrimPrefix(doc, []byte("\uFEFF"))
-	l := &layer{file: displayPath(path), doc: doc, project: project}
+	doc := bytes.TrimPrefix(src.doc, []byte("\uFEFF"))
+	l := &layer{file: displayPath(src.path), source: src.path, doc: doc, kind: src.kind, project: src.kind == kindProject, modeKey: []string{"permission_mode"}}
+	defer func() { c.Warnings = append(c.Warnings, l.warnings...) }()
 	var f fileConfig
-	if err := toml.NewDecoder(bytes.NewReader(doc)).DisallowUnknownFields().Decode(&f); err != nil {
+	if src.claude {
+		l.modeKey, l.claude = []string{"permissions", "defaultMode"}, true
+		if err := l.decodeClaude(doc, &f); err != nil {
+			return err
+		}
+	} else if err := toml.NewDecoder(bytes.NewReader(doc)).DisallowUnknownFields().Decode(&f); err != nil {
 		return l.decodeError(err)
 	}
+	if src.kind == kindManaged {
+		l.checkManagedKeys(doc)
+		l.permissions(c, f.Permissions)
+		l.managed(c, &f)
+		return errors.Join(l.errs...)
+	}
 
-	c := ld.c
 	before := grantsOf(c)
 	setTo(&c.ProviderName, f.Provider)
 	setTo(&c.Model, f.Model)
 	if f.PermissionMode != nil {
 		if m, err := policy.ParseMode(*f.PermissionMode); err != nil {
-			l.fail(err.Error(), "permission_mode")
+			l.fail(err.Error(), l.modeKey...)
 		} else {
-			c.PermissionMode = m
+			c.PermissionMode, c.ModeSource = m, src.path
 		}
 	}
+	l.permissions(c, f.Permissions)
 	l.count(&c.MaxTurns, f.MaxTurns, "max_turns")
 	l.amount(&c.MaxBudgetUSD, f.MaxBudgetUSD, "max_budget_usd")
 	l.duration(&c.Shell.Timeout, f.Shell.Timeout, MaxShellTimeout, "shell", "timeout")
@@ -164,54 +188,78 @@ func (ld *loader) merge(path string, doc []byte, project bool) error {
 			c.Prices[name] = p
 		}
 	}
-	if ws := widened(before, grantsOf(c)); project && len(ws) > 0 {
-		for _, w := range ws {
+	// Loosening the package guard is the user's choice alone, trusted
+	// workspace or not.
+	if gs := guardWidened(before.guard, c.PackageGuard); l.project && len(gs) > 0 {
+		for _, w := range gs {
 			l.fail(w.msg, w.key...)
 		}
-		before.restore(c)
+		c.PackageGuard = before.guard
+	}
+	if ws := widened(before, grantsOf(c), l); l.project && len(ws) > 0 {
+		t := &c.Trust
+		for _, w := range ws {
+			if t.Trusted {
+				t.Granted = append(t.Granted, Widening{File: src.path, What: w})
+			} else {
+				t.Ignored = append(t.Ignored, Widening{File: src.path, What: w})
+			}
+		}
+		if !t.Trusted {
+			before.restore(c)
+		}
 	}
 	return errors.Join(l.errs...)
 }
 
 // grants is what a configuration lets the model do without asking. Only
-// the user's own config and flags may widen them: a project file comes
-// from anyone who can push to the repository, and a cloned repository
-// must not be able to give itself more power over the machine. A project
-// may narrow them. Every setting that grants something — the permission
-// mode today, permission rules, roots, hooks and servers as they come —
+// the user's own config, flags and the managed policy may widen them: a
+// project file comes from anyone who can push to the repository, and a
+// cloned repository must not be able to give itself more power over the
+// machine, so a project's widening settings take effect only in a trusted
+// workspace ([Trust]). A project may always narrow them. Every setting
+// that grants something — the permission mode and allow rules today,
+// writable roots, network domains, hooks and servers as they come —
 // belongs here, so that it falls under the same check.
 type grants struct {
-	mode  policy.Mode
-	guard PackageGuard
+	mode, effective policy.Mode
+	modeSource      string
+	allow           []policy.Rule
+	guard           PackageGuard
 }
 
 func grantsOf(c *Config) grants {
-	return grants{mode: c.PermissionMode, guard: c.PackageGuard}
+	// No mode set is the widest default a session may choose.
+	return grants{mode: c.PermissionMode, effective: cmp.Or(c.PermissionMode, policy.Auto), modeSource: c.ModeSource,
+		allow: slices.Clip(c.Rules.Allow), guard: c.PackageGuard}
 }
 
 // restore puts g back into c, so that nothing a project tried to widen
-// takes effect even if the error were ignored.
+// takes effect.
 func (g grants) restore(c *Config) {
-	c.PermissionMode = g.mode
+	c.PermissionMode, c.ModeSource = g.mode, g.modeSource
+	c.Rules.Allow = g.allow
 	c.PackageGuard = g.guard
 }
 
-// widening is a grant a project file tried to widen.
+// widened lists the grants of after that are wider than those of before,
+// in the terms of l, the file that widened them.
+func widened(before, after grants, l *layer) []string {
+	var ws []string
+	if after.effective.Wider(before.effective) {
+		ws = append(ws, fmt.Sprintf("%s = %q (wider than %s)", formatKey(l.modeKey), after.mode, before.effective))
+	}
+	for _, r := range after.allow[len(before.allow):] {
+		ws = append(ws, "allow rule "+r.Text)
+	}
+	return ws
+}
+
+// widening is a package guard setting a project file tried to loosen,
+// which is an error whether or not the workspace is trusted.
 type widening struct {
 	key []string
 	msg string
-}
-
-// widened lists the grants of after that are wider than those of before.
-func widened(before, after grants) []widening {
-	var ws []widening
-	if after.mode.Wider(before.mode) {
-		ws = append(ws, widening{[]string{"permission_mode"}, fmt.Sprintf(
-			"a project file may narrow permissions but not widen them (from %s to %s); "+
-				"set it in your own config (%s) or pass --permission-mode %s",
-			before.mode, after.mode, displayPath(filepath.Join(cmp.Or(UserDir(), "~/.config/lathe"), "config.toml")), after.mode)})
-	}
-	return append(ws, guardWidened(before.guard, after.guard)...)
 }
 
 // check reports what is wrong with the merged configuration as a whole.
@@ -416,6 +464,51 @@ func (l *layer) fail(msg string, key ...string) {
 	l.errs = append(l.errs, l.errorAt(msg, key...))
 }
 
+// failElem records a problem with element i, text, of the array at key.
+func (l *layer) failElem(msg string, i int, text string, key ...string) {
+	e := l.errorAt(msg, key...)
+	if line, col, ok := l.locateElem(key, i); ok {
+		e.Line, e.Column = line, col
+	} else if quoted, err := json.Marshal(text); l.claude && err == nil {
+		// In JSON, the first place the element's string appears.
+		if off := bytes.Index(l.doc, quoted); off >= 0 {
+			e.Line, e.Column = lineCol(l.doc, int64(off))
+		}
+	}
+	l.errs = append(l.errs, e)
+}
+
+// locateElem returns the line and column of element i of the array at
+// key.
+func (l *layer) locateElem(key []string, i int) (line, col int, ok bool) {
+	var p unstable.Parser
+	p.Reset(l.doc)
+	var table []string
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = keyParts(e.Key())
+		case unstable.KeyValue:
+			v := findIn(e, table, key)
+			if v == nil || v.Kind != unstable.Array {
+				continue
+			}
+			n := 0
+			for it := v.Children(); it.Next(); {
+				if c := it.Node(); c.Kind != unstable.Comment {
+					if n == i {
+						pos := p.Shape(c.Raw).Start
+						return pos.Line, pos.Column, true
+					}
+					n++
+				}
+			}
+		}
+	}
+	return 0, 0, false
+}
+
 // errorAt returns an Error about the value of key.
 func (l *layer) errorAt(msg string, key ...string) *Error {
 	line, col := locate(l.doc, key)
@@ -548,29 +641,45 @@ func locate(doc []byte, key []string) (line, col int) {
 }
 
 // locateIn looks for key in the key-value kv, under the table prefix,
-// descending into inline tables.
+// descending into inline tables. An array has no position of its own, so
+// its key's is returned.
 func locateIn(p *unstable.Parser, kv *unstable.Node, prefix, key []string) (unstable.Position, bool) {
+	v := findIn(kv, prefix, key)
+	if v == nil {
+		return unstable.Position{}, false
+	}
+	if v.Kind == unstable.Array {
+		// An array has no text of its own: its first element stands for
+		// it, or its key when it is empty.
+		if it := v.Children(); it.Next() {
+			return p.Shape(it.Node().Raw).Start, true
+		}
+		it := kv.Key()
+		it.Next()
+		return p.Shape(it.Node().Raw).Start, true
+	}
+	return p.Shape(v.Raw).Start, true
+}
+
+// findIn returns the value of key in the key-value kv, under the table
+// prefix, descending into inline tables, or nil.
+func findIn(kv *unstable.Node, prefix, key []string) *unstable.Node {
 	full := slices.Concat(prefix, keyParts(kv.Key()))
 	if len(full) > len(key) || !slices.Equal(full, key[:len(full)]) {
-		return unstable.Position{}, false
+		return nil
 	}
 	v := kv.Value()
 	if len(full) == len(key) {
-		// An array has no text of its own: its first element stands
-		// for it.
-		if it := v.Children(); v.Kind == unstable.Array && it.Next() {
-			v = it.Node()
-		}
-		return p.Shape(v.Raw).Start, true
+		return v
 	}
 	if v.Kind == unstable.InlineTable {
 		for it := v.Children(); it.Next(); {
-			if pos, ok := locateIn(p, it.Node(), full, key); ok {
-				return pos, true
+			if n := findIn(it.Node(), full, key); n != nil {
+				return n
 			}
 		}
 	}
-	return unstable.Position{}, false
+	return nil
 }
 
 func keyParts(it unstable.Iterator) []string {
