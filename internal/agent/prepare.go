@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/llm"
@@ -27,6 +28,19 @@ type Preparer interface {
 type prepared struct {
 	access policy.Call
 	run    func(ctx context.Context) (tool.Result, error)
+}
+
+// Check prepares and decides a call of the named tool with input as the
+// pipeline does before it asks anyone or runs anything, session grants
+// included, for `lathe permissions check`. It runs nothing. The error
+// says, in words for the model, why the call could not be prepared.
+func (a *Agent) Check(ctx context.Context, name string, input json.RawMessage) (policy.Call, policy.Decision, error) {
+	p, failed, ok := a.prepare(llm.Part{Kind: llm.PartToolCall, Name: name, Input: input})
+	if !ok {
+		return policy.Call{}, policy.Decision{}, errors.New(failed.Content)
+	}
+	d, _ := a.decide(ctx, p)
+	return p.access, d, nil
 }
 
 // prepare is the first step of a call: it finds the tool, decodes the

@@ -25,7 +25,6 @@ import (
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/instructions"
 	"github.com/lathe-dev/lathe/internal/llm"
-	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/pricing"
 	"github.com/lathe-dev/lathe/internal/prompt"
 	"github.com/lathe-dev/lathe/internal/provider"
@@ -66,8 +65,17 @@ type Options struct {
 	// which may be any of the agent's). It must not block.
 	Warn func(error)
 	// Approver is asked about calls the policy would have a person
-	// approve; nil means nobody can ([agent.Headless]).
+	// approve; nil means nobody can ([agent.Headless]). Its "always"
+	// answers are kept as rules in the workspace's
+	// .lathe/config.local.toml (event.RuleAdded).
 	Approver agent.Approver
+	// Settings are settings files above the project's (--settings); Allow
+	// and Deny permission rules above them (--allow, --deny).
+	Settings    []string
+	Allow, Deny []string
+	// TrustWorkspace trusts the project configuration for this session
+	// (--trust-workspace), as `lathe trust` does for good.
+	TrustWorkspace bool
 }
 
 // App is one running session: its log, its conversation, its tools'
@@ -80,9 +88,9 @@ type Options struct {
 type App struct {
 	dir     string
 	cfg     *config.Config
+	perms   *Permissions
 	prov    config.ProviderConfig
 	model   string
-	mode    policy.Mode
 	version string
 
 	log     *session.Log
@@ -117,23 +125,18 @@ func Open(opts Options) (*App, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, usagef("working directory %s is not a directory", dir)
 	}
-	cfg, err := config.Load(dir)
+	perms, err := LoadPermissions(context.Background(), dir, &opts)
 	if err != nil {
-		return nil, UsageError{err.Error()}
+		return nil, err
 	}
-	a := &App{dir: dir, cfg: cfg, version: opts.Version}
+	cfg := perms.Config
+	a := &App{dir: dir, cfg: cfg, perms: perms, version: opts.Version}
 	maxTurns, maxBudget := cfg.MaxTurns, cfg.MaxBudgetUSD
 	if opts.MaxTurns != nil {
 		maxTurns = *opts.MaxTurns
 	}
 	if opts.MaxBudgetUSD != nil {
 		maxBudget = *opts.MaxBudgetUSD
-	}
-	a.mode = cfg.PermissionMode
-	if opts.PermissionMode != "" {
-		if a.mode, err = policy.ParseMode(opts.PermissionMode); err != nil {
-			return nil, UsageError{err.Error()}
-		}
 	}
 
 	p, err := a.newProvider(&opts)
@@ -145,11 +148,6 @@ func Open(opts Options) (*App, error) {
 
 	dialect, freeform := a.dialect()
 	system, err := systemPrompt(dir, dialect, start)
-	if err != nil {
-		return nil, err
-	}
-
-	guard, err := packageGuard(cfg.PackageGuard)
 	if err != nil {
 		return nil, err
 	}
@@ -194,8 +192,8 @@ func Open(opts Options) (*App, error) {
 		System:    system,
 		Tools:     tool.Set(dialect, freeform),
 		Env:       a.env,
-		Policy:    audited{guard(&policy.Policy{Mode: a.mode, Workspace: dir, Home: os.Getenv("HOME")}), a.audit},
-		Approver:  opts.Approver,
+		Policy:    audited{perms.decider(), a.audit},
+		Approver:  a.approver(&opts),
 		Recorder:  a.log,
 		Sink:      a.bus,
 		Cost: func(u llm.Usage) (float64, bool) {
@@ -210,6 +208,18 @@ func Open(opts Options) (*App, error) {
 	})
 	return a, nil
 }
+
+// approver is the approver of opts, which keeps its "always" answers as
+// rules. Nobody answers the headless one.
+func (a *App) approver(opts *Options) agent.Approver {
+	if opts.Approver == nil || opts.Approver == agent.Headless {
+		return opts.Approver
+	}
+	return alwaysApprover{next: opts.Approver, perms: a.perms, emit: a.bus.Emit, warn: opts.Warn}
+}
+
+// Permissions are how the session's calls are decided.
+func (a *App) Permissions() *Permissions { return a.perms }
 
 // newProvider resolves the provider and model opts ask for and returns the
 // provider's client, without retries.
@@ -331,11 +341,12 @@ func (a *App) Subscribe(name string, handle func(event.Event), opts ...event.Sub
 }
 
 // Start publishes session.start: which session, model, tools and mode
-// the prompts run with.
+// the prompts run with, and the mode's notice, if any.
 func (a *App) Start() {
 	a.bus.Emit(event.Event{
 		Type: event.SessionStart, SessionID: a.log.ID(), Provider: a.prov.Name, Model: a.model,
-		Cwd: a.dir, Tools: a.agent.ToolNames(), PermissionMode: string(a.mode), Resumed: a.resumed, Version: a.version,
+		Cwd: a.dir, Tools: a.agent.ToolNames(), PermissionMode: string(a.perms.Policy.Mode), ModeNotice: a.perms.ModeNotice,
+		Resumed: a.resumed, Version: a.version,
 	})
 }
 

@@ -157,6 +157,8 @@ func TestOpenResumePlace(t *testing.T) {
 // denies the command, which makes the exit code ExitDenied.
 func TestPrompt(t *testing.T) {
 	dir := isolate(t)
+	// The Bash call asks, as it does wherever the sandbox cannot run it.
+	withSandbox(t, false)
 	srv := fake(t, `{"steps": [
 	  {"reply": {"tool_calls": [{"name": "Write", "input": {"file_path": "notes.txt", "content": "hi\n"}},
 	                            {"name": "Bash", "input": {"command": "touch pwned"}}]}},
@@ -364,6 +366,7 @@ func recordedResults(t *testing.T, path string) []session.Result {
 // one asked, and that what it grants runs.
 func TestPromptApprover(t *testing.T) {
 	dir := isolate(t)
+	withSandbox(t, false)
 	srv := fake(t, `{"steps": [
 	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "touch ran"}}]}},
 	  {"expect": {"tool_results": [{"call": 0, "is_error": false}]}, "reply": {"text": "Ran it."}}]}`)
@@ -397,8 +400,10 @@ func TestPromptApprover(t *testing.T) {
 // in the middle of the prompt, steers.
 func TestSteer(t *testing.T) {
 	dir := isolate(t)
+	// Without a sandbox a command outside the read-only set asks.
+	withSandbox(t, false)
 	srv := fake(t, `{"steps": [
-	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "true"}}]}},
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "touch steered"}}]}},
 	  {"expect": {"tool_results": [{"call": 0, "is_error": false}], "user_contains": ["use tabs"]}, "reply": {"text": "Noted."}}]}`)
 	var a *App
 	steered := false

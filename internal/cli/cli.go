@@ -85,6 +85,10 @@ func dispatch(ctx context.Context, args []string, stdio IO) error {
 			return rewind(ctx, args[1:], stdio)
 		case "apply-patch":
 			return applyPatch(ctx, args[1:], stdio)
+		case "permissions":
+			return permissions(ctx, args[1:], stdio)
+		case "trust":
+			return trust(ctx, args[1:], stdio)
 		case "version":
 			fmt.Fprintf(stdio.Stdout, "lathe %s\n", version())
 			return nil
@@ -110,6 +114,9 @@ Usage:
   lathe audit export SESSION [--format json|csv]   the audit log as a report, one row per action
   lathe tool NAME 'JSON-ARGS'   run one built-in tool in this directory
   lathe apply-patch [FILE]      apply a patch (Codex apply_patch format) from FILE or stdin
+  lathe permissions check TOOL ARG   how a call would be decided: allow (exit 0), ask (10) or deny (11)
+  lathe permissions list        the permission mode and rules in effect, each with its file
+  lathe trust                   let this workspace's configuration widen permissions (see README)
   lathe version
 
 Examples:
@@ -126,8 +133,12 @@ Flags (before or after the prompt):
   --include-partial-messages   with stream-json, also emit the deltas and command output as they stream
   --provider NAME              anthropic, openai, openai-chat, or a provider named in config.toml
   -m, --model NAME             the model to use
-  --permission-mode MODE       plan (read only), acceptEdits (default: edits in the workspace, no commands)
-                               or bypassPermissions (everything)
+  --permission-mode MODE       plan (read only), default (ask for edits and commands), acceptEdits (edits in
+                               the workspace), auto (the default where the sandbox works: commands run inside it)
+                               or bypassPermissions (everything, no sandbox)
+  --allow RULE, --deny RULE    a permission rule, such as 'Bash(npm test)' (repeatable)
+  --settings FILE              a settings file: Lathe's TOML or Claude Code's settings.json (repeatable)
+  --trust-workspace            let this workspace's configuration widen permissions for this run
   --max-turns N                stop after N model responses
   --max-budget-usd X           stop once the run has cost X dollars
   -c, --continue               continue the latest session in this directory
@@ -140,7 +151,8 @@ Flags (before or after the prompt):
 Environment:
   ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL   the anthropic provider
   OPENAI_API_KEY, OPENAI_BASE_URL         the openai and openai-chat providers
-  Config: ~/.config/lathe/config.toml and .lathe/config.toml (see README).
+  Config: ~/.config/lathe/config.toml, .lathe/config.toml, .lathe/config.local.toml and
+  /etc/lathe/managed.toml (see README); LATHE_MANAGED_CONFIG names one more managed policy file.
   Sessions: $XDG_STATE_HOME/lathe/sessions (default ~/.local/state/lathe).
 
 Exit codes:

@@ -29,6 +29,8 @@ type runFlags struct {
 	dir            string
 	version        bool
 	help           bool
+	// The permission flags; see permissionFlags.
+	perm permissionFlags
 
 	// given records the flags on the command line, by their long name,
 	// and conflict the first one given twice with two values.
@@ -66,6 +68,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 		{"p", "print"}, {"m", "model"}, {"c", "continue"}, {"r", "resume"},
 		{"C", "cd"}, {"v", "version"}, {"h", "help"},
 	})
+	f.perm.register(fs)
 }
 
 // single wraps every flag of fs in a singleValue, sharing one between a

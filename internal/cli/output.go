@@ -94,6 +94,8 @@ func printText(e event.Event, verbose bool, stdout, stderr io.Writer) {
 		for _, k := range e.KilledBackground {
 			fmt.Fprintf(stderr, "lathe: killed background command %s: %s\n", k.ID, oneLine(secret.Redact(k.Command), 120))
 		}
+	case event.RuleAdded:
+		fmt.Fprintf(stderr, "lathe: always allowed: added %s to %s\n", safe(e.Rule), safe(e.RuleSource))
 	case event.Retry:
 		fmt.Fprintf(stderr, "lathe: retrying in %s (attempt %d): %s\n", fmtMS(e.DelayMS), e.Attempt, safe(e.Error))
 	case event.ToolStart:

@@ -51,6 +51,7 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 	if err != nil {
 		return err
 	}
+	printNotices(stdio.Stderr, a.Permissions())
 	// SIGHUP is a closed terminal: like the others, the run stops, records
 	// its result and stays resumable rather than dying mid-write. Signals
 	// stay caught until the output has printed everything.
@@ -93,6 +94,7 @@ func (f *runFlags) options(stderr io.Writer) app.Options {
 		Warn:           warner(stderr),
 		Approver:       agent.Headless,
 	}
+	f.perm.apply(&o)
 	if f.given["max-turns"] {
 		o.MaxTurns = &f.maxTurns
 	}

@@ -66,6 +66,11 @@ const (
 	// is to write. It is the audit log's record of the decision; like
 	// message, stream-json leaves it out.
 	Decision Type = "decision"
+	// RuleAdded says a person's "always" answer to the approval of call
+	// CallID (Name) was kept as the allow rule Rule in the file
+	// RuleSource, for later sessions. It comes before the call's
+	// approval.resolved.
+	RuleAdded Type = "permission.rule_added"
 )
 
 // Verdict is a decision's outcome.
@@ -136,6 +141,7 @@ type Event struct {
 	Cwd            string   `json:"cwd,omitempty"`
 	Tools          []string `json:"tools,omitempty"`
 	PermissionMode string   `json:"permission_mode,omitempty"`
+	ModeNotice     string   `json:"mode_notice,omitempty"` // why the mode is not what one may expect
 	Resumed        bool     `json:"resumed,omitempty"`
 	Version        string   `json:"version,omitempty"`
 
@@ -169,7 +175,8 @@ type Event struct {
 	CheckpointID string `json:"checkpoint_id,omitempty"`
 	Target       string `json:"target,omitempty"`
 
-	// decision (and Reason, Approval, Message below)
+	// decision (and Reason, Approval, Message below); Rule and
+	// RuleSource also on permission.rule_added
 	Verdict    Verdict   `json:"verdict,omitempty"`
 	DecidedBy  DecidedBy `json:"decided_by,omitempty"`
 	Rule       string    `json:"rule,omitempty"`

@@ -120,6 +120,11 @@ func valid() map[string]event.Event {
 			Rule: "Edit(src/**)", RuleSource: "/work/repo/.lathe/config.toml", Kind: "edit", Writes: []string{"/work/repo/src/a.go"}},
 		"decision by person": {Type: event.Decision, SessionID: sid, Turn: 2, CallID: "toolu_04", Name: "Bash", Verdict: event.Denied, DecidedBy: event.ByPerson,
 			Reason: "commands need approval", Approval: event.ApproveDeny, Message: "use make clean", Kind: "exec"},
+		"permission.rule_added": {Type: event.RuleAdded, SessionID: sid, Turn: 2, CallID: "toolu_05", Name: "Bash",
+			Rule: "Bash(npm test)", RuleSource: "/work/repo/.lathe/config.local.toml"},
+		"session.start notice": {Type: event.SessionStart, SessionID: sid, Provider: "anthropic", Model: "claude-sonnet-4-5",
+			Cwd: "/work/repo", Tools: []string{"Bash"}, PermissionMode: "acceptEdits", Version: "dev",
+			ModeNotice: "the sandbox is unavailable (no user namespaces), so the permission mode is acceptEdits rather than auto"},
 	}
 	m["checkpoint"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 2, CallID: "toolu_05", Name: "Bash", Step: 3,
 		CheckpointID: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", Target: "rm -rf build"}
