@@ -51,6 +51,10 @@ type command struct {
 	// (eval "$x", a command name from a variable), so deny rules may
 	// not have seen it.
 	unseen bool
+	// dynamic is set when some of its arguments are known only at run
+	// time (a variable, brace expansion, xargs's input): a deny rule for
+	// its program may match what runs though it matches no form.
+	dynamic bool
 	// paths are the words that may name files it reads or writes.
 	paths []string
 }
@@ -211,6 +215,7 @@ func (a *analyzer) call(assigns []*syntax.Assign, words []*syntax.Word, depth in
 			} else if c.opaque == "" {
 				c.opaque = "an argument is known only at run time"
 			}
+			c.dynamic = true
 			args = append(args, v)
 		case wordGlob:
 			if i == 0 {
@@ -246,7 +251,7 @@ func (a *analyzer) command(c *command, args []string, written string, depth int)
 	if inner != nil {
 		// A command that xargs, find -exec or sudo runs: seen by deny
 		// rules as itself, never allowed through its runner's rule.
-		ic := command{wild: true, opaque: c.opaque}
+		ic := command{wild: true, opaque: c.opaque, dynamic: true}
 		a.command(&ic, inner, strings.Join(inner, " "), depth+1)
 	}
 }
@@ -309,7 +314,7 @@ func (a *analyzer) special(c *command, depth int) {
 	case "find":
 		if cmd := findExec(args[1:]); cmd != nil {
 			c.opaque = "find -exec runs a command"
-			ic := command{wild: true, opaque: c.opaque}
+			ic := command{wild: true, opaque: c.opaque, dynamic: true}
 			a.command(&ic, cmd, strings.Join(cmd, " "), depth+1)
 		}
 	}

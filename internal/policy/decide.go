@@ -15,10 +15,11 @@ import (
 // Decide returns the decision for call. Each thing the call does — a
 // file it reads or writes, each simple command of its command line, a
 // URL — is judged on its own, in this order: deny rules, the built-in
-// denials (secrets; in plan mode anything that changes something), ask
-// rules, the built-in questions (protected paths, keys), allow rules,
-// the read-only command set, and last the mode's default. The call gets
-// the strictest of those verdicts. Decide does not block; ctx is for
+// denials (in plan mode anything that changes something), ask rules, the
+// built-in questions (protected paths), allow rules, the secrets'
+// defaults (credential stores and dotenv files denied, key files
+// asked about), the read-only command set, and last the mode's default.
+// The call gets the strictest of those verdicts. Decide does not block; ctx is for
 // the hooks that will consult processes, and call is not modified.
 func (p *Policy) Decide(ctx context.Context, call *Call) Decision {
 	if path, ok := nulPath(call); ok {
@@ -87,8 +88,12 @@ type part struct {
 	// forms, for a file, are its names: allow rules must cover each of
 	// them (not necessarily with the same rule), deny rules any.
 	forms []string
-	// builtin is the built-in denial or question, if any.
+	// builtin is the built-in denial or question no allow rule
+	// overrides (plan mode's denials, protected paths), if any.
 	builtin *Decision
+	// secret is the built-in default for a credential file, which an
+	// allow rule naming the file overrides.
+	secret *Decision
 	// noAllow says why neither allow rules nor the read-only set may
 	// allow it, or is "".
 	noAllow  string
@@ -216,18 +221,20 @@ func (j *judge) judge(pt *part) {
 		j.add(*pt.builtin, pt.escalate)
 		return
 	}
-	if pt.noAllow == "" {
-		if r := j.firstAllow(pt); r != nil {
-			if j.allowedBy == nil {
-				j.allowedBy = r
-			}
-			j.add(Decision{Verdict: Allow}, false)
-			return
+	if r := j.firstAllow(pt); r != nil && pt.noAllow == "" {
+		if j.allowedBy == nil {
+			j.allowedBy = r
 		}
-		if pt.readOnly {
-			j.add(Decision{Verdict: Allow}, false)
-			return
-		}
+		j.add(Decision{Verdict: Allow}, false)
+		return
+	}
+	if pt.secret != nil {
+		j.add(*pt.secret, false)
+		return
+	}
+	if pt.noAllow == "" && pt.readOnly {
+		j.add(Decision{Verdict: Allow}, false)
+		return
 	}
 	if pt.dflt == nil {
 		j.add(Decision{Verdict: Allow}, false)
@@ -337,7 +344,7 @@ func (j *judge) file(fam string, names []string, argOnly bool) {
 	}
 	switch {
 	case fam == familyRead:
-		pt.builtin = j.secret(forms)
+		pt.secret = j.secret(forms)
 	case argOnly:
 	case j.p.Mode == Plan:
 		d := j.planDenies()
@@ -482,6 +489,28 @@ func (j *judge) hasCommandRules() bool {
 	return false
 }
 
+// rulesName reports whether a deny or ask rule may match a command
+// whose program is args[0], whatever its arguments turn out to be.
+func (j *judge) rulesName(args []string) bool {
+	if len(args) == 0 {
+		return true
+	}
+	prog := filepath.Base(args[0])
+	for _, list := range [][]Rule{j.p.Rules.Deny, j.p.Rules.Ask} {
+		for i := range list {
+			r := &list[i]
+			if family(r) != familyBash {
+				continue
+			}
+			first, _, _ := strings.Cut(strings.TrimSuffix(r.Specifier, ":*"), " ")
+			if r.Specifier == "" || strings.Contains(first, "*") || filepath.Base(first) == prog {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (j *judge) command(s *script, c *command, hidden bool) {
 	text := strings.Join(c.args, " ")
 	pt := &part{family: familyBash, what: text, noAllow: c.opaque}
@@ -509,6 +538,8 @@ func (j *judge) command(s *script, c *command, hidden bool) {
 		pt.builtin = &d
 	case c.unseen && hidden:
 		pt.builtin = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs %s, and %s, so the deny and ask rules cannot see all it runs", j.call.Tool, text, c.opaque)}
+	case c.dynamic && hidden && j.rulesName(c.args):
+		pt.builtin = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs %s, some of whose arguments are known only at run time, and a deny or ask rule names %s", j.call.Tool, text, c.args[0])}
 	}
 	d, esc := j.commandDefault(c)
 	pt.dflt, pt.escalate = &d, esc

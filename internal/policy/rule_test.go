@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -353,4 +355,47 @@ func TestNarrowest(t *testing.T) {
 
 func execCall(cmd string) Call {
 	return Call{Tool: "Bash", Kind: Exec, Dir: "/w", Command: cmd, Script: ParseCommand(cmd)}
+}
+
+// Credential stores and dotenv files are denied by default, key files
+// asked about, through the file tools by either name; an allow rule that
+// names the file overrides the default, and bypassPermissions has none.
+func TestDecideSecrets(t *testing.T) {
+	w := t.TempDir()
+	if err := os.WriteFile(filepath.Join(w, ".env"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(".env", filepath.Join(w, "notes")); err != nil {
+		t.Fatal(err)
+	}
+	read := func(lexical, resolved string) Call {
+		return Call{Tool: "Read", Kind: Read, Reads: []string{resolved}, LexicalReads: []string{lexical}}
+	}
+	for _, tt := range []struct {
+		name  string
+		mode  Mode
+		allow []string
+		call  Call
+		want  Verdict
+	}{
+		{"ssh key", Auto, nil, read("/home/u/.ssh/id_ed25519", "/home/u/.ssh/id_ed25519"), Deny},
+		{"aws", Default, nil, read("/home/u/.aws/credentials", "/home/u/.aws/credentials"), Deny},
+		{"netrc", AcceptEdits, nil, read("/home/u/.netrc", "/home/u/.netrc"), Deny},
+		{"dotenv", Auto, nil, read(w+"/.env", w+"/.env"), Deny},
+		{"dotenv local", Auto, nil, read(w+"/sub/.env.local", w+"/sub/.env.local"), Deny},
+		{"link to dotenv", Auto, nil, read(w+"/notes", w+"/notes"), Deny},
+		{"pem", Auto, nil, read(w+"/certs/server.pem", w+"/certs/server.pem"), Ask},
+		{"id_rsa in workspace", Auto, nil, read(w+"/id_rsa", w+"/id_rsa"), Ask},
+		{"template", Auto, nil, read(w+"/.env.example", w+"/.env.example"), Allow},
+		{"ordinary", Auto, nil, read(w+"/main.go", w+"/main.go"), Allow},
+		{"allowed by name", Auto, []string{"Read(./.env)"}, read(w+"/.env", w+"/.env"), Allow},
+		{"read_file too", Auto, nil, Call{Tool: "read_file", Kind: Read, Reads: []string{w + "/.env"}}, Deny},
+		{"bypass", BypassPermissions, nil, read(w+"/.env", w+"/.env"), Allow},
+	} {
+		p := &Policy{Mode: tt.mode, Workspace: w, Home: "/home/u", Sandboxed: true, Rules: rules(t, tt.allow, nil, nil)}
+		c := tt.call
+		if d := p.Decide(t.Context(), &c); d.Verdict != tt.want {
+			t.Errorf("%s: %v (%s), want %v", tt.name, d.Verdict, d.Reason, tt.want)
+		}
+	}
 }
