@@ -58,12 +58,16 @@ go test -count=1 $(go list ./... | grep -v -x -F "$(go list $core)")
 # bounded by a count, not a time: a timed run can fail at its deadline
 # with no crasher (go.dev/issue/75804, unfixed in Go 1.26). Inputs are
 # not minimized: with the SDKs instrumented, minimizing one stalls a run
-# for a minute. About 40 s in all on CI's 2 cores.
+# for a minute. About a minute in all on CI's 2 cores.
 fuzz() { go test -run '^$' -fuzz="$1" -fuzztime="$2" -fuzzminimizetime=0s "$3"; }
 fuzz FuzzInput 100000x ./internal/provider/internal/toolcall
 fuzz FuzzStream 8000x ./internal/provider/anthropic
 fuzz FuzzStream 4000x ./internal/provider/openai
 fuzz FuzzStream 4000x ./internal/provider/openaichat
+# The permission matcher and rule parser, from seed corpora of every
+# bypass family; each run stays under about 10 s.
+fuzz FuzzDecideCommand 50000x ./internal/policy
+fuzz FuzzParseRule 50000x ./internal/policy
 fuzz FuzzRedact 20000x ./internal/secret
 fuzz FuzzVerify 20000x ./internal/audit
 fuzz FuzzRedactJSON 20000x ./internal/audit

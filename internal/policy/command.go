@@ -273,7 +273,11 @@ func (a *analyzer) cd(args []string) {
 	case dir == "" || dir == "-":
 		a.s.dirs = append(a.s.dirs, "")
 	default:
-		a.s.dirs = append(a.s.dirs, a.paths(dir)...)
+		for _, d := range a.paths(dir) {
+			if !slices.Contains(a.s.dirs, d) {
+				a.s.dirs = append(a.s.dirs, d)
+			}
+		}
 	}
 }
 

@@ -25,7 +25,10 @@ func (p *Policy) Decide(ctx context.Context, call *Call) Decision {
 	if path, ok := nulPath(call); ok {
 		return Decision{Verdict: Deny, Reason: fmt.Sprintf("%s names a path with a NUL byte (%q), which no file can have", call.Tool, path)}
 	}
-	j := judge{p: p, call: call, bases: pathBases{Workspace: p.Workspace, Home: p.Home}}
+	j := judge{p: p, call: call, bases: newBases(p.Workspace, p.Home), secrets: secret.Paths(p.Home)}
+	if real := j.bases.real[p.Home]; p.Home != "" && real != p.Home {
+		j.secrets = append(j.secrets, secret.Paths(real)...)
+	}
 	j.toolRules()
 	switch call.Kind {
 	case Read:
@@ -118,6 +121,10 @@ type judge struct {
 	allowedBy *Rule
 	// toolAllowed is set when a rule naming the tool allowed it.
 	toolAllowed bool
+	// resolved caches resolveArg's answers for the decision.
+	resolved map[string]string
+	// secrets are the credential stores under Home, worked out once.
+	secrets []string
 	// escalate is set when a question is about crossing the sandbox's
 	// boundary, so that an approved command runs unconfined.
 	escalate bool
@@ -333,7 +340,21 @@ func (j *judge) file(fam string, names []string, argOnly bool) {
 			forms = append(forms, n)
 		}
 	}
-	if r := Resolve(forms[0]); !slices.Contains(forms, r) {
+	resolve := Resolve
+	if argOnly {
+		resolve = func(p string) string {
+			if r, ok := j.resolved[p]; ok {
+				return r
+			}
+			if j.resolved == nil {
+				j.resolved = make(map[string]string)
+			}
+			r := resolveArg(p)
+			j.resolved[p] = r
+			return r
+		}
+	}
+	if r := resolve(forms[0]); !slices.Contains(forms, r) {
 		forms = append(forms, r)
 	}
 	pt := &part{family: fam, what: forms[0], forms: forms}
@@ -376,7 +397,7 @@ func (j *judge) inWorkspace(forms []string) bool {
 	if j.p.Workspace == "" {
 		return false
 	}
-	ws := []string{j.p.Workspace, Resolve(j.p.Workspace)}
+	ws := []string{j.p.Workspace, j.bases.real[j.p.Workspace]}
 	for _, f := range forms {
 		if !within(ws[0], f) && !within(ws[1], f) {
 			return false
@@ -389,9 +410,12 @@ func (j *judge) inWorkspace(forms []string) bool {
 // credential stores and dotenv files are denied, key files asked about.
 func (j *judge) secret(forms []string) *Decision {
 	for _, f := range forms {
-		for _, s := range secret.Paths(j.p.Home) {
-			if within(s, f) {
-				return &Decision{Verdict: Deny, Reason: fmt.Sprintf("%s reads %s, in the credential store %s, which is never readable", j.call.Tool, forms[0], s)}
+		// Every credential store is under home.
+		if j.p.Home != "" && (within(j.p.Home, f) || within(j.bases.real[j.p.Home], f)) {
+			for _, s := range j.secrets {
+				if within(s, f) {
+					return &Decision{Verdict: Deny, Reason: fmt.Sprintf("%s reads %s, in the credential store %s, which is never readable", j.call.Tool, forms[0], s)}
+				}
 			}
 		}
 		if secret.DenyName(filepath.Base(f)) {
@@ -545,6 +569,9 @@ func (j *judge) command(s *script, c *command, hidden bool) {
 	pt.dflt, pt.escalate = &d, esc
 	j.judge(pt)
 	for _, w := range c.paths {
+		if strings.HasPrefix(w, "-") {
+			continue // an option; its value is a word of its own
+		}
 		for _, p := range pathsFrom(s.dirs, w) {
 			j.file(familyRead, []string{p}, true)
 			if !pt.readOnly {

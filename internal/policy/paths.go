@@ -3,8 +3,10 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/lathe-dev/lathe/internal/ignore"
@@ -18,13 +20,42 @@ type pathBases struct {
 	Workspace string
 	// Home is the user's home directory ("~/x" rules).
 	Home string
+	// real maps each base to its name with links resolved, worked out
+	// once per decision.
+	real map[string]string
+}
+
+func newBases(workspace, home string) pathBases {
+	b := pathBases{Workspace: workspace, Home: home, real: map[string]string{"/": "/"}}
+	for _, d := range []string{workspace, home} {
+		if d != "" {
+			b.real[d] = realDir(d)
+		}
+	}
+	return b
+}
+
+// realDirs caches the resolved names of the workspace and home
+// directories, which a session does not move, so that a decision costs
+// no system call for them.
+var realDirs sync.Map
+
+func realDir(d string) string {
+	if r, ok := realDirs.Load(d); ok {
+		return r.(string)
+	}
+	r := Resolve(d)
+	if _, err := os.Stat(d); err == nil {
+		realDirs.Store(d, r)
+	}
+	return r
 }
 
 // pathRule is a file rule's specifier compiled: paths under base whose
 // slash-separated name relative to base matches glob.
 type pathRule struct {
-	base string
-	glob string
+	base, realBase string
+	glob           string
 }
 
 // compilePath compiles a Read/Edit/Write specifier: "//abs" from the
@@ -62,7 +93,7 @@ func compilePath(spec string, b pathBases) (pathRule, error) {
 	if glob == "" {
 		glob = "**"
 	}
-	return pathRule{base: base, glob: glob}, nil
+	return pathRule{base: base, realBase: b.real[base], glob: glob}, nil
 }
 
 // match reports whether the absolute, clean path p is covered: the rule's
@@ -73,8 +104,8 @@ func (r pathRule) match(p string) bool {
 		return false
 	}
 	bases := []string{r.base}
-	if rb := Resolve(r.base); rb != r.base {
-		bases = append(bases, rb)
+	if r.realBase != "" && r.realBase != r.base {
+		bases = append(bases, r.realBase)
 	}
 	for _, base := range bases {
 		rel, ok := relWithin(base, p)
@@ -111,10 +142,27 @@ func relWithin(dir, p string) (string, bool) {
 	return filepath.ToSlash(rel), true
 }
 
-// within reports whether path is dir or inside it, lexically.
+// within reports whether path is dir or inside it, lexically: a test of
+// path components.
 func within(dir, path string) bool {
+	if filepath.IsAbs(dir) && filepath.IsAbs(path) {
+		d, p := filepath.Clean(dir), filepath.Clean(path)
+		if d == string(filepath.Separator) {
+			return true
+		}
+		return p == d || len(p) > len(d) && p[len(d)] == filepath.Separator && p[:len(d)] == d
+	}
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// resolveArg is Resolve for a word of a command that may name a file:
+// one that does not exist, by any way of reaching it, is its own name.
+func resolveArg(p string) string {
+	if _, err := os.Lstat(p); err != nil {
+		return p
+	}
+	return Resolve(p)
 }
 
 // Resolve resolves the symbolic links in path, or in its nearest existing

@@ -332,6 +332,7 @@ func TestNarrowest(t *testing.T) {
 		{execCall("timeout 60 npm test && git status"), []string{"Bash(npm test)", "Bash(git status)"}},
 		{execCall("go test > out.txt"), []string{"Bash(go test)", "Edit(./out.txt)"}},
 		{execCall("echo $(id)"), nil},
+		{execCall("lls| \f"), nil}, // found by FuzzDecideCommand
 		{Call{Tool: "Edit", Kind: Edit, Writes: []string{"/w/src/a.go"}}, []string{"Edit(src/a.go)"}},
 		{Call{Tool: "Write", Kind: Edit, Writes: []string{"/w/a[1].go"}}, []string{`Edit(./a\[1\].go)`}},
 		{Call{Tool: "Read", Kind: Read, Reads: []string{"/home/u/notes"}}, []string{"Read(~/notes)"}},

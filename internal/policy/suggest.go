@@ -56,7 +56,9 @@ func (p *Policy) Narrowest(call *Call) []string {
 			return nil
 		}
 		for _, c := range s.cmds {
-			if c.opaque != "" || c.allow == "" {
+			if c.opaque != "" || c.allow == "" || strings.TrimSpace(c.allow) != c.allow {
+				// A program named by white space cannot be spelled in
+				// a rule, which trims it.
 				return nil
 			}
 			add(toolBash + "(" + strings.ReplaceAll(c.allow, "*", `\*`) + ")")
