@@ -19,7 +19,7 @@ func (d ruleDecider) Decide(context.Context, *policy.Call) policy.Decision { ret
 // TestDecisionEvents: each decided call gets one decision event, after
 // any approval and before the call runs, saying who decided.
 func TestDecisionEvents(t *testing.T) {
-	const bash = `{"name": "Bash", "input": {"command": "true"}}`
+	const bash = `{"name": "Bash", "input": {"command": "touch ran"}}`
 	const write = `{"name": "Write", "input": {"file_path": "notes.txt", "content": "x"}}`
 	const read = `{"name": "Read", "input": {"file_path": "notes.txt"}}`
 	answer := func(ans Answer, err error) Approver {
