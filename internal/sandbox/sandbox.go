@@ -16,16 +16,23 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+
+	"github.com/lathe-dev/lathe/internal/secret"
 )
 
-// Environ returns env without the variables p hides.
+// Environ returns env without the variables p hides and, when p is
+// confined, without every variable whose name looks like a credential
+// (see secret.EnvName) but those p passes.
 func (p Profile) Environ(env []string) []string {
-	if len(p.HideEnv) == 0 {
+	if len(p.HideEnv) == 0 && p.Confine == Unconfined {
 		return env
 	}
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
-		return slices.Contains(p.HideEnv, name)
+		if slices.Contains(p.HideEnv, name) {
+			return true
+		}
+		return p.Confine != Unconfined && secret.EnvName(name) && !slices.Contains(p.PassEnv, name)
 	})
 }
 

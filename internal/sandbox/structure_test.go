@@ -14,7 +14,12 @@ import (
 // startsAllowed are the only places in Lathe that may start a process
 // themselves, each with its reason.
 var startsAllowed = map[string]string{
-	"internal/sandbox/sandbox.go (*exec.Cmd).Start": "the executor",
+	"internal/sandbox/sandbox.go (*exec.Cmd).Start":     "the executor",
+	"internal/sandbox/confine.go (*exec.Cmd).Start":     "the sandbox executor, unconfined",
+	"internal/sandbox/start_linux.go (*exec.Cmd).Start": "the sandbox executor, confined",
+	// The helper runs inside the namespaces the executor made, and
+	// starts the command there.
+	"internal/sandbox/helper_linux.go syscall.ForkExec": "the helper of the landlock backend",
 	// It runs in the supervisor process, which the executor started,
 	// so whatever confines the supervisor confines the command too.
 	"internal/shell/supervise_linux.go syscall.ForkExec": "the supervisor starts its command",

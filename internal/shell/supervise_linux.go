@@ -42,14 +42,16 @@ import (
 // working directory are the command's.
 
 // supervisorArg0 is the argv[0] that makes the binary a supervisor. It is
-// what ps shows for one.
+// what ps shows for one. A path ending in it does too: bwrap can only
+// give a program its path as argv[0], so the sandbox runs the supervisor
+// through a link of this name.
 const supervisorArg0 = "lathe-supervisor"
 
 func init() {
 	// Checked in init, before any main, so that every binary that runs
 	// commands through this package, its tests included, can be its own
 	// supervisor.
-	if len(os.Args) > 0 && os.Args[0] == supervisorArg0 {
+	if len(os.Args) > 0 && filepath.Base(os.Args[0]) == supervisorArg0 {
 		// Not os.Exit: there is nothing to flush, and in a race-enabled
 		// build os.Exit sleeps a second (GORACE atexit_sleep_ms), which
 		// every stopped command would wait for.

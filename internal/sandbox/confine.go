@@ -1,0 +1,197 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+)
+
+// Backend is a way of confining processes.
+type Backend string
+
+const (
+	// Auto picks Bwrap when it works here, else Landlock.
+	Auto Backend = ""
+	// Bwrap confines processes with bubblewrap.
+	Bwrap Backend = "bwrap"
+	// Landlock confines processes with Lathe's own helper: namespaces,
+	// mounts, Landlock and seccomp, set up by a re-executed Lathe.
+	Landlock Backend = "landlock"
+)
+
+// BackendEnv names the environment variable that forces a backend
+// ("bwrap" or "landlock") on a Sandbox made without WithBackend, for
+// tests of each through the binary.
+const BackendEnv = "LATHE_SANDBOX_BACKEND"
+
+// ParseBackend returns the backend named s: "", "auto", "bwrap" or
+// "landlock".
+func ParseBackend(s string) (Backend, error) {
+	switch s {
+	case "", "auto":
+		return Auto, nil
+	case string(Bwrap), string(Landlock):
+		return Backend(s), nil
+	}
+	return Auto, fmt.Errorf("unknown sandbox backend %q (want bwrap or landlock)", s)
+}
+
+// Sandbox is the Executor that confines processes: a process whose
+// profile is confined runs under the backend that works here, one whose
+// profile is Unconfined runs as a Host would run it. Where no backend
+// works, a confined profile is refused with a NotConfinedError.
+//
+// Each Sandbox is one session's: its confined processes share a private
+// temporary directory, removed by Close. Its methods are safe for
+// concurrent use.
+type Sandbox struct {
+	base    Profile
+	backend Backend
+	home    string
+	// tempRoot is where the private temporary directory is made.
+	tempRoot string
+	isolate  bool
+	bwrap    string // the bwrap program, found in PATH unless set
+
+	tmpMu sync.Mutex
+	tmp   string
+}
+
+// Option configures a Sandbox.
+type Option func(*Sandbox)
+
+// WithBackend forces a backend instead of the one that works here.
+func WithBackend(b Backend) Option { return func(s *Sandbox) { s.backend = b } }
+
+// WithHome sets the home directory whose secret locations (see
+// secret.Paths) are hidden and whose language caches are writable; the
+// default is $HOME.
+func WithHome(dir string) Option { return func(s *Sandbox) { s.home = dir } }
+
+// WithTempRoot sets the directory the private temporary directory is
+// made in; the default is os.TempDir().
+func WithTempRoot(dir string) Option { return func(s *Sandbox) { s.tempRoot = dir } }
+
+// WithIsolateCaches gives confined processes private language caches,
+// in the private temporary directory, instead of the user's.
+func WithIsolateCaches(on bool) Option { return func(s *Sandbox) { s.isolate = on } }
+
+// WithBwrap sets the bubblewrap program to use; the default is bwrap in
+// PATH.
+func WithBwrap(path string) Option { return func(s *Sandbox) { s.bwrap = path } }
+
+// New returns a Sandbox whose every process runs under base at least.
+// Without WithBackend, the backend named by $LATHE_SANDBOX_BACKEND is
+// forced, if any.
+func New(base Profile, opts ...Option) *Sandbox {
+	s := &Sandbox{base: base, home: os.Getenv("HOME"), tempRoot: os.TempDir()}
+	s.backend, _ = ParseBackend(os.Getenv(BackendEnv))
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// Start implements Executor.
+func (s *Sandbox) Start(ctx context.Context, cmd *exec.Cmd) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("start %s: %w", cmd.Path, context.Cause(ctx))
+	}
+	p := s.base
+	if q, ok := ProfileFrom(ctx); ok {
+		p = p.Narrow(q)
+	}
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = p.Environ(env)
+	if p.Confine == Unconfined {
+		return cmd.Start()
+	}
+	if err := p.Check(); err != nil {
+		return fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	if len(p.AllowDomains) > 0 {
+		return fmt.Errorf("start %s: %w", cmd.Path, &NotConfinedError{Profile: p, Missing: "no network proxy to reach the allowed domains through"})
+	}
+	b, err := s.Backend()
+	if err != nil {
+		return fmt.Errorf("start %s: %w", cmd.Path, &NotConfinedError{Profile: p, Missing: err.Error()})
+	}
+	if err := s.startConfined(ctx, b, cmd, p); err != nil {
+		return fmt.Errorf("start %s in the sandbox (%s): %w", cmd.Path, b, err)
+	}
+	return nil
+}
+
+// Backend returns the backend that confines this Sandbox's processes,
+// or an error saying why none can. Backends are tried once per process
+// (a confined process is started under each), and the outcome kept for
+// every Sandbox that asks for the same backend.
+func (s *Sandbox) Backend() (Backend, error) {
+	v, _ := choices.LoadOrStore(choiceKey{s.backend, s.bwrap}, &choice{})
+	c := v.(*choice)
+	c.once.Do(func() { c.backend, c.err = s.choose() })
+	return c.backend, c.err
+}
+
+// choices holds each choice of backend this process has made.
+var choices sync.Map // choiceKey -> *choice
+
+type choiceKey struct {
+	backend Backend
+	bwrap   string
+}
+
+type choice struct {
+	once    sync.Once
+	backend Backend
+	err     error
+}
+
+// tempDir returns the private temporary directory, made on first use.
+func (s *Sandbox) tempDir() (string, error) {
+	s.tmpMu.Lock()
+	defer s.tmpMu.Unlock()
+	if s.tmp == "" {
+		dir, err := os.MkdirTemp(s.tempRoot, "lathe-tmp-")
+		if err != nil {
+			return "", fmt.Errorf("private temporary directory: %w", err)
+		}
+		s.tmp = dir
+	}
+	return s.tmp, nil
+}
+
+// Close removes the private temporary directory, and with it the
+// private caches. Processes still running lose it.
+func (s *Sandbox) Close() error {
+	s.tmpMu.Lock()
+	defer s.tmpMu.Unlock()
+	if s.tmp == "" {
+		return nil
+	}
+	err := removeAll(s.tmp)
+	s.tmp = ""
+	return err
+}
+
+// removeAll removes dir and everything in it, read-only directories
+// (Go's module cache) included.
+func removeAll(dir string) error {
+	if err := os.RemoveAll(dir); err == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(path, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}

@@ -1,0 +1,426 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/lathe-dev/lathe/internal/sandbox"
+)
+
+// clientArg0, as argv[0]'s base name, makes the test binary a network client, run inside the
+// sandbox as the command: it dials its arguments (network, address) and
+// prints "connected" or the error.
+const clientArg0 = "sandbox-test-client"
+
+func init() {
+	// bwrap runs it by a path whose base name is clientArg0.
+	if len(os.Args) == 3 && filepath.Base(os.Args[0]) == clientArg0 {
+		c, err := net.Dial(os.Args[1], os.Args[2])
+		if err != nil {
+			fmt.Println("dial:", err)
+			syscall.Exit(1)
+		}
+		c.Close()
+		fmt.Println("connected")
+		syscall.Exit(0)
+	}
+}
+
+var backends = []sandbox.Backend{sandbox.Bwrap, sandbox.Landlock}
+
+// box is one confined run's world: a workspace, a home and a directory
+// outside both and outside /tmp, for a Sandbox with one backend.
+type box struct {
+	t       *testing.T
+	sb      *sandbox.Sandbox
+	ws      string
+	home    string
+	outside string
+	tmpRoot string
+}
+
+// newBox returns a box for backend b, or skips the test where the
+// backend does not work here, except under CI=true, where both must.
+func newBox(t *testing.T, b sandbox.Backend, opts ...sandbox.Option) *box {
+	t.Helper()
+	ws := t.TempDir()
+	// Outside /tmp, which the sandbox replaces whole, so that a write
+	// there would reach the host's file system.
+	outside, err := os.MkdirTemp(".", ".outside-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside, _ = filepath.Abs(outside)
+	t.Cleanup(func() { os.RemoveAll(outside) })
+	home := filepath.Join(ws, "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	x := &box{t: t, ws: ws, home: home, outside: outside, tmpRoot: t.TempDir()}
+	opts = append([]sandbox.Option{sandbox.WithBackend(b), sandbox.WithHome(home), sandbox.WithTempRoot(x.tmpRoot)}, opts...)
+	x.sb = sandbox.New(sandbox.Profile{HideEnv: []string{"ANTHROPIC_API_KEY"}}, opts...)
+	t.Cleanup(func() { x.sb.Close() })
+	if _, err := x.sb.Backend(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s backend: %v", b, err)
+		}
+		t.Skipf("%s backend unavailable here: %v", b, err)
+	}
+	return x
+}
+
+func (x *box) profile() sandbox.Profile {
+	return sandbox.Profile{Confine: sandbox.WorkspaceWrite, Workspace: x.ws}
+}
+
+// run runs cmd in the workspace under p and returns its output and exit
+// code.
+func (x *box) run(p sandbox.Profile, cmd *exec.Cmd) (string, int) {
+	x.t.Helper()
+	cmd.Dir = x.ws
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := x.sb.Start(sandbox.WithProfile(x.t.Context(), p), cmd); err != nil {
+		x.t.Fatalf("Start: %v", err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		x.t.Fatalf("Wait: %v", err)
+	}
+	return out.String(), cmd.ProcessState.ExitCode()
+}
+
+func (x *box) sh(p sandbox.Profile, script string) (string, int) {
+	x.t.Helper()
+	return x.run(p, exec.Command("/bin/sh", "-c", script))
+}
+
+// client runs the test binary's network client in the sandbox.
+func (x *box) client(network, addr string) string {
+	x.t.Helper()
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{clientArg0, network, addr}}
+	out, _ := x.run(x.profile(), cmd)
+	return out
+}
+
+func forEachBackend(t *testing.T, f func(t *testing.T, x *box)) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) { f(t, newBox(t, b)) })
+	}
+}
+
+// TestConfineWrites checks that a confined process writes in its
+// workspace and nowhere else: not outside it, not in the host's /tmp.
+func TestConfineWrites(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		hostTmp := t.TempDir()
+		out, code := x.sh(x.profile(), "echo in > inside && echo out > "+x.outside+"/f; echo tmp > "+hostTmp+"/f; echo etc > /etc/lathe-sandbox-test")
+		if code == 0 {
+			t.Errorf("writes outside the workspace did not fail:\n%s", out)
+		}
+		if b, err := os.ReadFile(filepath.Join(x.ws, "inside")); err != nil || string(b) != "in\n" {
+			t.Errorf("write inside the workspace: %q, %v\n%s", b, err, out)
+		}
+		for _, path := range []string{x.outside + "/f", hostTmp + "/f", "/etc/lathe-sandbox-test"} {
+			if _, err := os.Stat(path); err == nil {
+				os.Remove(path)
+				t.Errorf("%s was written from the sandbox", path)
+			}
+		}
+	})
+}
+
+// TestConfineReadOnly checks that a read-only process writes only in its
+// private temporary directory.
+func TestConfineReadOnly(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		p := sandbox.Profile{Confine: sandbox.ReadOnly, Workspace: x.ws}
+		out, code := x.sh(p, `echo t > "$TMPDIR/t" && echo ok; echo w > inside`)
+		if code == 0 || !strings.HasPrefix(out, "ok\n") {
+			t.Errorf("read-only: exit %d\n%s", code, out)
+		}
+		if _, err := os.Stat(filepath.Join(x.ws, "inside")); err == nil {
+			t.Error("a read-only process wrote in the workspace")
+		}
+	})
+}
+
+// TestConfineTempDir checks that TMPDIR is the session's private
+// directory, kept across commands, and that the host's /tmp is not seen.
+func TestConfineTempDir(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		host := filepath.Join(t.TempDir(), "host-file")
+		if err := os.WriteFile(host, []byte("host"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, code := x.sh(x.profile(), `echo "$TMPDIR"; echo kept > "$TMPDIR/f"; cat `+host+` 2>/dev/null && echo host-visible; ls /tmp`)
+		if code != 0 || strings.Contains(out, "host-visible") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		tmp, _, _ := strings.Cut(out, "\n")
+		if !strings.HasPrefix(tmp, x.tmpRoot+"/") {
+			t.Errorf("TMPDIR = %q, want a directory of the session's under %s", tmp, x.tmpRoot)
+		}
+		if b, err := os.ReadFile(filepath.Join(tmp, "f")); err != nil || string(b) != "kept\n" {
+			t.Errorf("private temp file on the host: %q, %v", b, err)
+		}
+		if out, _ := x.sh(x.profile(), `cat "$TMPDIR/f"`); out != "kept\n" {
+			t.Errorf("the next command sees %q in TMPDIR, want the first's file", out)
+		}
+	})
+}
+
+// TestConfineSecrets checks that the secret locations of the home
+// directory cannot be read, nor written, even where the home directory
+// itself is writable.
+func TestConfineSecrets(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		for path, content := range map[string]string{".ssh/id_ed25519": "SSH-SECRET", ".netrc": "NETRC-SECRET", ".aws/credentials": "AWS-SECRET"} {
+			path = filepath.Join(x.home, path)
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, _ := x.sh(x.profile(), `cd `+x.home+` && cat .ssh/id_ed25519 .netrc .aws/credentials; ls -a .ssh; echo planted > .ssh/authorized_keys`)
+		if strings.Contains(out, "SECRET") || strings.Contains(out, "\nid_ed25519\n") {
+			t.Errorf("a secret was read:\n%s", out)
+		}
+		if _, err := os.Stat(filepath.Join(x.home, ".ssh/authorized_keys")); err == nil {
+			t.Error("~/.ssh was written")
+		}
+	})
+}
+
+// TestConfineEnv checks that Lathe's keys and credential-looking
+// variables are removed, but for those the profile passes.
+func TestConfineEnv(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+	t.Setenv("GITHUB_TOKEN", "ghp-test")
+	t.Setenv("NPM_TOKEN", "npm-test")
+	t.Setenv("LATHE_TEST_PLAIN", "plain")
+	forEachBackend(t, func(t *testing.T, x *box) {
+		p := x.profile()
+		p.PassEnv = []string{"NPM_TOKEN", "ANTHROPIC_API_KEY"}
+		out, _ := x.run(p, exec.Command("env"))
+		for _, gone := range []string{"ANTHROPIC_API_KEY", "GITHUB_TOKEN"} {
+			if strings.Contains(out, gone+"=") {
+				t.Errorf("%s reached the command", gone)
+			}
+		}
+		for _, kept := range []string{"NPM_TOKEN=npm-test", "LATHE_TEST_PLAIN=plain", "PATH="} {
+			if !strings.Contains(out, kept) {
+				t.Errorf("%s did not reach the command:\n%s", kept, out)
+			}
+		}
+	})
+}
+
+// TestConfineNetwork checks that a confined process reaches nothing of
+// the host's: no loopback listener, no unix socket outside the
+// workspace, no abstract socket; it has a loopback of its own.
+func TestConfineNetwork(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		tcp, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tcp.Close()
+		sock := filepath.Join(x.outside, "agent.sock")
+		unixLn, err := net.Listen("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unixLn.Close()
+		abstract := fmt.Sprintf("@lathe-sandbox-test-%d", os.Getpid())
+		absLn, err := net.Listen("unix", abstract)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer absLn.Close()
+		inside := filepath.Join(x.ws, "inside.sock")
+		insideLn, err := net.Listen("unix", inside)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer insideLn.Close()
+		for _, c := range []struct{ network, addr string }{{"tcp", tcp.Addr().String()}, {"unix", sock}, {"unix", abstract}} {
+			if out := x.client(c.network, c.addr); strings.Contains(out, "connected") || !strings.Contains(out, "dial:") {
+				t.Errorf("%s %s from the sandbox: %s", c.network, c.addr, out)
+			}
+		}
+		if out := x.client("unix", inside); out != "connected\n" {
+			t.Errorf("a socket in the workspace: %s", out)
+		}
+		out, code := x.run(x.profile(), exec.Command("/bin/sh", "-c", `grep -c . /proc/net/dev; cat /sys/class/net/lo/operstate 2>/dev/null || true`))
+		if code != 0 || !strings.HasPrefix(out, "3\n") {
+			t.Errorf("interfaces in the sandbox (want lo alone):\n%s", out)
+		}
+	})
+}
+
+// TestConfinePid checks that a confined process cannot see or signal
+// Lathe: it has a pid namespace of its own.
+func TestConfinePid(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		pid := strconv.Itoa(os.Getpid())
+		out, _ := x.sh(x.profile(), `kill -0 `+pid+` && echo signalled; test -e /proc/`+pid+`/environ && echo visible; echo done`)
+		if out != "" && (strings.Contains(out, "signalled") || strings.Contains(out, "visible")) {
+			t.Errorf("Lathe's process from the sandbox:\n%s", out)
+		}
+		if !strings.Contains(out, "done") {
+			t.Errorf("the command did not finish:\n%s", out)
+		}
+	})
+}
+
+// TestConfineProtected checks that git's hooks and config, Lathe's and
+// Claude Code's settings and shell start-up files stay read-only inside
+// a writable workspace.
+func TestConfineProtected(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		for _, dir := range []string{".git/hooks", ".lathe", ".claude"} {
+			if err := os.MkdirAll(filepath.Join(x.ws, dir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, f := range []string{".git/config", ".bashrc"} {
+			if err := os.WriteFile(filepath.Join(x.ws, f), []byte("orig\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		script := `
+echo hook > .git/hooks/pre-commit && echo wrote-hook
+echo x >> .git/config && echo wrote-config
+echo x > .lathe/config.toml && echo wrote-lathe
+echo x > .claude/settings.json && echo wrote-claude
+echo x >> .bashrc && echo wrote-bashrc
+echo x > .git/HEAD2 && echo wrote-git
+echo x > src.go && echo wrote-src`
+		out, _ := x.sh(x.profile(), script)
+		if strings.Contains(out, "wrote-hook") || strings.Contains(out, "wrote-config") || strings.Contains(out, "wrote-lathe") ||
+			strings.Contains(out, "wrote-claude") || strings.Contains(out, "wrote-bashrc") {
+			t.Errorf("a protected path was written:\n%s", out)
+		}
+		if !strings.Contains(out, "wrote-git") || !strings.Contains(out, "wrote-src") {
+			t.Errorf("the rest of the workspace was not writable:\n%s", out)
+		}
+		if b, _ := os.ReadFile(filepath.Join(x.ws, ".git/config")); string(b) != "orig\n" {
+			t.Errorf(".git/config = %q", b)
+		}
+	})
+}
+
+// TestConfinePrivileges checks no_new_privs, no capabilities, the
+// seccomp filter, and that nested user namespaces and mounts are
+// refused.
+func TestConfinePrivileges(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		out, _ := x.sh(x.profile(), `grep -E '^(NoNewPrivs|CapEff|CapBnd|Seccomp):' /proc/self/status`)
+		for _, want := range []string{"NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "Seccomp:\t2"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("want %q in:\n%s", want, out)
+			}
+		}
+		if _, err := exec.LookPath("unshare"); err == nil {
+			out, code := x.sh(x.profile(), `unshare -Ur true && echo nested-userns; mkdir m; mount -t tmpfs none m && echo mounted; exit 0`)
+			if code != 0 || strings.Contains(out, "nested-userns") || strings.Contains(out, "mounted") {
+				t.Errorf("nested namespaces or mounts:\n%s", out)
+			}
+		}
+	})
+}
+
+// TestConfineCaches checks that the language caches are writable by
+// default, and private to the session with isolated caches.
+func TestConfineCaches(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			x := newBox(t, b)
+			cache := filepath.Join(x.outside, "go-build")
+			if err := os.Mkdir(cache, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("GOCACHE", cache)
+			if out, code := x.sh(x.profile(), `echo c > "$GOCACHE/entry"`); code != 0 {
+				t.Errorf("GOCACHE not writable: %s", out)
+			}
+			iso := newBox(t, b, sandbox.WithIsolateCaches(true))
+			out, code := iso.sh(iso.profile(), `echo "$GOCACHE"; mkdir -p "$GOCACHE" && echo c > "$GOCACHE/entry"; echo x > `+cache+`/other`)
+			gocache, _, _ := strings.Cut(out, "\n")
+			if code == 0 || !strings.HasPrefix(gocache, iso.tmpRoot+"/") {
+				t.Errorf("isolated GOCACHE = %q (exit %d), want one under %s that only it writes:\n%s", gocache, code, iso.tmpRoot, out)
+			}
+			if _, err := os.Stat(filepath.Join(gocache, "entry")); err != nil {
+				t.Errorf("the isolated cache was not written: %v", err)
+			}
+		})
+	}
+}
+
+// TestConfineNoNetworkProxy checks that a profile allowing domains is
+// refused while no proxy can carry them: no network is not what it asked
+// for, and all network is more.
+func TestConfineNoNetworkProxy(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		p := x.profile()
+		p.AllowDomains = []string{"example.com"}
+		cmd := exec.Command("true")
+		err := x.sb.Start(sandbox.WithProfile(t.Context(), p), cmd)
+		var nc *sandbox.NotConfinedError
+		if !errors.As(err, &nc) || cmd.Process != nil {
+			t.Errorf("Start = %v, want a NotConfinedError and no process", err)
+		}
+	})
+}
+
+// TestConfineStartErrors checks that a missing program fails Start as
+// it does on the host, and a bad profile is refused.
+func TestConfineStartErrors(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		cmd := exec.Command("/nonexistent/program")
+		err := x.sb.Start(sandbox.WithProfile(t.Context(), x.profile()), cmd)
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("missing program: Start = %v, want ErrNotExist", err)
+		}
+		cmd = exec.Command("true")
+		err = x.sb.Start(sandbox.WithProfile(t.Context(), sandbox.Profile{Confine: sandbox.WorkspaceWrite}), cmd)
+		if err == nil {
+			_ = cmd.Wait()
+			t.Error("a workspace-write profile without a workspace started")
+		}
+	})
+}
+
+// TestUnconfinedThroughSandbox checks that an Unconfined profile runs as
+// the Host runs it, in the host's namespaces, keys hidden.
+func TestUnconfinedThroughSandbox(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+	t.Setenv("GITHUB_TOKEN", "ghp-test")
+	s := sandbox.New(sandbox.Profile{HideEnv: []string{"ANTHROPIC_API_KEY"}})
+	cmd := exec.Command("/bin/sh", "-c", `env; readlink /proc/self/ns/net`)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := s.Start(t.Context(), cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Readlink("/proc/self/ns/net")
+	if strings.Contains(out.String(), "ANTHROPIC_API_KEY") || !strings.Contains(out.String(), "GITHUB_TOKEN=ghp-test") || !strings.Contains(out.String(), host) {
+		t.Errorf("unconfined run:\n%s", out.String())
+	}
+}

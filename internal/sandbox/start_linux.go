@@ -1,0 +1,232 @@
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// helperArg is the first argument that makes Lathe the sandbox helper
+// (see helper_linux.go).
+const helperArg = "__sandbox-exec"
+
+// spec is what the helper is told, as JSON in its one argument.
+type spec struct {
+	// Report is the descriptor the helper reports on: "ok" once the
+	// command has started, an error otherwise.
+	Report int `json:"report"`
+	// Files is how many descriptors of the helper's, from 0, the command
+	// gets: the caller's stdio and ExtraFiles.
+	Files int `json:"files"`
+	// Path and Args are the command's.
+	Path string   `json:"path"`
+	Args []string `json:"args"`
+
+	// Dir is the command's working directory; the rest is the plan.
+	Dir       string   `json:"dir"`
+	Writable  []string `json:"writable,omitempty"`
+	Readable  []string `json:"readable,omitempty"`
+	ReadOnly  []string `json:"read_only,omitempty"`
+	HideDirs  []string `json:"hide_dirs,omitempty"`
+	HideFiles []string `json:"hide_files,omitempty"`
+	Sockets   []string `json:"sockets,omitempty"`
+	Tmp       string   `json:"tmp"`
+}
+
+// startConfined starts cmd confined by p under backend b.
+func (s *Sandbox) startConfined(ctx context.Context, b Backend, cmd *exec.Cmd, p Profile) error {
+	if cmd.Err != nil {
+		return cmd.Err
+	}
+	// /proc/self/exe, Lathe's own binary, is the helper's too; bwrap
+	// is given its path.
+	path := cmd.Path
+	if path != "/proc/self/exe" {
+		// The command's path is looked at here, where it can be
+		// reported as cmd.Start would report it.
+		if !filepath.IsAbs(path) {
+			dir := cmd.Dir
+			if dir == "" {
+				dir, _ = os.Getwd()
+			}
+			path = filepath.Join(dir, path)
+		}
+		if err := executable(path); err != nil {
+			return err
+		}
+	}
+	dir := cmd.Dir
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	tmp, err := s.tempDir()
+	if err != nil {
+		return err
+	}
+	pl, err := makePlan(p, s.home, tmp, s.isolate, cmd.Env)
+	if err != nil {
+		return err
+	}
+	cmd.Env = append(cmd.Env, pl.env...)
+	switch b {
+	case Bwrap:
+		return s.startBwrap(cmd, pl, path, dir)
+	case Landlock:
+		return startHelper(ctx, cmd, pl, path, dir)
+	}
+	return fmt.Errorf("unknown backend %q", b)
+}
+
+// startBwrap starts cmd, whose program is at path, under bwrap.
+func (s *Sandbox) startBwrap(cmd *exec.Cmd, pl plan, path, dir string) error {
+	bw, err := s.bwrapPath()
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find Lathe's own binary: %w", err)
+	}
+	filter, err := filterBytes()
+	if err != nil {
+		return err
+	}
+	filterR, filterW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("seccomp pipe: %w", err)
+	}
+	defer filterR.Close()
+	// The filter is smaller than a pipe's buffer: this never blocks.
+	_, err = filterW.Write(filter)
+	filterW.Close()
+	if err != nil {
+		return fmt.Errorf("seccomp pipe: %w", err)
+	}
+	if path == "/proc/self/exe" {
+		path = exe
+	}
+	args := append([]string{bw}, bwrapArgs(pl, dir, exe, 3+len(cmd.ExtraFiles))...)
+	// bwrap gives the program its path as argv[0]; a link named as the
+	// caller's argv[0], in the sandbox's own /tmp, keeps its base name,
+	// which is what programs look at (Lathe's supervisor among them).
+	if argv0 := cmd.Args[0]; argv0 != "" && !strings.Contains(argv0, "/") && argv0 != filepath.Base(path) {
+		link := "/tmp/.lathe/" + argv0
+		args = append(args, "--dir", "/tmp/.lathe", "--symlink", path, link)
+		path = link
+	}
+	cmd.Path, cmd.Args = bw, append(append(args, "--", path), cmd.Args[1:]...)
+	cmd.ExtraFiles = append(slices.Clone(cmd.ExtraFiles), filterR)
+	// bwrap says nothing once the command runs: a failure to set up the
+	// sandbox is its exit status and its message on stderr.
+	return cmd.Start()
+}
+
+// startHelper starts cmd, whose program is at path, under Lathe's own
+// helper, in new namespaces, and returns once the helper has started
+// the command.
+func startHelper(ctx context.Context, cmd *exec.Cmd, pl plan, path, dir string) error {
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("report pipe: %w", err)
+	}
+	defer reportR.Close()
+	defer reportW.Close()
+	sp := spec{
+		Files: 3 + len(cmd.ExtraFiles), Report: 3 + len(cmd.ExtraFiles),
+		Path: path, Args: cmd.Args, Dir: dir,
+		Writable: pl.writable, Readable: pl.readable, ReadOnly: pl.readOnly,
+		HideDirs: pl.hideDirs, HideFiles: pl.hideFiles, Sockets: pl.sockets, Tmp: pl.tmp,
+	}
+	js, err := json.Marshal(sp)
+	if err != nil {
+		return err
+	}
+	cmd.Path, cmd.Args = "/proc/self/exe", []string{"lathe", helperArg, string(js)}
+	cmd.SysProcAttr = namespaced(cmd.SysProcAttr)
+	cmd.ExtraFiles = append(slices.Clone(cmd.ExtraFiles), reportW)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	reportW.Close()
+	if err := awaitReport(ctx, reportR); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return err
+	}
+	return nil
+}
+
+// awaitReport reads the helper's report: nil once it said "ok", the
+// error it reported, or one saying it died without a word (bwrap failed
+// before starting it: its own message went to the command's stderr).
+func awaitReport(ctx context.Context, r *os.File) error {
+	stop := context.AfterFunc(ctx, func() { _ = r.SetReadDeadline(time.Now()) })
+	defer stop()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	switch {
+	case line == "ok\n":
+		return nil
+	case line != "":
+		return errors.New(strings.TrimSpace(line))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return context.Cause(ctx)
+	case err == io.EOF:
+		return errors.New("the sandbox helper exited before starting the command")
+	}
+	return fmt.Errorf("read the sandbox helper's report: %w", err)
+}
+
+// namespaced returns a copy of attr that starts the process in new
+// user, mount, pid, network, IPC and UTS namespaces, as the same user.
+func namespaced(attr *syscall.SysProcAttr) *syscall.SysProcAttr {
+	var a syscall.SysProcAttr
+	if attr != nil {
+		a = *attr
+	}
+	a.Cloneflags |= syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID |
+		syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+	a.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getuid(), HostID: os.Getuid(), Size: 1}}
+	a.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getgid(), HostID: os.Getgid(), Size: 1}}
+	a.GidMappingsEnableSetgroups = false
+	return &a
+}
+
+// executable returns an error, as cmd.Start would, unless path is an
+// executable file.
+func executable(path string) error {
+	info, err := os.Stat(path)
+	if err == nil && (info.IsDir() || info.Mode()&0o111 == 0) {
+		err = syscall.EACCES
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return &fs.PathError{Op: "fork/exec", Path: path, Err: err}
+	}
+	return nil
+}
+
+// bwrapPath returns the bwrap program to run.
+func (s *Sandbox) bwrapPath() (string, error) {
+	if s.bwrap != "" {
+		return s.bwrap, nil
+	}
+	path, err := exec.LookPath("bwrap")
+	if err != nil {
+		return "", fmt.Errorf("bubblewrap is not installed: %w", err)
+	}
+	return path, nil
+}

@@ -1,0 +1,24 @@
+//go:build !linux
+
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"runtime"
+)
+
+// startConfined refuses: confinement is Linux only for now.
+func (s *Sandbox) startConfined(ctx context.Context, b Backend, cmd *exec.Cmd, p Profile) error {
+	return &NotConfinedError{Profile: p, Missing: "sandboxing is Linux only for now"}
+}
+
+func (s *Sandbox) choose() (Backend, error) {
+	return Auto, errors.New("sandboxing is Linux only for now, not " + runtime.GOOS)
+}
+
+// Probe says what confinement works here: none, on this system.
+func Probe(ctx context.Context) Status {
+	return Status{OS: runtime.GOOS, Missing: []string{"sandboxing is Linux only for now: commands are asked, or refused headless"}}
+}
