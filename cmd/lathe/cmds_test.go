@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/lathe-dev/lathe/internal/sandbox"
 )
 
 // scriptCmds are the testscript commands for lathe's own scripts.
@@ -124,6 +126,9 @@ func processGone(pid int) bool {
 // condition adds [tmpfs]: whether this process may mount a tmpfs (it must
 // be root). CI runs as root, so there it is an error not to be able to.
 func condition(cond string) (bool, error) {
+	if b, ok := strings.CutPrefix(cond, "sandbox:"); ok {
+		return sandboxWorks(b)
+	}
 	if cond != "tmpfs" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
@@ -140,4 +145,23 @@ func condition(cond string) (bool, error) {
 		return false, nil
 	}
 	return true, exec.Command("umount", dir).Run()
+}
+
+// sandboxWorks reports whether the sandbox backend named b confines
+// commands here; under CI, where both must, it is an error that it does
+// not.
+func sandboxWorks(b string) (bool, error) {
+	backend, err := sandbox.ParseBackend(b)
+	if err != nil {
+		return false, err
+	}
+	s := sandbox.New(sandbox.Profile{}, sandbox.WithBackend(backend))
+	defer s.Close()
+	if _, err := s.Backend(); err != nil {
+		if os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("the %s sandbox must work under CI: %v", b, err)
+		}
+		return false, nil
+	}
+	return true, nil
 }

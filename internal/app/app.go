@@ -102,6 +102,10 @@ type App struct {
 	env   *tool.Env
 	bus   *event.Bus
 	agent *agent.Agent
+
+	// sandbox confines the tools' processes; Close removes its private
+	// temporary directory.
+	sandbox *sandbox.Sandbox
 }
 
 // Open resolves configuration and opts into a session ready to start.
@@ -172,7 +176,7 @@ func Open(opts Options) (*App, error) {
 		a.log.Close()
 		return nil, err
 	}
-	a.env = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers)
+	a.env, a.sandbox = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers)
 
 	// The session log and the audit log are the records of the session,
 	// so they are the bus's synchronous hooks: they miss nothing.
@@ -418,6 +422,7 @@ func (a *App) Steer(text string) bool { return a.agent.Steer(text) }
 func (a *App) Close() error {
 	a.bus.Close()
 	a.env.Shell.Close()
+	a.sandbox.Close()
 	return errors.Join(a.log.Close(), a.audit.Close())
 }
 

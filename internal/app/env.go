@@ -12,13 +12,17 @@ import (
 )
 
 // NewEnv returns the environment tools run in for directory dir, with a
-// command timeout (0 for the default); closing its Shell releases it.
-// Commands run without the environment variables that hold the keys of
-// Lathe's built-in providers and of providers.
-func NewEnv(dir string, timeout time.Duration, providers map[string]config.ProviderConfig) *tool.Env {
-	host := sandbox.NewHost(sandbox.Profile{HideEnv: credentialEnv(providers)})
-	runner := shell.NewRunner(shell.WithTimeout(timeout), shell.WithExecutor(host))
-	return &tool.Env{Dir: dir, Reads: tool.NewReadTracker(), Shell: runner}
+// command timeout (0 for the default), and the sandbox its processes
+// start through; closing its Shell and then the sandbox releases them.
+// A process runs confined as its call's decision says (the profile the
+// agent puts in the context, see sandbox.WithProfile), unconfined when
+// the decision confines nothing, as for Lathe's own ripgrep; either way
+// without the environment variables that hold the keys of Lathe's
+// built-in providers and of providers.
+func NewEnv(dir string, timeout time.Duration, providers map[string]config.ProviderConfig, opts ...sandbox.Option) (*tool.Env, *sandbox.Sandbox) {
+	sb := sandbox.New(sandbox.Profile{HideEnv: credentialEnv(providers)}, opts...)
+	runner := shell.NewRunner(shell.WithTimeout(timeout), shell.WithExecutor(sb))
+	return &tool.Env{Dir: dir, Reads: tool.NewReadTracker(), Shell: runner}, sb
 }
 
 // credentialEnv names the environment variables that hold Lathe's own

@@ -12,6 +12,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/config"
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/policy"
+	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -36,7 +37,12 @@ type Permissions struct {
 // sandboxWorks reports whether the sandbox can confine commands here and,
 // if not, what is missing. It is a variable so that tests can choose.
 var sandboxWorks = func(ctx context.Context) (ok bool, missing string) {
-	return false, "Lathe has no OS sandbox for commands yet"
+	// The same choice as the session's sandbox (NewEnv) makes, which
+	// the sandbox package probes once per process.
+	if _, err := sandbox.New(sandbox.Profile{}).Backend(); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
 }
 
 // LoadPermissions builds the permissions a session in dir opened with
@@ -184,7 +190,8 @@ func (p *Permissions) Check(ctx context.Context, toolName, arg string) (policy.C
 	if err != nil {
 		return policy.Call{}, policy.Decision{}, err
 	}
-	env := NewEnv(p.Policy.Workspace, 0, p.Config.Providers)
+	env, sb := NewEnv(p.Policy.Workspace, 0, p.Config.Providers)
+	defer sb.Close()
 	defer env.Shell.Close()
 	a := agent.New(agent.Config{Tools: []tool.Tool{t}, Env: env, Policy: p.decider()})
 	call, d, err := a.Check(ctx, toolName, input)

@@ -83,6 +83,10 @@ func dispatch(ctx context.Context, args []string, stdio IO) error {
 			return runTool(ctx, args[1:], stdio)
 		case "rewind":
 			return rewind(ctx, args[1:], stdio)
+		case "sandbox":
+			return runSandbox(ctx, args[1:], stdio)
+		case "doctor":
+			return doctor(ctx, args[1:], stdio)
 		case "apply-patch":
 			return applyPatch(ctx, args[1:], stdio)
 		case "permissions":
@@ -112,6 +116,9 @@ Usage:
                                 restore the files to how they were before step N
   lathe audit verify SESSION    check a session's audit log; exit 1 naming the first altered record
   lathe audit export SESSION [--format json|csv]   the audit log as a report, one row per action
+  lathe sandbox [--mode read-only|workspace-write] [--allow-domain D]... -- CMD [ARG...]
+                                run a command confined as the shell tool runs it
+  lathe doctor                  say what of the sandbox works here, and what is missing
   lathe tool NAME 'JSON-ARGS'   run one built-in tool in this directory
   lathe apply-patch [FILE]      apply a patch (Codex apply_patch format) from FILE or stdin
   lathe permissions check TOOL ARG   how a call would be decided: allow (exit 0), ask (10) or deny (11)
