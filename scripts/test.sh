@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs Lathe's whole test suite. On a fresh machine it first installs what
 # the tests need that Go does not bring: ripgrep, for the Grep tool's rg path,
-# and the pinned peer agents from npm that internal/fakeapi/peertest runs.
+# bubblewrap, for the sandbox's bwrap backend (its tests fail under CI
+# without it), and the pinned peer agents from npm that
+# internal/fakeapi/peertest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +21,7 @@ fi
 # only when that file changes; their tests run them in a network namespace
 # made with unshare and ip. Without them those tests skip, except under CI.
 missing=
+command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
