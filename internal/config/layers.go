@@ -139,68 +139,58 @@ func (m Managed) Clamp(mode policy.Mode) policy.Mode {
 // first; see Load.
 func readLayers(cwd string, o *options) ([]source, error) {
 	var srcs []source
-	read := func(path string, k kind, claude, required bool) error {
+	// read adds the file at path, if there is one.
+	read := func(path string, k kind, claude bool) error {
 		doc, err := regfile.ReadFile(path, MaxFileSize)
-		if errors.Is(err, fs.ErrNotExist) && !required {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return nil
-		}
-		if err != nil {
-			if k == kindManaged {
-				return fmt.Errorf("managed policy %s cannot be read, and Lathe does not run without the policy it imposes: %w", path, err)
-			}
+		case err != nil && k == kindManaged:
+			return fmt.Errorf("managed policy %s cannot be read, and Lathe does not run without the policy it imposes: %w", path, err)
+		case err != nil:
 			return fmt.Errorf("load config: %w", err)
 		}
 		srcs = append(srcs, source{path: path, kind: k, claude: claude, doc: doc})
 		return nil
 	}
-	var paths []struct {
-		path   string
-		kind   kind
-		claude bool
-	}
-	add := func(path string, k kind, claude bool) {
-		paths = append(paths, struct {
-			path   string
-			kind   kind
-			claude bool
-		}{path, k, claude})
-	}
+	var errs []error
 	if home := os.Getenv("HOME"); home != "" {
-		add(filepath.Join(home, ".claude", "settings.json"), kindUser, true)
+		errs = append(errs, read(filepath.Join(home, ".claude", "settings.json"), kindUser, true))
 	}
 	if dir := UserDir(); dir != "" {
-		add(filepath.Join(dir, "config.toml"), kindUser, false)
+		errs = append(errs, read(filepath.Join(dir, "config.toml"), kindUser, false))
 	}
 	dirs := projectDirs(cwd)
 	for _, dir := range dirs {
-		add(filepath.Join(dir, ".claude", "settings.json"), kindProject, true)
-		add(filepath.Join(dir, ".lathe", "config.toml"), kindProject, false)
+		errs = append(errs, read(filepath.Join(dir, ".claude", "settings.json"), kindProject, true),
+			read(filepath.Join(dir, ".lathe", "config.toml"), kindProject, false))
 	}
 	for _, dir := range dirs {
-		add(filepath.Join(dir, ".claude", "settings.local.json"), kindProject, true)
-		add(filepath.Join(dir, ".lathe", LocalFile), kindProject, false)
+		errs = append(errs, read(filepath.Join(dir, ".claude", "settings.local.json"), kindProject, true),
+			read(filepath.Join(dir, ".lathe", LocalFile), kindProject, false))
 	}
-	for _, p := range paths {
-		if err := read(p.path, p.kind, p.claude, false); err != nil {
-			return nil, err
-		}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	for _, path := range o.settings {
+		// A file the user names must be there.
 		abs, err := filepath.Abs(path)
+		if err == nil {
+			var doc []byte
+			if doc, err = regfile.ReadFile(abs, MaxFileSize); err == nil {
+				trimmed := bytes.TrimSpace(bytes.TrimPrefix(doc, []byte("\uFEFF")))
+				srcs = append(srcs, source{path: abs, kind: kindFlag, claude: bytes.HasPrefix(trimmed, []byte("{")), doc: doc})
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--settings %s: %w", path, err)
 		}
-		if err := read(abs, kindFlag, false, true); err != nil {
-			return nil, fmt.Errorf("--settings %s: %w", path, errors.Unwrap(err))
-		}
-		s := &srcs[len(srcs)-1]
-		s.claude = bytes.HasPrefix(bytes.TrimSpace(bytes.TrimPrefix(s.doc, []byte("\uFEFF"))), []byte("{"))
 	}
 	if len(o.allow)+len(o.deny) > 0 {
 		srcs = append(srcs, source{kind: kindFlag, allow: o.allow, deny: o.deny})
 	}
 	for _, path := range ManagedPaths() {
-		if err := read(path, kindManaged, false, false); err != nil {
+		if err := read(path, kindManaged, false); err != nil {
 			return nil, err
 		}
 	}
