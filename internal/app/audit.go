@@ -28,7 +28,7 @@ func (a *App) openAudit() error {
 	if err != nil {
 		return err
 	}
-	a.audit, err = audit.Open(dir, a.log.ID(), audit.Info{})
+	a.audit, err = audit.Open(dir, a.log.ID(), audit.Info{Sandbox: a.perms.sandbox, RuleSources: a.perms.RuleSources()})
 	return err
 }
 

@@ -32,6 +32,21 @@ type Permissions struct {
 	Config *config.Config
 	// guard wraps the policy in the package guard.
 	guard func(agent.Decider) agent.Decider
+	// sandbox says whether commands run confined, and if not, why.
+	sandbox string
+}
+
+// RuleSources lists the files and flags the permission rules came from,
+// each once, for the audit log.
+func (p *Permissions) RuleSources() []string {
+	var out []string
+	r := p.Policy.Rules
+	for _, rule := range slices.Concat(r.Deny, r.Ask, r.Allow) {
+		if !slices.Contains(out, rule.Source) {
+			out = append(out, rule.Source)
+		}
+	}
+	return out
 }
 
 // sandboxWorks reports whether the sandbox can confine commands here and,
@@ -100,7 +115,15 @@ func LoadPermissions(ctx context.Context, dir string, opts *Options) (*Permissio
 		ModeNotice: notice,
 		Config:     cfg,
 		guard:      guard,
+		sandbox:    sandboxState(sandboxed, missing),
 	}, nil
+}
+
+func sandboxState(ok bool, missing string) string {
+	if ok {
+		return "confined"
+	}
+	return "unavailable: " + missing
 }
 
 // decider is what the agent asks about each call: the policy, inside the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -231,5 +232,20 @@ func TestCheck(t *testing.T) {
 	}
 	if _, _, err := p.Check(t.Context(), "Bash", ""); !errors.As(err, &ue) {
 		t.Errorf("an empty command: %v", err)
+	}
+}
+
+// TestRuleSources checks the sources the audit log records.
+func TestRuleSources(t *testing.T) {
+	dir := isolate(t)
+	t.Setenv(config.ManagedEnv, "")
+	user := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "lathe", "config.toml")
+	writeFile(t, user, "[permissions]\nallow = [\"Bash(make)\"]\ndeny = [\"Bash(rm:*)\"]\n")
+	p, err := LoadPermissions(t.Context(), dir, &Options{Allow: []string{"Bash(ls)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.RuleSources(); !slices.Equal(got, []string{user, config.AllowFlag}) {
+		t.Errorf("RuleSources = %q", got)
 	}
 }
