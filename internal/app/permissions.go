@@ -148,7 +148,10 @@ func (p *Permissions) Notices() []string {
 		out = append(out, fmt.Sprintf("this workspace's configuration is not trusted, so what it widens was ignored: %s; "+
 			"run `lathe trust` to trust it as it is, or pass --trust-workspace for one run", strings.Join(what, ", ")))
 	}
-	return append(out, p.Config.Warnings...)
+	for _, w := range p.Config.Warnings {
+		out = append(out, "warning: "+w)
+	}
+	return out
 }
 
 // displayPath shows a path under the home directory as ~/...
