@@ -177,6 +177,8 @@ func kindName(k policy.Kind) string {
 		return "read"
 	case policy.Edit:
 		return "edit"
+	case policy.Fetch:
+		return "fetch"
 	}
 	return "exec"
 }

@@ -43,7 +43,7 @@ func TestDecisionEvents(t *testing.T) {
 		{"person allows once", bash, policy.AcceptEdits, nil, answer(Answer{Grant: Once}, nil), "allow/person/once/exec"},
 		{"person denies", bash, policy.AcceptEdits, nil, answer(Answer{Message: "use make"}, nil), "deny/person/deny/exec use make"},
 		{"person allows for the session", bash + "," + bash, policy.AcceptEdits, nil, answer(Answer{Grant: Session}, nil), "allow/person/session/exec allow/session//exec"},
-		{"rule allows", bash, "", ruleDecider{Verdict: policy.Allow, Rule: "Bash(true)", Source: "/p/.lathe/config.toml"}, nil, "allow/rule//exec Bash(true) /p/.lathe/config.toml"},
+		{"rule allows", bash, "", ruleDecider{Verdict: policy.Allow, Rule: "Bash(touch ran)", Source: "/p/.lathe/config.toml"}, nil, "allow/rule//exec Bash(touch ran) /p/.lathe/config.toml"},
 		{"rule asks, person allows", bash, "", ruleDecider{Verdict: policy.Ask, Rule: "Bash", Source: "/p/.lathe/config.toml"}, answer(Answer{Grant: Always}, nil), "allow/person/always/exec Bash /p/.lathe/config.toml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

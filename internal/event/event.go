@@ -181,7 +181,7 @@ type Event struct {
 	DecidedBy  DecidedBy `json:"decided_by,omitempty"`
 	Rule       string    `json:"rule,omitempty"`
 	RuleSource string    `json:"rule_source,omitempty"`
-	// Kind is read, edit or exec (see policy.Kind).
+	// Kind is read, edit, exec or fetch (see policy.Kind).
 	Kind   string   `json:"kind,omitempty"`
 	Writes []string `json:"writes,omitempty"`
 
