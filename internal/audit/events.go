@@ -26,7 +26,7 @@ func (l *Log) Emit(e event.Event) {
 		l.mode = e.PermissionMode
 		_ = l.append(&Record{
 			Time: e.Time, Type: TypeStart, SessionID: e.SessionID, Mode: e.PermissionMode, Workspace: e.Cwd,
-			Provider: e.Provider, Model: e.Model, Version: e.Version, Resumed: e.Resumed,
+			Provider: e.Provider, Model: e.Model, Version: e.Version, Resumed: e.Resumed, ModeNotice: e.ModeNotice,
 			Sandbox: l.info.Sandbox, RuleSources: l.info.RuleSources,
 		})
 	case event.ToolStart:

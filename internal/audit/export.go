@@ -72,6 +72,9 @@ func Rows(r io.Reader) ([]Row, error) {
 			if len(rec.RuleSources) > 0 {
 				args += ", rules from " + strings.Join(rec.RuleSources, ", ")
 			}
+			if rec.ModeNotice != "" {
+				args += " (" + rec.ModeNotice + ")"
+			}
 			rows = append(rows, Row{Time: rec.Time, Action: "session start", Arguments: args, Result: modelOf(&rec)})
 		case TypeEnd:
 			rows = append(rows, Row{Time: rec.Time, Action: "session end", Result: rec.Outcome})

@@ -45,11 +45,14 @@ type Record struct {
 	// session.start
 	SessionID string `json:"session_id,omitempty"`
 	Mode      string `json:"mode,omitempty"`
-	Workspace string `json:"workspace,omitempty"`
-	Provider  string `json:"provider,omitempty"`
-	Model     string `json:"model,omitempty"`
-	Version   string `json:"version,omitempty"`
-	Resumed   bool   `json:"resumed,omitempty"`
+	// ModeNotice says why the mode is not what one may expect (no
+	// sandbox), as session.start does.
+	ModeNotice string `json:"mode_notice,omitempty"`
+	Workspace  string `json:"workspace,omitempty"`
+	Provider   string `json:"provider,omitempty"`
+	Model      string `json:"model,omitempty"`
+	Version    string `json:"version,omitempty"`
+	Resumed    bool   `json:"resumed,omitempty"`
 	// Sandbox says whether commands run confined, and if not, why.
 	Sandbox string `json:"sandbox,omitempty"`
 	// RuleSources are the files the permission rules came from.

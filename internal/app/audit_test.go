@@ -1,0 +1,70 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lathe-dev/lathe/internal/audit"
+)
+
+// TestAuditLog checks that a session's audit log records the run's
+// start with the sandbox's status and the rules' files, a call allowed
+// by a rule with the rule and its file, and the run's end, and verifies.
+func TestAuditLog(t *testing.T) {
+	dir := isolate(t)
+	withSandbox(t, false)
+	srv := fake(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "touch ran"}}]}},
+	  {"expect": {"tool_results": [{"call": 0, "is_error": false}]}, "reply": {"text": "Done."}}]}`)
+	a, err := Open(Options{Dir: dir, Allow: []string{"Bash(touch ran)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	res := a.Prompt(context.Background(), "go")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range srv.Failures() {
+		t.Error("fakeapi: " + f)
+	}
+	if res.ExitCode != ExitOK {
+		t.Fatalf("Prompt = %+v", res)
+	}
+	data, err := os.ReadFile(a.AuditLog().Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.Verify(bytes.NewReader(data), a.SessionID()); err != nil {
+		t.Fatal(err)
+	}
+	var recs []audit.Record
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var r audit.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) != 4 {
+		t.Fatalf("%d records:\n%s", len(recs), data)
+	}
+	start, decision := recs[0], recs[1]
+	if start.Sandbox != "unavailable: no user namespaces" || len(start.RuleSources) != 1 || start.ModeNotice == "" || start.Workspace != dir {
+		t.Errorf("session.start = %+v", start)
+	}
+	if decision.Verdict != "allow" || decision.DecidedBy != "rule" || decision.Rule != "Bash(touch ran)" || decision.RuleSource != start.RuleSources[0] {
+		t.Errorf("decision = %+v", decision)
+	}
+	if recs[3].Type != audit.TypeEnd || recs[3].Outcome != "success" {
+		t.Errorf("session.end = %+v", recs[3])
+	}
+	if filepath.Dir(a.AuditLog().Path()) != filepath.Join(os.Getenv("XDG_STATE_HOME"), "lathe", "audit") {
+		t.Errorf("audit log at %s", a.AuditLog().Path())
+	}
+}
