@@ -390,6 +390,7 @@ func TestDecideSecrets(t *testing.T) {
 		{"template", Auto, nil, read(w+"/.env.example", w+"/.env.example"), Allow},
 		{"ordinary", Auto, nil, read(w+"/main.go", w+"/main.go"), Allow},
 		{"allowed by name", Auto, []string{"Read(./.env)"}, read(w+"/.env", w+"/.env"), Allow},
+		{"Grep in a credential store", Auto, nil, Call{Tool: "Grep", Kind: Read, Reads: []string{"/home/u/.aws"}}, Deny},
 		{"read_file too", Auto, nil, Call{Tool: "read_file", Kind: Read, Reads: []string{w + "/.env"}}, Deny},
 		{"bypass", BypassPermissions, nil, read(w+"/.env", w+"/.env"), Allow},
 	} {

@@ -46,6 +46,11 @@ func (globTool) Def() llm.ToolDef {
 
 func (globTool) ReadOnly() bool { return true }
 
+// Prepare names the path the call searches, for the policy.
+func (t globTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
+	return prepareSearch(env, input, "path", t.Run)
+}
+
 func (globTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
 	var args struct {
 		Pattern string `json:"pattern"`

@@ -67,6 +67,11 @@ func (grepTool) Def() llm.ToolDef {
 
 func (grepTool) ReadOnly() bool { return true }
 
+// Prepare names the path the call searches, for the policy.
+func (t grepTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
+	return prepareSearch(env, input, "path", t.Run)
+}
+
 func (t grepTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
 	var args struct {
 		Pattern    string `json:"pattern"`

@@ -44,6 +44,11 @@ func (grepFilesTool) Def() llm.ToolDef {
 
 func (grepFilesTool) ReadOnly() bool { return true }
 
+// Prepare names the path the call searches, for the policy.
+func (t grepFilesTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
+	return prepareSearch(env, input, "path", t.Run)
+}
+
 func (t grepFilesTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
 	var args struct {
 		Pattern string `json:"pattern"`

@@ -41,6 +41,11 @@ func (listDirTool) Def() llm.ToolDef {
 
 func (listDirTool) ReadOnly() bool { return true }
 
+// Prepare names the path the call searches, for the policy.
+func (t listDirTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
+	return prepareSearch(env, input, "dir_path", t.Run)
+}
+
 func (listDirTool) Run(ctx context.Context, env *Env, input json.RawMessage) (Result, error) {
 	var args struct {
 		DirPath string `json:"dir_path"`

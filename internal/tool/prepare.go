@@ -1,7 +1,9 @@
 package tool
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 
@@ -84,4 +86,25 @@ func resolveDir(base, dir string) string {
 		return filepath.Clean(dir)
 	}
 	return filepath.Join(base, dir)
+}
+
+// prepareSearch prepares a call of a search tool (Grep, Glob, list_dir,
+// grep_files), which reads under the file or directory its argument arg
+// names, or the workspace when it names none: the policy judges that
+// path as the call's read, by the Read rules and the secrets' defaults.
+// The call then runs as run would run its input, kept as it was; bad
+// arguments are run's to report.
+func prepareSearch(env *Env, input json.RawMessage, arg string, run func(context.Context, *Env, json.RawMessage) (Result, error)) (Prepared, error) {
+	input = bytes.Clone(input)
+	access := policy.Call{Kind: policy.Read, Dir: workDir(env)}
+	path := workDir(env)
+	var args map[string]json.RawMessage
+	var named string
+	if json.Unmarshal(input, &args) == nil && json.Unmarshal(args[arg], &named) == nil && named != "" {
+		if p, err := resolvePath(env, arg, named); err == nil {
+			path = p
+		}
+	}
+	access.Reads, access.LexicalReads = []string{policyPath(env, canonical(path))}, []string{path}
+	return Prepared{Access: access, Run: func(ctx context.Context) (Result, error) { return run(ctx, env, input) }}, nil
 }

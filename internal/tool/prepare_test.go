@@ -57,6 +57,16 @@ func TestPrepare(t *testing.T) {
 			want{kind: policy.Edit, dir: env.Dir, writes: []string{filepath.Join(env.Dir, ".git", "config")}}},
 		{"apply_patch", NewApplyPatch(false), map[string]any{"input": patch},
 			want{kind: policy.Edit, dir: env.Dir, writes: []string{filepath.Join(env.Dir, "n.txt"), filepath.Join(env.Dir, "a.txt"), filepath.Join(filepath.Dir(env.Dir), "m.txt")}}},
+		{"Grep searches the workspace", NewGrep(), map[string]any{"pattern": "x"},
+			want{kind: policy.Read, dir: env.Dir, reads: []string{env.Dir}}},
+		{"Grep through a link", NewGrep(), map[string]any{"pattern": "x", "path": "out"},
+			want{kind: policy.Read, dir: env.Dir, reads: []string{realOutside}}},
+		{"Glob in a directory", NewGlob(), map[string]any{"pattern": "*", "path": "sub"},
+			want{kind: policy.Read, dir: env.Dir, reads: []string{sub}}},
+		{"list_dir", NewListDir(), map[string]any{"dir_path": "sub"},
+			want{kind: policy.Read, dir: env.Dir, reads: []string{sub}}},
+		{"grep_files", NewGrepFiles(), map[string]any{"pattern": "x", "path": "sub/a.txt"},
+			want{kind: policy.Read, dir: env.Dir, reads: []string{filepath.Join(sub, "a.txt")}}},
 		{"Bash", NewBash(), map[string]any{"command": "go test ./..."},
 			want{kind: policy.Exec, dir: env.Dir, command: "go test ./..."}},
 		{"shell script", NewShell(), map[string]any{"command": []string{"bash", "-lc", "go test ./..."}, "workdir": "sub"},
@@ -91,6 +101,9 @@ func TestPrepare(t *testing.T) {
 			}
 			if p.Run == nil {
 				t.Error("Prepare gave no Run")
+			}
+			if len(a.LexicalReads) != len(a.Reads) || len(a.LexicalWrites) != len(a.Writes) {
+				t.Errorf("lexical paths %q %q do not pair with %q %q", a.LexicalReads, a.LexicalWrites, a.Reads, a.Writes)
 			}
 		})
 	}
