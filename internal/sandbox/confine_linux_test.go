@@ -288,7 +288,7 @@ func TestConfinePid(t *testing.T) {
 
 // TestConfineProtected checks that git's hooks and config, Lathe's and
 // Claude Code's settings and shell start-up files stay read-only inside
-// a writable workspace.
+// a writable workspace, and cannot be moved aside either.
 func TestConfineProtected(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, x *box) {
 		for _, dir := range []string{".git/hooks", ".lathe", ".claude"} {
@@ -308,10 +308,14 @@ echo x > .lathe/config.toml && echo wrote-lathe
 echo x > .claude/settings.json && echo wrote-claude
 echo x >> .bashrc && echo wrote-bashrc
 echo x > .git/HEAD2 && echo wrote-git
-echo x > src.go && echo wrote-src`
+echo x > src.go && echo wrote-src
+mv .git .git-moved && echo moved-git
+mv .lathe .lathe-moved && echo moved-lathe
+rm -rf .git/hooks && echo removed-hooks`
 		out, _ := x.sh(x.profile(), script)
 		if strings.Contains(out, "wrote-hook") || strings.Contains(out, "wrote-config") || strings.Contains(out, "wrote-lathe") ||
-			strings.Contains(out, "wrote-claude") || strings.Contains(out, "wrote-bashrc") {
+			strings.Contains(out, "wrote-claude") || strings.Contains(out, "wrote-bashrc") ||
+			strings.Contains(out, "moved-") || strings.Contains(out, "removed-hooks") {
 			t.Errorf("a protected path was written:\n%s", out)
 		}
 		if !strings.Contains(out, "wrote-git") || !strings.Contains(out, "wrote-src") {

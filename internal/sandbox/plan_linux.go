@@ -144,8 +144,15 @@ func makePlan(p Profile, home, tmp string, isolate bool, env []string) (plan, er
 		}
 		for _, name := range protectedNames {
 			path := filepath.Join(ws, name)
-			if _, err := os.Stat(path); err == nil {
-				pl.readOnly = append(pl.readOnly, path)
+			if _, err := os.Stat(path); err != nil {
+				continue
+			}
+			pl.readOnly = append(pl.readOnly, path)
+			// A directory holding a protected path is bound onto itself
+			// too: a mount point cannot be renamed, so .git cannot be
+			// moved aside for a writable copy of it to take its place.
+			if parent := filepath.Dir(path); parent != ws && !slices.Contains(pl.writable, parent) {
+				pl.writable = append(pl.writable, parent)
 			}
 		}
 	}
