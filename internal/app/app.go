@@ -176,7 +176,7 @@ func Open(opts Options) (*App, error) {
 		a.log.Close()
 		return nil, err
 	}
-	a.env, a.sandbox = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers)
+	a.env, a.sandbox = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers, sandbox.WithIsolateCaches(cfg.Sandbox.IsolateCaches))
 
 	// The session log and the audit log are the records of the session,
 	// so they are the bus's synchronous hooks: they miss nothing.

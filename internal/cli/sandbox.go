@@ -66,7 +66,7 @@ func runSandbox(ctx context.Context, args []string, stdio IO) error {
 	if err != nil {
 		return usageError{Msg: err.Error()}
 	}
-	env, sb := app.NewEnv(dir, cfg.Shell.Timeout, cfg.Providers)
+	env, sb := app.NewEnv(dir, cfg.Shell.Timeout, cfg.Providers, sandbox.WithIsolateCaches(cfg.Sandbox.IsolateCaches))
 	defer sb.Close()
 	defer env.Shell.Close()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)

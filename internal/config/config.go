@@ -80,6 +80,7 @@ type Config struct {
 	// PackageGuard configures the check of the packages commands
 	// install.
 	PackageGuard PackageGuard
+	Sandbox      Sandbox
 	// Files lists the files read, lowest precedence first.
 	Files []string
 }
@@ -89,6 +90,14 @@ type Shell struct {
 	// Timeout is the default per-command timeout, at most
 	// MaxShellTimeout. Default 2m.
 	Timeout time.Duration
+}
+
+// Sandbox configures the sandbox commands run in.
+type Sandbox struct {
+	// IsolateCaches gives each session private language caches (Go's,
+	// npm's, pip's, cargo's) instead of the user's, which sandboxed
+	// commands may write by default. Key "sandbox.isolate_caches".
+	IsolateCaches bool
 }
 
 // Retry configures how failed model requests are retried.

@@ -59,6 +59,9 @@ max_budget_usd = 5.0
 [shell]
 timeout = "3m"
 
+[sandbox]
+isolate_caches = true
+
 [retry]
 max_retries = 7
 base_delay = "500ms"
@@ -107,6 +110,7 @@ func TestLoadUserFile(t *testing.T) {
 	want.MaxTurns = 40
 	want.MaxBudgetUSD = 5
 	want.Shell.Timeout = 3 * time.Minute
+	want.Sandbox.IsolateCaches = true
 	want.Retry = Retry{MaxRetries: 7, BaseDelay: 500 * time.Millisecond, MaxDelay: 20 * time.Second, StreamIdleTimeout: 45 * time.Second}
 	want.Providers["local"] = ProviderConfig{
 		Name:            "local",

@@ -41,6 +41,11 @@ type fileConfig struct {
 	Models         map[string]*fileModel    `toml:"models"`
 	PackageGuard   filePackageGuard         `toml:"package_guard"`
 	Permissions    filePermissions          `toml:"permissions"`
+	Sandbox        fileSandbox              `toml:"sandbox"`
+}
+
+type fileSandbox struct {
+	IsolateCaches *bool `toml:"isolate_caches"`
 }
 
 // fileModel holds settings of one model, whichever provider serves it.
@@ -167,6 +172,7 @@ func (ld *loader) merge(src source) error {
 	l.count(&c.MaxTurns, f.MaxTurns, "max_turns")
 	l.amount(&c.MaxBudgetUSD, f.MaxBudgetUSD, "max_budget_usd")
 	l.duration(&c.Shell.Timeout, f.Shell.Timeout, MaxShellTimeout, "shell", "timeout")
+	setTo(&c.Sandbox.IsolateCaches, f.Sandbox.IsolateCaches)
 	l.count(&c.Retry.MaxRetries, f.Retry.MaxRetries, "retry", "max_retries")
 	l.duration(&c.Retry.BaseDelay, f.Retry.BaseDelay, 0, "retry", "base_delay")
 	l.duration(&c.Retry.MaxDelay, f.Retry.MaxDelay, 0, "retry", "max_delay")
