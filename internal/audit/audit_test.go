@@ -155,6 +155,8 @@ func TestLogRecordsARun(t *testing.T) {
 	}
 }
 
+// TestLogCommandFilesUnknown: a command's result says its files are not
+// tracked, and names the checkpoint taken before it ran.
 func TestLogCommandFilesUnknown(t *testing.T) {
 	l, err := Open(t.TempDir(), sid, Info{})
 	if err != nil {
@@ -163,10 +165,14 @@ func TestLogCommandFilesUnknown(t *testing.T) {
 	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid})
 	l.Emit(event.Event{Type: event.ToolStart, CallID: "c", Name: "Bash", Input: json.RawMessage(`{"command":"make"}`)})
 	l.Emit(event.Event{Type: event.Decision, CallID: "c", Name: "Bash", Verdict: event.Allowed, DecidedBy: event.ByRule, Rule: "Bash(make)", RuleSource: "/p/.lathe/config.toml", Kind: "exec"})
+	l.Emit(event.Event{Type: event.Checkpoint, CallID: "c", Name: "Bash", Step: 3, CheckpointID: "4b825dc642cb6eb9a060e54bf8d69288fbee4904"})
 	l.Emit(event.Event{Type: event.ToolEnd, CallID: "c", Name: "Bash", Output: "ok", ExitCode: ptr(0)})
 	l.Close()
 	data, _ := os.ReadFile(l.Path())
 	recs := records(t, data)
+	if r := recs[2]; r.Step != 3 || r.Checkpoint != "4b825dc642cb6eb9a060e54bf8d69288fbee4904" {
+		t.Errorf("result's checkpoint = %d %q", r.Step, r.Checkpoint)
+	}
 	if d := recs[1]; d.DecidedBy != "rule" || d.Rule != "Bash(make)" || d.RuleSource != "/p/.lathe/config.toml" || d.Mode != "" {
 		t.Errorf("decision = %+v", d)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // Emit records what e says about the session: a run's start, a call's
-// decision and result, the end of a turn or a prompt (when the log is
+// decision and result (with the checkpoint taken before it ran), the end of a turn or a prompt (when the log is
 // synced). It is meant as the event bus's synchronous hook, so that it
 // misses nothing and sees a call's decision before the call runs: the
 // hashes of the files an allowed edit is to write are taken then, and
@@ -58,6 +58,8 @@ func (l *Log) Emit(e event.Event) {
 		case "exec":
 			l.before[e.CallID] = nil
 		}
+	case event.Checkpoint:
+		l.checkpoints[e.CallID] = e
 	case event.ToolEnd:
 		r := &Record{
 			Time: e.Time, Type: TypeResult, CallID: e.CallID, Tool: e.Name,
@@ -70,6 +72,10 @@ func (l *Log) Emit(e event.Event) {
 		if in, ok := l.inputs[e.CallID]; ok {
 			setInput(r, in)
 			delete(l.inputs, e.CallID)
+		}
+		if c, ok := l.checkpoints[e.CallID]; ok {
+			r.Step, r.Checkpoint, r.CheckpointError = c.Step, c.CheckpointID, c.Error
+			delete(l.checkpoints, e.CallID)
 		}
 		if files, ran := l.before[e.CallID]; ran {
 			r.Files, r.FilesUnknown = changed(files, e.Changes), files == nil

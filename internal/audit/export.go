@@ -37,6 +37,10 @@ type Row struct {
 	// FilesUnknown says the call ran commands, which may have changed
 	// files the log cannot name.
 	FilesUnknown bool `json:"files_unknown,omitempty"`
+	// Step is the checkpoint of the workspace taken before the call ran,
+	// which `lathe rewind SESSION --to STEP --dry-run` compares with
+	// the workspace: what a command changed.
+	Step int `json:"step,omitempty"`
 }
 
 // Rows reads an audit log into its report, in the log's order; a call's
@@ -94,7 +98,7 @@ func Rows(r io.Reader) ([]Row, error) {
 			}
 			delete(calls, rec.CallID)
 			row := &rows[i]
-			row.Result, row.OutputSHA256, row.Files, row.FilesUnknown = result(&rec), rec.OutputSHA256, rec.Files, rec.FilesUnknown
+			row.Result, row.OutputSHA256, row.Files, row.FilesUnknown, row.Step = result(&rec), rec.OutputSHA256, rec.Files, rec.FilesUnknown, rec.Step
 		}
 	}
 	return rows, nil
@@ -254,6 +258,9 @@ func WriteCSV(w io.Writer, rows []Row) error {
 		}
 		if r.FilesUnknown {
 			files = append(files, "not tracked (commands)")
+		}
+		if r.Step > 0 {
+			files = append(files, fmt.Sprintf("checkpoint before: step %d", r.Step))
 		}
 		rec := []string{r.Time, r.Action, r.CallID, r.Tool, r.Arguments, r.Decision, r.DecidedBy, r.Reason, r.Result, r.OutputSHA256, strings.Join(files, "; ")}
 		for i, s := range rec {

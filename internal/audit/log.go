@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
@@ -63,6 +64,9 @@ type Log struct {
 	// before holds the hashes, taken just before an allowed call ran, of
 	// the files it was to write, by call id.
 	before map[string][]File
+	// checkpoints holds the checkpoint event of each call running, by
+	// call id.
+	checkpoints map[string]event.Event
 }
 
 // Info is what a run records in its session.start besides what the
@@ -91,7 +95,7 @@ func Open(dir, id string, info Info) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	l := &Log{path: path, info: info, f: f, prev: Genesis(id), inputs: map[string]json.RawMessage{}, before: map[string][]File{}}
+	l := &Log{path: path, info: info, f: f, prev: Genesis(id), inputs: map[string]json.RawMessage{}, before: map[string][]File{}, checkpoints: map[string]event.Event{}}
 	if err := l.resume(); err != nil {
 		f.Close()
 		return nil, err

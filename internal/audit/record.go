@@ -87,6 +87,12 @@ type Record struct {
 	Summary      string `json:"summary,omitempty"`
 	Files        []File `json:"files,omitempty"`
 	FilesUnknown bool   `json:"files_unknown,omitempty"`
+	// Step and Checkpoint name the snapshot of the workspace taken just
+	// before the call ran (see lathe rewind), CheckpointError why there
+	// is none.
+	Step            int    `json:"step,omitempty"`
+	Checkpoint      string `json:"checkpoint,omitempty"`
+	CheckpointError string `json:"checkpoint_error,omitempty"`
 
 	// network: the target as the command named it, the proxy's verdict
 	// (Rule, Reason above), the address dialed, and how it went. Its
