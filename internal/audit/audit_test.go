@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -448,5 +450,61 @@ func TestWriteCSV(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), awsKey) || !json.Valid(buf.Bytes()) {
 		t.Errorf("JSON report:\n%s", buf.String())
+	}
+}
+
+// TestLogConcurrent: the proxy reports connections from its own
+// goroutines while the bus's hook records calls; every record is whole
+// and the chain holds.
+func TestLogConcurrent(t *testing.T) {
+	l, err := Open(t.TempDir(), sid, Info{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				l.Network(netproxy.Conn{Host: "example.com", Port: 443, Allowed: true})
+			}
+		})
+	}
+	for i := range 50 {
+		id := fmt.Sprint("c", i)
+		l.Emit(event.Event{Type: event.ToolStart, CallID: id, Name: "Read", Input: json.RawMessage(`{"file_path":"a"}`)})
+		l.Emit(event.Event{Type: event.Decision, CallID: id, Name: "Read", Verdict: event.Allowed, DecidedBy: event.ByMode, Kind: "read"})
+		l.Emit(event.Event{Type: event.ToolEnd, CallID: id, Name: "Read", Output: "x"})
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(l.Path())
+	sum, err := Verify(bytes.NewReader(data), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Records != 1+200+100+1 || sum.Network != 200 || sum.Calls != 50 {
+		t.Errorf("summary = %+v", sum)
+	}
+}
+
+// BenchmarkCall is the audit log's cost per call on the agent's
+// goroutine: a decision and a result, each a hashed record written with
+// one write(2) (syncs happen once a turn, not here).
+func BenchmarkCall(b *testing.B) {
+	l, err := Open(b.TempDir(), sid, Info{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid})
+	in := json.RawMessage(`{"command":"go test ./... 2>&1 | tail -20"}`)
+	out := strings.Repeat("ok  \texample.com/pkg\t0.012s\n", 40)
+	for b.Loop() {
+		l.Emit(event.Event{Type: event.ToolStart, CallID: "c", Name: "Bash", Input: in})
+		l.Emit(event.Event{Type: event.Decision, CallID: "c", Name: "Bash", Verdict: event.Allowed, DecidedBy: event.ByMode, Kind: "exec"})
+		l.Emit(event.Event{Type: event.ToolEnd, CallID: "c", Name: "Bash", Output: out, ExitCode: ptr(0), Summary: "exit 0, 40 lines"})
 	}
 }
