@@ -37,7 +37,7 @@ func (a *App) openAudit() error {
 // be recorded.
 type audited struct {
 	agent.Decider
-	log *audit.Log
+	log interface{ Err() error } // the *audit.Log
 }
 
 func (d audited) Decide(ctx context.Context, call *policy.Call) policy.Decision {

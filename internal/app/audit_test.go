@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lathe-dev/lathe/internal/audit"
+	"github.com/lathe-dev/lathe/internal/policy"
 )
 
 // TestAuditLog checks that a session's audit log records the run's
@@ -66,5 +68,23 @@ func TestAuditLog(t *testing.T) {
 	}
 	if filepath.Dir(a.AuditLog().Path()) != filepath.Join(os.Getenv("XDG_STATE_HOME"), "lathe", "audit") {
 		t.Errorf("audit log at %s", a.AuditLog().Path())
+	}
+}
+
+type failed struct{ err error }
+
+func (f failed) Err() error { return f.err }
+
+// TestAuditedFailsClosed: once the audit log cannot be written, every
+// call is denied, even one the policy allows, and the reason says why.
+func TestAuditedFailsClosed(t *testing.T) {
+	allow := &policy.Policy{Mode: policy.BypassPermissions}
+	call := &policy.Call{Tool: "Read", Kind: policy.Read}
+	if d := (audited{allow, failed{}}).Decide(context.Background(), call); d.Verdict != policy.Allow {
+		t.Errorf("with a working log: %+v", d)
+	}
+	d := (audited{allow, failed{errors.New("append to audit log: no space left on device")}}).Decide(context.Background(), call)
+	if d.Verdict != policy.Deny || !strings.Contains(d.Reason, "no call runs unrecorded: append to audit log: no space left on device") {
+		t.Errorf("with a failed log: %+v", d)
 	}
 }

@@ -508,3 +508,35 @@ func BenchmarkCall(b *testing.B) {
 		l.Emit(event.Event{Type: event.ToolEnd, CallID: "c", Name: "Bash", Output: out, ExitCode: ptr(0), Summary: "exit 0, 40 lines"})
 	}
 }
+
+// TestLogStopsOnAFailedWrite: a write the file does not take stops the
+// log: Err says so and every later record fails, so the session denies
+// the calls it could no longer record; the file keeps whole records.
+func TestLogStopsOnAFailedWrite(t *testing.T) {
+	l, err := Open(t.TempDir(), sid, Info{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid})
+	// A descriptor that cannot write stands in for a full disk.
+	ro, err := os.Open(l.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := l.f
+	l.f = ro
+	l.Emit(event.Event{Type: event.Decision, CallID: "c", Name: "Bash", Verdict: event.Allowed, DecidedBy: event.ByMode})
+	if l.Err() == nil || !strings.Contains(l.Err().Error(), "append to audit log") {
+		t.Fatalf("Err = %v, want the failed append", l.Err())
+	}
+	l.f = w
+	l.Emit(event.Event{Type: event.ToolEnd, CallID: "c", Name: "Bash"})
+	ro.Close()
+	if err := l.Close(); err == nil {
+		t.Error("Close after a failed write returned no error")
+	}
+	data, _ := os.ReadFile(l.Path())
+	if n := bytes.Count(data, []byte("\n")); n != 1 {
+		t.Errorf("%d records after the failure, want only the first:\n%s", n, data)
+	}
+}
