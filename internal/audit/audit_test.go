@@ -158,7 +158,8 @@ func TestLogRecordsARun(t *testing.T) {
 }
 
 // TestLogCommandFilesUnknown: a command's result says its files are not
-// tracked, and names the checkpoint taken before it ran.
+// tracked, and names the checkpoint taken before it ran; a rule a person
+// added for it is recorded.
 func TestLogCommandFilesUnknown(t *testing.T) {
 	l, err := Open(t.TempDir(), sid, Info{})
 	if err != nil {
@@ -167,11 +168,16 @@ func TestLogCommandFilesUnknown(t *testing.T) {
 	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid})
 	l.Emit(event.Event{Type: event.ToolStart, CallID: "c", Name: "Bash", Input: json.RawMessage(`{"command":"make"}`)})
 	l.Emit(event.Event{Type: event.Decision, CallID: "c", Name: "Bash", Verdict: event.Allowed, DecidedBy: event.ByRule, Rule: "Bash(make)", RuleSource: "/p/.lathe/config.toml", Kind: "exec"})
+	l.Emit(event.Event{Type: event.RuleAdded, CallID: "c", Name: "Bash", Rule: "Bash(make)", RuleSource: "/p/.lathe/config.local.toml"})
 	l.Emit(event.Event{Type: event.Checkpoint, CallID: "c", Name: "Bash", Step: 3, CheckpointID: "4b825dc642cb6eb9a060e54bf8d69288fbee4904"})
 	l.Emit(event.Event{Type: event.ToolEnd, CallID: "c", Name: "Bash", Output: "ok", ExitCode: ptr(0)})
 	l.Close()
 	data, _ := os.ReadFile(l.Path())
 	recs := records(t, data)
+	if r := recs[2]; r.Type != TypeRuleAdded || r.Rule != "Bash(make)" || r.RuleSource != "/p/.lathe/config.local.toml" || r.CallID != "c" {
+		t.Errorf("rule added = %+v", r)
+	}
+	recs = append(recs[:2], recs[3:]...)
 	if r := recs[2]; r.Step != 3 || r.Checkpoint != "4b825dc642cb6eb9a060e54bf8d69288fbee4904" {
 		t.Errorf("result's checkpoint = %d %q", r.Step, r.Checkpoint)
 	}

@@ -12,7 +12,8 @@ import (
 )
 
 // Emit records what e says about the session: a run's start, a call's
-// decision and result (with the checkpoint taken before it ran), the end of a turn or a prompt (when the log is
+// decision and result (with the checkpoint taken before it ran), a rule
+// a person added, the end of a turn or a prompt (when the log is
 // synced). It is meant as the event bus's synchronous hook, so that it
 // misses nothing and sees a call's decision before the call runs: the
 // hashes of the files an allowed edit is to write are taken then, and
@@ -58,6 +59,8 @@ func (l *Log) Emit(e event.Event) {
 		case "exec":
 			l.before[e.CallID] = nil
 		}
+	case event.RuleAdded:
+		_ = l.append(&Record{Time: e.Time, Type: TypeRuleAdded, CallID: e.CallID, Tool: e.Name, Rule: e.Rule, RuleSource: e.RuleSource})
 	case event.Checkpoint:
 		l.checkpoints[e.CallID] = e
 	case event.ToolEnd:

@@ -17,7 +17,8 @@ import (
 // connection.
 type Row struct {
 	Time string `json:"time"`
-	// Action is "session start", "session end", "call" or "network".
+	// Action is "session start", "session end", "call", "network" or
+	// "rule added".
 	Action string `json:"action"`
 	CallID string `json:"call_id,omitempty"`
 	Tool   string `json:"tool,omitempty"`
@@ -84,6 +85,9 @@ func Rows(r io.Reader) ([]Row, error) {
 			rows = append(rows, Row{Time: rec.Time, Action: "session end", Result: rec.Outcome})
 		case TypeNetwork:
 			rows = append(rows, network(&rec))
+		case TypeRuleAdded:
+			rows = append(rows, Row{Time: rec.Time, Action: "rule added", CallID: rec.CallID, Tool: rec.Tool,
+				Arguments: fmt.Sprintf("allow %s in %s", rec.Rule, rec.RuleSource), DecidedBy: "person: always"})
 		case TypeDecision:
 			calls[rec.CallID] = len(rows)
 			rows = append(rows, Row{

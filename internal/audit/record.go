@@ -21,6 +21,9 @@ const (
 	// TypeNetwork is a network connection a command made through the
 	// proxy, allowed or refused.
 	TypeNetwork = "network"
+	// TypeRuleAdded is a permission rule a person's "always" answer
+	// added to a configuration file, for later sessions.
+	TypeRuleAdded = "rule.added"
 	// TypeEnd closes a run. A run without one was cut off: the log was
 	// truncated, or lathe was killed.
 	TypeEnd = "session.end"
