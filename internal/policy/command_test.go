@@ -284,3 +284,30 @@ func TestDecideShellTool(t *testing.T) {
 		}
 	}
 }
+
+// A Bash specifier is matched on the words it spells, quotes removed, as
+// the command is.
+func TestMatchCommandQuotes(t *testing.T) {
+	for _, tt := range []struct {
+		spec, cmd string
+		want      bool
+	}{
+		{`git commit -m "fix it"`, `git commit -m 'fix it'`, true},
+		{`git commit -m "fix it"`, `git commit -m fix`, false},
+		{`grep 'a b' *`, `grep "a b" x.go`, true},
+		{`npm  run   test`, `npm run test`, true},
+		{`echo "it's":*`, `echo "it's" now`, true},
+		{`git push:*`, `git push origin`, true},
+		{`git push:*`, `git pushx`, false},
+		{`npm run test *`, `npm run test`, true},
+		{`npm run test *`, `npm run testing`, false},
+		{`rm \*`, `rm '*'`, true},
+		{`rm \*`, `rm a`, false},
+	} {
+		p := &Policy{Mode: Default, Workspace: "/w", Rules: rules(t, []string{"Bash(" + tt.spec + ")"}, nil, nil)}
+		c := execCall(tt.cmd)
+		if got := p.Decide(t.Context(), &c).Verdict == Allow; got != tt.want {
+			t.Errorf("Bash(%s) on %s: allowed %v, want %v", tt.spec, tt.cmd, got, tt.want)
+		}
+	}
+}

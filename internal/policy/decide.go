@@ -10,6 +10,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/secret"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // Decide returns the decision for call. Each thing the call does — a
@@ -673,6 +674,7 @@ func (j *judge) decision() Decision {
 // with options that run other code); a single trailing " *" also matches
 // the bare command; "\*" is a literal star.
 func matchCommand(spec, cmd string, wild bool) bool {
+	spec = normalSpec(spec)
 	if prefix, ok := strings.CutSuffix(spec, ":*"); ok {
 		if !wild {
 			return false
@@ -687,6 +689,53 @@ func matchCommand(spec, cmd string, wild bool) bool {
 		return true
 	}
 	return starMatch(spec, cmd)
+}
+
+// normalSpec is a Bash specifier as the command texts are spelled: words
+// separated by one space, and quotes, as in Bash(git commit -m "fix"),
+// removed as the shell removes them; stars are kept as written.
+func normalSpec(spec string) string {
+	if !strings.ContainsAny(spec, "'\"") {
+		if strings.Contains(spec, "  ") || strings.ContainsAny(spec, "\t\n") {
+			return strings.Join(strings.Fields(spec), " ")
+		}
+		return spec
+	}
+	f := ParseCommand(spec)
+	if f == nil || len(f.Stmts) != 1 {
+		return spec
+	}
+	call, ok := f.Stmts[0].Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Assigns) > 0 || len(f.Stmts[0].Redirs) > 0 {
+		return spec
+	}
+	words := make([]string, len(call.Args))
+	for i, w := range call.Args {
+		var sb strings.Builder
+		for _, part := range w.Parts {
+			switch p := part.(type) {
+			case *syntax.Lit:
+				sb.WriteString(p.Value)
+			case *syntax.SglQuoted:
+				if p.Dollar {
+					return spec
+				}
+				sb.WriteString(p.Value)
+			case *syntax.DblQuoted:
+				for _, q := range p.Parts {
+					lit, ok := q.(*syntax.Lit)
+					if !ok {
+						return spec
+					}
+					sb.WriteString(unescapeDouble(lit.Value))
+				}
+			default:
+				return spec
+			}
+		}
+		words[i] = sb.String()
+	}
+	return strings.Join(words, " ")
 }
 
 // starMatch matches s against pattern, where "*" is any text and "\*" a
