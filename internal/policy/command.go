@@ -315,11 +315,39 @@ func (a *analyzer) special(c *command, depth int) {
 		}
 	case "git":
 		gitForms(c)
+		a.gitInner(c, depth)
 	case "find":
 		if cmd := findExec(args[1:]); cmd != nil {
 			c.opaque = "find -exec runs a command"
 			ic := command{wild: true, opaque: c.opaque, dynamic: true}
 			a.command(&ic, cmd, strings.Join(cmd, " "), depth+1)
+		}
+	}
+}
+
+// gitInner looks into the commands a git subcommand runs: rebase -x CMD
+// and submodule foreach CMD through a shell, bisect run CMD as it is.
+func (a *analyzer) gitInner(c *command, depth int) {
+	args := c.args
+	for i := 1; i < len(args); i++ {
+		switch {
+		case args[i] == "foreach":
+			// Run through a shell, its words joined.
+			if i+1 < len(args) {
+				a.inner(c, strings.Join(args[i+1:], " "), depth)
+			}
+			return
+		case args[i] == "run" && i > 1 && args[i-1] == "bisect":
+			// Run as an argv.
+			if i+1 < len(args) && depth < maxDepth {
+				ic := command{wild: true, opaque: "git bisect runs a command"}
+				a.command(&ic, args[i+1:], strings.Join(args[i+1:], " "), depth+1)
+			}
+			return
+		case (args[i] == "-x" || args[i] == "--exec") && i+1 < len(args):
+			a.inner(c, args[i+1], depth)
+		case strings.HasPrefix(args[i], "--exec="):
+			a.inner(c, strings.TrimPrefix(args[i], "--exec="), depth)
 		}
 	}
 }

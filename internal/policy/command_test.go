@@ -171,6 +171,15 @@ var cmdCases = []cmdCase{
 	{"git options", "git --config-env=core.pager=X log", Ask, ""},
 	{"git options", "git -C sub status", Ask, ""},
 	{"git options", "git --no-pager log", Allow, ""},
+	{"git subcommand", "git rebase -x 'git push' main", Deny, ""},
+	{"git subcommand", "git submodule foreach git push", Deny, ""},
+	{"git subcommand", "git bisect run sh -c 'rm -rf /'", Deny, ""},
+	{"git subcommand", "git rebase -x make main", Ask, ""},
+	{"git subcommand", "git diff --ext-diff", Ask, ""},
+	{"git subcommand", "git grep -Ovim foo", Ask, ""},
+	{"git subcommand", "git difftool HEAD", Ask, ""},
+	{"git subcommand", "git rebase main", Allow, ""},
+	{"git subcommand", "git submodule status", Allow, ""},
 	{"git options", "git log --oneline", Allow, ""},
 
 	{"look-alike", "gіt push", Ask, ""}, // Cyrillic і: another program, unknown

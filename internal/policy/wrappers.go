@@ -2,6 +2,7 @@ package policy
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -203,6 +204,11 @@ func gitForms(c *command) {
 		}
 		break
 	}
+	if i < len(args) && gitRunsCode(args[i:]) {
+		// Bash(git:*) vouches for git, not for the commands a
+		// subcommand runs (rebase -x, submodule foreach, --ext-diff).
+		c.wild = false
+	}
 	if i == 1 {
 		return
 	}
@@ -216,4 +222,32 @@ func gitForms(c *command) {
 	} else if args[0] == "git" || systemBin(filepath.Dir(args[0])) {
 		c.allow = stripped
 	}
+}
+
+// gitRunsCode reports whether a git subcommand, with its arguments,
+// runs a command or program of the caller's choosing.
+func gitRunsCode(sub []string) bool {
+	switch sub[0] {
+	case "difftool", "mergetool", "filter-branch", "filter-repo":
+		return true
+	case "submodule":
+		return slices.Contains(sub, "foreach")
+	case "bisect":
+		return len(sub) > 1 && sub[1] == "run"
+	}
+	for _, w := range sub[1:] {
+		name, _, _ := strings.Cut(w, "=")
+		switch name {
+		case "--ext-diff", "--upload-pack", "--receive-pack", "--exec", "--open-files-in-pager", "--textconv", "--config", "-c":
+			return true
+		case "-x", "-O":
+			if sub[0] == "rebase" || sub[0] == "grep" || sub[0] == "cherry-pick" {
+				return true
+			}
+		}
+		if strings.HasPrefix(w, "-O") && sub[0] == "grep" {
+			return true
+		}
+	}
+	return false
 }
