@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
-const auditUsage = "usage: lathe audit verify SESSION | lathe audit export SESSION [--format json|csv] (SESSION: a session id or an audit log's path)"
+const auditUsage = "usage: lathe audit verify [SESSION] | lathe audit export [SESSION] [--format json|csv] (SESSION: a session id or an audit log's path; by default the latest session in this directory)"
 
 // runAudit is `lathe audit verify|export SESSION`: exit 0 for a log
 // that verifies, 1 naming the first bad record for one that does not.
@@ -30,6 +31,14 @@ func runAudit(args []string, stdio IO) error {
 	if err != nil {
 		return flagError(err)
 	}
+	if len(pos) == 0 {
+		// As --continue would: the latest session started here.
+		id, err := latestSession(stdio)
+		if err != nil {
+			return err
+		}
+		pos = []string{id}
+	}
 	switch {
 	case len(pos) != 1:
 		return usagef(auditUsage)
@@ -41,6 +50,24 @@ func runAudit(args []string, stdio IO) error {
 		return usagef("unknown export format %q (want json or csv)", *format)
 	}
 	return exportAudit(pos[0], *format, stdio)
+}
+
+// latestSession is the id of the latest session started in the working
+// directory.
+func latestSession(stdio IO) (string, error) {
+	store, err := app.Store(warner(stdio.Stderr))
+	if err != nil {
+		return "", err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	id, err := store.Latest(wd)
+	if err != nil {
+		return "", usagef("no session to audit: %v; name one (see lathe sessions)", err)
+	}
+	return id, nil
 }
 
 // auditLog resolves SESSION to an audit log's path and the session it

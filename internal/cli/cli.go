@@ -114,8 +114,8 @@ Usage:
   lathe rewind SESSION          list a session's checkpoints (before each edit and command)
   lathe rewind SESSION --to N [--dry-run]
                                 restore the files to how they were before step N
-  lathe audit verify SESSION    check a session's audit log; exit 1 naming the first altered record
-  lathe audit export SESSION [--format json|csv]   the audit log as a report, one row per action
+  lathe audit verify [SESSION]  check a session's audit log (default: the latest here); exit 1 naming the first altered record
+  lathe audit export [SESSION] [--format json|csv]   the audit log as a report, one row per action
   lathe sandbox [--mode read-only|workspace-write] [--allow-domain D]... -- CMD [ARG...]
                                 run a command confined as the shell tool runs it
   lathe doctor                  say what of the sandbox works here, and what is missing
