@@ -2,17 +2,24 @@ package sandbox_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/lathe-dev/lathe/internal/netproxy"
 	"github.com/lathe-dev/lathe/internal/sandbox"
 )
 
@@ -23,6 +30,17 @@ const clientArg0 = "sandbox-test-client"
 
 func init() {
 	// bwrap runs it by a path whose base name is clientArg0.
+	if len(os.Args) == 3 && filepath.Base(os.Args[0]) == clientArg0 && os.Args[1] == "http" {
+		// Through the proxy the environment names, as any client would.
+		resp, err := http.Get(os.Args[2])
+		if err != nil {
+			fmt.Println("get:", err)
+			syscall.Exit(1)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		fmt.Printf("%d %s\n", resp.StatusCode, bytes.TrimSpace(body))
+		syscall.Exit(0)
+	}
 	if len(os.Args) == 3 && filepath.Base(os.Args[0]) == clientArg0 {
 		c, err := net.Dial(os.Args[1], os.Args[2])
 		if err != nil {
@@ -108,8 +126,13 @@ func (x *box) sh(p sandbox.Profile, script string) (string, int) {
 // client runs the test binary's network client in the sandbox.
 func (x *box) client(network, addr string) string {
 	x.t.Helper()
+	return x.clientUnder(x.profile(), network, addr)
+}
+
+func (x *box) clientUnder(p sandbox.Profile, network, addr string) string {
+	x.t.Helper()
 	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{clientArg0, network, addr}}
-	out, _ := x.run(x.profile(), cmd)
+	out, _ := x.run(p, cmd)
 	return out
 }
 
@@ -388,6 +411,57 @@ func TestConfineNoNetworkProxy(t *testing.T) {
 			t.Errorf("Start = %v, want a NotConfinedError and no process", err)
 		}
 	})
+}
+
+// TestConfineNetworkProxy checks that a process allowed domains reaches
+// them, and only them, through the Network's proxy, by the bridge on its
+// own loopback; and that the proxy is asked for the profile's domains.
+func TestConfineNetworkProxy(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "origin") }))
+	defer origin.Close()
+	_, port, _ := net.SplitHostPort(origin.Listener.Addr().String())
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			socket := filepath.Join(t.TempDir(), "proxy.sock")
+			rules, err := netproxy.NewRules([]string{"allowed.test"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loopback := func(context.Context, string) ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil }
+			proxy := netproxy.New(rules, netproxy.WithDialer(netproxy.Dialer{Resolve: loopback}))
+			l, err := netproxy.Listen(socket)
+			if err != nil {
+				t.Fatal(err)
+			}
+			go proxy.Serve(l)
+			defer proxy.Close()
+			var asked []string
+			network := sandbox.NetworkFunc(func(_ context.Context, domains []string) (string, error) {
+				asked = domains
+				return socket, nil
+			})
+			x := newBox(t, b, sandbox.WithNetwork(network))
+			p := x.profile()
+			p.AllowDomains = []string{"allowed.test"}
+			if out := x.clientUnder(p, "http", "http://allowed.test:"+port+"/"); out != "200 origin\n" {
+				t.Errorf("an allowed domain: %q, want 200 origin", out)
+			}
+			if out := x.clientUnder(p, "http", "http://denied.test:"+port+"/"); !strings.HasPrefix(out, "403 ") {
+				t.Errorf("a denied domain: %q, want 403", out)
+			}
+			if !slices.Equal(asked, []string{"allowed.test"}) {
+				t.Errorf("the proxy was asked for %q", asked)
+			}
+			// The proxy's socket itself is not there to be reached around
+			// the bridge, nor is the host's loopback.
+			if out := x.clientUnder(p, "unix", socket); !strings.HasPrefix(out, "dial:") {
+				t.Errorf("the proxy's socket from the sandbox: %s", out)
+			}
+			if out := x.clientUnder(p, "tcp", origin.Listener.Addr().String()); !strings.HasPrefix(out, "dial:") {
+				t.Errorf("the origin directly from the sandbox: %s", out)
+			}
+		})
+	}
 }
 
 // TestConfineStartErrors checks that a missing program fails Start as

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,12 +12,18 @@ import (
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	"golang.org/x/sys/unix"
+
+	"github.com/lathe-dev/lathe/internal/netproxy"
 )
 
-// The sandbox helper of the landlock backend is Lathe's own binary, run
-// with helperArg as its first argument, dispatched before anything else
-// in the process (init, below), so that every binary that confines
-// processes, tests included, is its own helper. It is started in new user, mount, pid,
+// The sandbox helper is Lathe's own binary, run with helperArg as its
+// first argument, dispatched before anything else in the process (init,
+// below), so that every binary that confines processes, tests included,
+// is its own helper. Under bwrap, which confines it already, it runs
+// only where a command may reach domains: it runs the bridge to the
+// network proxy and starts the command.
+//
+// For the landlock backend it is started in new user, mount, pid,
 // network, IPC and UTS namespaces, as pid 1, and sets up the sandbox
 // itself: the mounts of the plan (everything read-only and without
 // devices, the writable directories bound read-write over that, the
@@ -51,14 +58,28 @@ func helperMain(args []string) int {
 		fmt.Fprintf(report, "sandbox: %v\n", err)
 		return 126
 	}
-	if err := setUp(&sp); err != nil {
-		return fail(err)
+	if !sp.Bwrap {
+		if err := setUp(&sp); err != nil {
+			return fail(err)
+		}
+	}
+	if sp.Proxy > 0 {
+		l, err := netproxy.ListenLoopback(ProxyPort)
+		if err != nil {
+			return fail(err)
+		}
+		// The bridge is the helper's until it exits with the command;
+		// its threads are not the command's, and keep what they need
+		// to reach the proxy, outside Landlock's and seccomp's reach.
+		go netproxy.Bridge(context.Background(), l, fmt.Sprintf("/proc/self/fd/%d", sp.Proxy))
 	}
 	// Everything that confines the command is per thread: done on this
-	// one, and the command forked from it.
+	// one, and the command forked from it. Under bwrap it is done.
 	runtime.LockOSThread()
-	if err := confineThread(&sp); err != nil {
-		return fail(err)
+	if !sp.Bwrap {
+		if err := confineThread(&sp); err != nil {
+			return fail(err)
+		}
 	}
 	files := make([]uintptr, sp.Files)
 	for i := range files {

@@ -112,7 +112,7 @@ func (s *Sandbox) choose() (Backend, error) {
 
 // clone returns a Sandbox configured as s, with nothing chosen or made.
 func (s *Sandbox) clone() *Sandbox {
-	return &Sandbox{base: s.base, backend: s.backend, home: s.home, tempRoot: s.tempRoot, isolate: s.isolate, bwrap: s.bwrap}
+	return &Sandbox{base: s.base, backend: s.backend, home: s.home, tempRoot: s.tempRoot, isolate: s.isolate, bwrap: s.bwrap, network: s.network}
 }
 
 // try confines one process with s's backend, forced, and reports whether

@@ -15,6 +15,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lathe-dev/lathe/internal/netproxy"
 )
 
 // helperArg is the first argument that makes Lathe the sandbox helper
@@ -29,6 +33,12 @@ type spec struct {
 	// Files is how many descriptors of the helper's, from 0, the command
 	// gets: the caller's stdio and ExtraFiles.
 	Files int `json:"files"`
+	// Bwrap says that bwrap has set up the sandbox: the helper only runs
+	// the bridge and starts the command.
+	Bwrap bool `json:"bwrap,omitempty"`
+	// Proxy, when not 0, is the descriptor of the proxy's socket, for
+	// the bridge on 127.0.0.1:ProxyPort.
+	Proxy int `json:"proxy,omitempty"`
 	// Path and Args are the command's.
 	Path string   `json:"path"`
 	Args []string `json:"args"`
@@ -79,17 +89,43 @@ func (s *Sandbox) startConfined(ctx context.Context, b Backend, cmd *exec.Cmd, p
 		return err
 	}
 	cmd.Env = append(cmd.Env, pl.env...)
+	var proxy *os.File
+	if len(p.AllowDomains) > 0 {
+		if proxy, err = s.openProxy(ctx, p.AllowDomains); err != nil {
+			return err
+		}
+		defer proxy.Close()
+		cmd.Env = append(cmd.Env, netproxy.Environ(fmt.Sprintf("127.0.0.1:%d", ProxyPort))...)
+	}
 	switch b {
 	case Bwrap:
-		return s.startBwrap(cmd, pl, path, dir)
+		return s.startBwrap(ctx, cmd, pl, path, dir, proxy)
 	case Landlock:
-		return startHelper(ctx, cmd, pl, path, dir)
+		return startHelper(ctx, cmd, pl, path, dir, proxy)
 	}
 	return fmt.Errorf("unknown backend %q", b)
 }
 
-// startBwrap starts cmd, whose program is at path, under bwrap.
-func (s *Sandbox) startBwrap(cmd *exec.Cmd, pl plan, path, dir string) error {
+// openProxy returns the proxy's socket for domains, opened as a path
+// only: the helper's bridge connects through it (/proc/self/fd/N), so
+// that the socket itself need not be visible in the sandbox, where the
+// command could reach it without the bridge.
+func (s *Sandbox) openProxy(ctx context.Context, domains []string) (*os.File, error) {
+	socket, err := s.network.Proxy(ctx, domains)
+	if err != nil {
+		return nil, fmt.Errorf("network proxy for %s: %w", strings.Join(domains, ", "), err)
+	}
+	fd, err := unix.Open(socket, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("network proxy: %w", &os.PathError{Op: "open", Path: socket, Err: err})
+	}
+	return os.NewFile(uintptr(fd), socket), nil
+}
+
+// startBwrap starts cmd, whose program is at path, under bwrap. With a
+// proxy, bwrap runs the helper, which runs the bridge to it and starts
+// the command.
+func (s *Sandbox) startBwrap(ctx context.Context, cmd *exec.Cmd, pl plan, path, dir string, proxy *os.File) error {
 	bw, err := s.bwrapPath()
 	if err != nil {
 		return err
@@ -116,26 +152,56 @@ func (s *Sandbox) startBwrap(cmd *exec.Cmd, pl plan, path, dir string) error {
 	if path == "/proc/self/exe" {
 		path = exe
 	}
-	args := append([]string{bw}, bwrapArgs(pl, dir, exe, 3+len(cmd.ExtraFiles))...)
-	// bwrap gives the program its path as argv[0]; a link named as the
-	// caller's argv[0], in the sandbox's own /tmp, keeps its base name,
-	// which is what programs look at (Lathe's supervisor among them).
-	if argv0 := cmd.Args[0]; argv0 != "" && !strings.Contains(argv0, "/") && argv0 != filepath.Base(path) {
-		link := "/tmp/.lathe/" + argv0
-		args = append(args, "--dir", "/tmp/.lathe", "--symlink", path, link)
-		path = link
+	extra := slices.Clone(cmd.ExtraFiles)
+	var reportR, reportW *os.File
+	sp := spec{Bwrap: true, Files: 3 + len(extra), Path: path, Args: cmd.Args, Dir: dir}
+	if proxy != nil {
+		if reportR, reportW, err = os.Pipe(); err != nil {
+			return fmt.Errorf("report pipe: %w", err)
+		}
+		defer reportR.Close()
+		defer reportW.Close()
+		sp.Report, sp.Proxy = 3+len(extra), 4+len(extra)
+		extra = append(extra, reportW, proxy)
 	}
-	cmd.Path, cmd.Args = bw, append(append(args, "--", path), cmd.Args[1:]...)
-	cmd.ExtraFiles = append(slices.Clone(cmd.ExtraFiles), filterR)
-	// bwrap says nothing once the command runs: a failure to set up the
-	// sandbox is its exit status and its message on stderr.
-	return cmd.Start()
+	args := append([]string{bw}, bwrapArgs(pl, dir, exe, 3+len(extra))...)
+	extra = append(extra, filterR)
+	switch {
+	case proxy != nil:
+		js, err := json.Marshal(sp)
+		if err != nil {
+			return err
+		}
+		args = append(args, "--", exe, helperArg, string(js))
+	default:
+		// bwrap gives the program its path as argv[0]; a link named as
+		// the caller's argv[0], in the sandbox's own /tmp, keeps its
+		// base name, which is what programs look at (Lathe's
+		// supervisor among them).
+		if argv0 := cmd.Args[0]; argv0 != "" && !strings.Contains(argv0, "/") && argv0 != filepath.Base(path) {
+			link := "/tmp/.lathe/" + argv0
+			args = append(args, "--dir", "/tmp/.lathe", "--symlink", path, link)
+			path = link
+		}
+		args = append(append(args, "--", path), cmd.Args[1:]...)
+	}
+	cmd.Path, cmd.Args, cmd.ExtraFiles = bw, args, extra
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	if reportR == nil {
+		// bwrap says nothing once the command runs: a failure to set
+		// up the sandbox is its exit status and its message on stderr.
+		return nil
+	}
+	reportW.Close()
+	return await(ctx, cmd, reportR)
 }
 
 // startHelper starts cmd, whose program is at path, under Lathe's own
 // helper, in new namespaces, and returns once the helper has started
 // the command.
-func startHelper(ctx context.Context, cmd *exec.Cmd, pl plan, path, dir string) error {
+func startHelper(ctx context.Context, cmd *exec.Cmd, pl plan, path, dir string, proxy *os.File) error {
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("report pipe: %w", err)
@@ -148,18 +214,29 @@ func startHelper(ctx context.Context, cmd *exec.Cmd, pl plan, path, dir string) 
 		Writable: pl.writable, Readable: pl.readable, ReadOnly: pl.readOnly,
 		HideDirs: pl.hideDirs, HideFiles: pl.hideFiles, Sockets: pl.sockets, Tmp: pl.tmp,
 	}
+	extra := append(slices.Clone(cmd.ExtraFiles), reportW)
+	if proxy != nil {
+		sp.Proxy = 3 + len(extra)
+		extra = append(extra, proxy)
+	}
 	js, err := json.Marshal(sp)
 	if err != nil {
 		return err
 	}
 	cmd.Path, cmd.Args = "/proc/self/exe", []string{"lathe", helperArg, string(js)}
 	cmd.SysProcAttr = namespaced(cmd.SysProcAttr)
-	cmd.ExtraFiles = append(slices.Clone(cmd.ExtraFiles), reportW)
+	cmd.ExtraFiles = extra
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	reportW.Close()
-	if err := awaitReport(ctx, reportR); err != nil {
+	return await(ctx, cmd, reportR)
+}
+
+// await waits for the report of the helper cmd runs, and ends cmd if it
+// is not "ok".
+func await(ctx context.Context, cmd *exec.Cmd, report *os.File) error {
+	if err := awaitReport(ctx, report); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return err
