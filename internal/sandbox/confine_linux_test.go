@@ -427,7 +427,9 @@ func TestConfineNetworkProxy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			loopback := func(context.Context, string) ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil }
+			loopback := func(context.Context, string) ([]netip.Addr, error) {
+				return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+			}
 			proxy := netproxy.New(rules, netproxy.WithDialer(netproxy.Dialer{Resolve: loopback}))
 			l, err := netproxy.Listen(socket)
 			if err != nil {
