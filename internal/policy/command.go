@@ -300,6 +300,10 @@ func (a *analyzer) special(c *command, depth int) {
 		} else {
 			c.unseen = true
 		}
+	case "python", "python2", "python3", "node", "nodejs", "deno", "bun", "perl", "ruby", "php", "lua", "Rscript", "pwsh", "osascript", "awk", "gawk", "mawk":
+		if inlineCode(prog, args[1:]) {
+			c.opaque, c.unseen = prog+" runs code given on its command line", true
+		}
 	case "source", ".":
 		c.opaque, c.unseen = prog+" runs the commands of a file", true
 	case "alias":
@@ -365,6 +369,34 @@ func (a *analyzer) inner(c *command, text string, depth int) {
 		return
 	}
 	a.file(f, depth+1)
+}
+
+// inlineCode reports whether an interpreter's arguments give it code to
+// run (python -c, node -e, perl -e, awk's program) rather than a file.
+func inlineCode(prog string, args []string) bool {
+	if strings.HasSuffix(prog, "awk") {
+		// An awk program runs commands through system(), pipes and
+		// getline; one without them only computes.
+		for _, w := range args {
+			if strings.Contains(w, "system") || strings.Contains(w, "|") || strings.Contains(w, "getline") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, w := range args {
+		switch w {
+		case "-c", "-e", "-E", "-r", "-p", "--eval", "--print", "-Command", "-command", "eval":
+			return true
+		}
+		if !strings.HasPrefix(w, "-") {
+			return false // a script file, and its arguments
+		}
+		if len(w) > 2 && w[1] != '-' && strings.ContainsAny(w[1:], "ce") {
+			return true // python -Bc, perl -ne
+		}
+	}
+	return false
 }
 
 // shellScript is the script of a shell's "-c SCRIPT" arguments, if that

@@ -28,8 +28,11 @@ func unwrap(args []string, c *command) (rest, inner []string, why string) {
 		case "env":
 			var ok bool
 			next, ok = envArgs(args[1:], c)
-			if !ok && why == "" {
-				why = "env runs its command in another way (-S, -C)"
+			if !ok {
+				if why == "" {
+					why = "env runs its command in another way (-S, -C)"
+				}
+				c.unseen = true
 			}
 		case "timeout":
 			next = skipOptions(args[1:], "sk", []string{"--signal", "--kill-after"})
@@ -218,7 +221,8 @@ func gitForms(c *command) {
 	}
 	c.forms = append(c.forms, stripped)
 	if harmful {
-		c.wild = false
+		// -c alias.x=… can make any subcommand another one.
+		c.wild, c.dynamic = false, true
 	} else if args[0] == "git" || systemBin(filepath.Dir(args[0])) {
 		c.allow = stripped
 	}
