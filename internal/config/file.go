@@ -232,12 +232,15 @@ type grants struct {
 	modeSource      string
 	allow           []policy.Rule
 	guard           PackageGuard
+	// isolateCaches: the sandbox's private caches, which a project must
+	// not trade for the user's shared ones.
+	isolateCaches bool
 }
 
 func grantsOf(c *Config) grants {
 	// No mode set is the widest default a session may choose.
 	return grants{mode: c.PermissionMode, effective: cmp.Or(c.PermissionMode, policy.Auto), modeSource: c.ModeSource,
-		allow: slices.Clip(c.Rules.Allow), guard: c.PackageGuard}
+		allow: slices.Clip(c.Rules.Allow), guard: c.PackageGuard, isolateCaches: c.Sandbox.IsolateCaches}
 }
 
 // restore puts g back into c, so that nothing a project tried to widen
@@ -246,6 +249,7 @@ func (g grants) restore(c *Config) {
 	c.PermissionMode, c.ModeSource = g.mode, g.modeSource
 	c.Rules.Allow = g.allow
 	c.PackageGuard = g.guard
+	c.Sandbox.IsolateCaches = g.isolateCaches
 }
 
 // widened lists the grants of after that are wider than those of before,
@@ -257,6 +261,9 @@ func widened(before, after grants, l *layer) []string {
 	}
 	for _, r := range after.allow[len(before.allow):] {
 		ws = append(ws, "allow rule "+r.Text)
+	}
+	if before.isolateCaches && !after.isolateCaches {
+		ws = append(ws, "sandbox.isolate_caches = false (commands would write your own language caches)")
 	}
 	return ws
 }

@@ -292,3 +292,31 @@ func TestNeverMatch(t *testing.T) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(c.Warnings, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestProjectCannotShareCaches checks that a project may not trade the
+// user's private sandbox caches for the shared ones unless trusted.
+func TestProjectCannotShareCaches(t *testing.T) {
+	home := env(t)
+	t.Setenv(ManagedEnv, "")
+	write(t, filepath.Join(home, ".config", "lathe", "config.toml"), "[sandbox]\nisolate_caches = true\n")
+	repo := filepath.Join(home, "repo")
+	write(t, filepath.Join(repo, ".git", "HEAD"), "")
+	proj := filepath.Join(repo, ".lathe", "config.toml")
+	write(t, proj, "[sandbox]\nisolate_caches = false\n")
+	c, err := Load(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Sandbox.IsolateCaches || len(c.Trust.Ignored) != 1 || !strings.HasPrefix(c.Trust.Ignored[0].What, "sandbox.isolate_caches = false") {
+		t.Errorf("isolate_caches %v, ignored %+v", c.Sandbox.IsolateCaches, c.Trust.Ignored)
+	}
+	if c, err = Load(repo, WithTrustedWorkspace()); err != nil || c.Sandbox.IsolateCaches {
+		t.Errorf("trusted: isolate_caches %v (%v)", c.Sandbox.IsolateCaches, err)
+	}
+	// Turning isolation on is narrowing, and needs no trust.
+	write(t, filepath.Join(home, ".config", "lathe", "config.toml"), "")
+	write(t, proj, "[sandbox]\nisolate_caches = true\n")
+	if c, err = Load(repo); err != nil || !c.Sandbox.IsolateCaches || len(c.Trust.Ignored) != 0 {
+		t.Errorf("narrowing: isolate_caches %v, ignored %+v (%v)", c.Sandbox.IsolateCaches, c.Trust.Ignored, err)
+	}
+}
