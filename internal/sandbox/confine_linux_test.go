@@ -18,9 +18,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lathe-dev/lathe/internal/netproxy"
 	"github.com/lathe-dev/lathe/internal/sandbox"
+	"github.com/lathe-dev/lathe/internal/shell"
 )
 
 // clientArg0, as argv[0]'s base name, makes the test binary a network client, run inside the
@@ -503,4 +505,41 @@ func TestUnconfinedThroughSandbox(t *testing.T) {
 	if strings.Contains(out.String(), "ANTHROPIC_API_KEY") || !strings.Contains(out.String(), "GITHUB_TOKEN=ghp-test") || !strings.Contains(out.String(), host) {
 		t.Errorf("unconfined run:\n%s", out.String())
 	}
+}
+
+// TestConfineRunner checks that a command run by the shell's Runner, its
+// supervisor confined with it, keeps the Runner's guarantees: its exit
+// status, a timeout that ends it, and nothing left running once the
+// Runner is closed.
+func TestConfineRunner(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		r := shell.NewRunner(shell.WithExecutor(x.sb))
+		ctx := sandbox.WithProfile(t.Context(), x.profile())
+		res, err := r.Run(ctx, shell.Command{Script: "echo out; exit 3", Dir: x.ws})
+		if err != nil || res.ExitCode != 3 || res.Output != "out\n" {
+			t.Errorf("Run = %+v, %v; want out, exit 3", res, err)
+		}
+		res, err = r.Run(ctx, shell.Command{Script: "sleep 100", Dir: x.ws, Timeout: 300 * time.Millisecond})
+		if err != nil || !res.TimedOut {
+			t.Errorf("Run with a timeout = %+v, %v; want it timed out", res, err)
+		}
+		marker := filepath.Join(x.ws, "orphan")
+		res, err = r.Run(ctx, shell.Command{Script: "(sleep 100; touch " + marker + ") & echo started", Dir: x.ws})
+		if err != nil || res.Output != "started\n" {
+			t.Errorf("Run of a command leaving a child = %+v, %v", res, err)
+		}
+		r.Close()
+		out, _ := exec.Command("pgrep", "-f", "sleep 100").Output()
+		if len(out) > 0 {
+			// Only this test's sleeps would be running sleep 100 in a
+			// sandbox's pid namespace; look at their namespaces.
+			for _, pid := range strings.Fields(string(out)) {
+				ns, _ := os.Readlink("/proc/" + pid + "/ns/pid")
+				self, _ := os.Readlink("/proc/self/ns/pid")
+				if ns != self {
+					t.Errorf("process %s (sleep 100) outlived the closed Runner in its sandbox", pid)
+				}
+			}
+		}
+	})
 }
