@@ -617,7 +617,7 @@ func (j *judge) commandDefault(c *command) (Decision, bool) {
 		if !j.p.Sandboxed {
 			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs commands, and the sandbox is unavailable, so they would run unconfined, which needs approval", tool)}, true
 		}
-		if c != nil && networkCommand(c.args) {
+		if c != nil && networkCommand(c.args) && !j.p.reachable(c.args) {
 			return Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs %s, which reaches the network, outside the sandbox, which needs approval", tool, strings.Join(c.args, " "))}, true
 		}
 		return Decision{Verdict: Allow}, false
@@ -663,9 +663,80 @@ func (j *judge) decision() Decision {
 		if j.p.Mode == Plan {
 			level = sandbox.ReadOnly
 		}
-		d.Profile = sandbox.Profile{Confine: level, Workspace: j.p.Workspace}
+		d.Profile = sandbox.Profile{Confine: level, Workspace: j.p.Workspace, AllowDomains: j.p.domains()}
 	}
 	return d
+}
+
+// domains are the hosts a confined command may reach through the
+// network proxy, when there is one: those WebFetch allow rules name, but for a pattern
+// under which a deny or ask rule names a host, since the proxy's list
+// has no exceptions.
+func (p *Policy) domains() []string {
+	if !p.Network {
+		return nil
+	}
+	var out []string
+	for _, a := range p.Rules.Allow {
+		pat, ok := strings.CutPrefix(a.Specifier, "domain:")
+		if a.Tool != toolWebFetch || !ok {
+			continue
+		}
+		pat = strings.ToLower(pat)
+		if !p.narrowed(pat) && !slices.Contains(out, pat) {
+			out = append(out, pat)
+		}
+	}
+	return out
+}
+
+// narrowed reports whether a deny or ask rule names a host pattern pat
+// covers, or one that covers pat.
+func (p *Policy) narrowed(pat string) bool {
+	for _, list := range [][]Rule{p.Rules.Deny, p.Rules.Ask} {
+		for _, r := range list {
+			if family(&r) != familyFetch {
+				continue
+			}
+			d, ok := strings.CutPrefix(r.Specifier, "domain:")
+			if !ok {
+				return true // every domain
+			}
+			d = strings.ToLower(d)
+			if d == pat || domainMatch(pat, strings.TrimPrefix(d, "*.")) || domainMatch(d, strings.TrimPrefix(pat, "*.")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reachable reports whether every URL a network command names is on a
+// host confined commands may reach; a command that names none (git push,
+// npm install) reaches hosts no rule can tell.
+func (p *Policy) reachable(args []string) bool {
+	domains := p.domains()
+	if len(domains) == 0 {
+		return false
+	}
+	switch args[0] {
+	case "curl", "wget", "http", "https":
+	default:
+		return false
+	}
+	n := 0
+	for _, w := range args[1:] {
+		u, err := url.Parse(w)
+		if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
+			continue
+		}
+		host := strings.ToLower(u.Hostname())
+		if !slices.ContainsFunc(domains, func(d string) bool { return domainMatch(d, host) }) {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // matchCommand reports whether a Bash rule's specifier covers the

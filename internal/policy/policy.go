@@ -162,6 +162,12 @@ type Policy struct {
 	// it, every command outside bypassPermissions that the rules or the
 	// read-only set do not allow asks, and runs unconfined if approved.
 	Sandboxed bool
+	// Network says that the executor routes confined commands to allowed
+	// domains through Lathe's network proxy. With it, the hosts
+	// WebFetch allow rules name are every confined command's
+	// AllowDomains, and curl or wget of a URL on them runs unasked in
+	// auto mode; without it, confined commands have no network.
+	Network bool
 }
 
 // protected reports whether writing path would change what Lathe, an

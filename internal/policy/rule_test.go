@@ -401,3 +401,37 @@ func TestDecideSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A confined command reaches, through the proxy, the hosts WebFetch allow
+// rules name, but not a pattern a deny or ask rule carves a host out of;
+// curl to such a host runs unasked in auto mode, curl elsewhere asks.
+func TestDecideDomains(t *testing.T) {
+	p := &Policy{Mode: Auto, Workspace: "/w", Sandboxed: true, Network: true, Rules: rules(t,
+		[]string{"WebFetch(domain:go.dev)", "WebFetch(domain:*.example.com)", "WebFetch(domain:proxy.golang.org)"},
+		[]string{"WebFetch(domain:evil.example.com)"}, nil)}
+	c := execCall("go test ./...")
+	d := p.Decide(t.Context(), &c)
+	if !slices.Equal(d.Profile.AllowDomains, []string{"go.dev", "proxy.golang.org"}) {
+		t.Errorf("AllowDomains = %q", d.Profile.AllowDomains)
+	}
+	for cmd, want := range map[string]Verdict{
+		"curl -fsSL https://go.dev/dl/":           Allow,
+		"curl https://go.dev/ https://x.org/":     Ask,
+		"curl https://a.example.com/":             Ask,
+		"wget -q https://proxy.golang.org/x -O x": Allow,
+		"git push":  Ask,
+		"curl $URL": Ask,
+	} {
+		c := execCall(cmd)
+		got := p.Decide(t.Context(), &c)
+		if got.Verdict != want {
+			t.Errorf("%q = %v (%s), want %v", cmd, got.Verdict, got.Reason, want)
+		}
+	}
+	// Without a proxy to route them through, no command has network.
+	p.Network = false
+	c = execCall("curl -fsSL https://go.dev/dl/")
+	if d := p.Decide(t.Context(), &c); d.Verdict != Ask || d.Profile.AllowDomains != nil {
+		t.Errorf("without a proxy: %v, %q", d.Verdict, d.Profile.AllowDomains)
+	}
+}
