@@ -257,8 +257,12 @@ func (c *Checker) check(ctx context.Context, p Package) *Finding {
 		return c.failed(p, f.URL, err)
 	}
 	if !f.Exists {
+		why := fmt.Sprintf("%s returned %d", f.URL, f.Missing)
+		if f.Invalid != "" {
+			why = f.Invalid
+		}
 		return &Finding{Package: p, Verdict: policy.Deny, Rule: "package_guard.enabled",
-			Reason: fmt.Sprintf("%s does not exist on %s (%s returned 404); check the name", describe(p), p.Registry, f.URL)}
+			Reason: fmt.Sprintf("%s does not exist on %s (%s); check the name", describe(p), p.Registry, why)}
 	}
 	if n.age && !f.Created.IsZero() {
 		if age := c.now().Sub(f.Created); age < time.Duration(c.cfg.MinAgeDays)*24*time.Hour {

@@ -2,10 +2,12 @@ package pkgguard_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/lathe-dev/lathe/internal/pkgguard"
+	"github.com/lathe-dev/lathe/internal/pkgguard/pkgguardtest"
 	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/sandbox"
 )
@@ -90,5 +92,33 @@ func TestGuardUnreachableAsks(t *testing.T) {
 	d := pkgguard.Wrap(fixed{Verdict: policy.Allow}, c).Decide(context.Background(), exec("cargo add serde"))
 	if d.Verdict != policy.Ask || d.Source != pkgguard.Source || d.Reason != (`could not check crate "serde" (GET http://127.0.0.1:1/serde: dial tcp 127.0.0.1:1: connect: connection refused)`) {
 		t.Errorf("decision %+v, want an ask saying the registry could not be reached", d)
+	}
+}
+
+// BenchmarkGuardDecide measures what the guard adds to the decision on a
+// command: finding the installs of a typical command line that has none,
+// and checking one whose package is cached, as every look-up after the
+// first in a session is.
+func BenchmarkGuardDecide(b *testing.B) {
+	r := pkgguardtest.Serve(os.DirFS("testdata/registry"))
+	defer r.Close()
+	c, err := pkgguard.New(pkgguard.Config{Registries: r.URLs()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := pkgguard.Wrap(fixed{Verdict: policy.Allow}, c)
+	for _, bc := range []struct{ name, cmd string }{
+		{"no install", `cd internal/app && go test -run 'TestSteer|TestResume' ./... 2>&1 | tail -20`},
+		{"cached install", `cd app && sudo -E pip install -U "requests[socks]>=2.31" && npm i -D left-pad`},
+	} {
+		call := exec(bc.cmd)
+		g.Decide(context.Background(), call)
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if d := g.Decide(context.Background(), call); d.Verdict != policy.Allow {
+					b.Fatal(d.Reason)
+				}
+			}
+		})
 	}
 }

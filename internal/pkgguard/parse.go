@@ -34,7 +34,7 @@ type Install struct {
 func Installs(f *syntax.File) []Install {
 	var out []Install
 	syntax.Walk(f, func(n syntax.Node) bool {
-		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 {
+		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 && mayInstall(c.Args) {
 			ws := words(c.Args)
 			if script, ok := shellScript(ws); ok {
 				out = append(out, Installs(script)...)
@@ -46,6 +46,34 @@ func Installs(f *syntax.File) []Install {
 	})
 	return out
 }
+
+// mayInstall is a quick look at a command's first words, to spare
+// expanding those of the many commands that cannot install anything: a
+// plain literal program name that is neither a package manager nor a
+// command that runs another, or go with a subcommand other than get
+// and install. Anything quoted, escaped or expanded is looked at in
+// full.
+func mayInstall(args []*syntax.Word) bool {
+	prog := args[0].Lit()
+	if prog == "" || strings.Contains(prog, `\`) {
+		return true
+	}
+	prog = path.Base(prog)
+	switch {
+	case prog == "go":
+		sub := ""
+		if len(args) > 1 {
+			sub = args[1].Lit()
+		}
+		return sub == "" || sub == "get" || sub == "install" || strings.HasPrefix(sub, "-")
+	case managers[prog], shells[prog], pipName.MatchString(prog), pythonName.MatchString(prog):
+		return true
+	}
+	_, wraps := wrappers[prog]
+	return wraps
+}
+
+var managers = set("uv", "poetry", "npm", "pnpm", "yarn", "cargo", "gem")
 
 // shellScript returns the script of sh -c SCRIPT (bash, zsh, dash too),
 // parsed, when it parses.

@@ -115,6 +115,11 @@ func TestInstalls(t *testing.T) {
 		{`nice -n 10 nohup command cargo add serde`, `cargo add: crates:serde`},
 		{`sudo -- env X=1 timeout 5m \gem install rails`, `gem install: rubygems:rails`},
 		{`PIP_INDEX_URL=x pip install requests`, `pip install: pypi:requests`},
+		{`\pip install requests`, `pip install: pypi:requests`},
+		{`p\ip install requests`, `pip install: pypi:requests`},
+		{`"pip" install requests`, `pip install: pypi:requests`},
+		{`g'o' get golang.org/x/net`, `go get: go:golang.org/x/net`},
+		{`go "get" golang.org/x/net`, `go get: go:golang.org/x/net`},
 		// Everywhere in the script.
 		{`cd app && pip install requests || npm i lodash`, "pip install: pypi:requests\nnpm i: npm:lodash"},
 		{`(cd x; pip install a) | tee log`, `pip install: pypi:a`},

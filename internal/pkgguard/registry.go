@@ -21,6 +21,12 @@ type facts struct {
 	// did, for messages.
 	URL    string
 	Exists bool
+	// Missing is the status with which the registry said there is no
+	// such package (404, or the Go proxy's 410); 0 when it exists.
+	Missing int
+	// Invalid says why the name cannot be a package's at all, when it
+	// cannot (a malformed module path); nothing was asked.
+	Invalid string
 	// Created is when the package was first published; zero when the
 	// registry does not say or it was not asked.
 	Created time.Time
@@ -60,34 +66,43 @@ func notFound(reg Registry, code int) bool {
 const maxBody = 128 << 20
 
 // get fetches u. For a status that means no such package it returns
-// false and no error; for any other failure, an error; otherwise it
-// decodes the JSON body into v, unless v is nil.
-func (c *Checker) get(ctx context.Context, reg Registry, u, accept string, v any) (bool, error) {
+// that status and no error; for any other failure, an error; otherwise
+// 200, having decoded the JSON body into v, unless v is nil.
+func (c *Checker) get(ctx context.Context, reg Registry, u, accept string, v any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	req.Header.Set("Accept", accept)
 	// crates.io refuses requests without a User-Agent.
 	req.Header.Set("User-Agent", "lathe-package-guard (https://github.com/lathe-dev/lathe)")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	switch {
 	case notFound(reg, resp.StatusCode):
-		return false, nil
+		return resp.StatusCode, nil
 	case resp.StatusCode != http.StatusOK:
-		return false, &statusError{url: u, status: resp.Status}
+		return 0, &statusError{url: u, status: resp.Status}
 	case v == nil:
-		return true, nil
+		return http.StatusOK, nil
 	}
 	body := io.LimitReader(resp.Body, maxBody+1)
 	if err := json.NewDecoder(body).Decode(v); err != nil {
-		return false, fmt.Errorf("read %s: %w", u, err)
+		return 0, fmt.Errorf("read %s: %w", u, err)
 	}
-	return true, nil
+	return http.StatusOK, nil
+}
+
+// exists records in f what a get's status says of the package.
+func (f *facts) exists(code int, err error) error {
+	f.Exists = err == nil && code == http.StatusOK
+	if err == nil && !f.Exists {
+		f.Missing = code
+	}
+	return err
 }
 
 // lookup asks reg about the package name: whether it exists and, as n
@@ -127,7 +142,7 @@ func (c *Checker) pypi(ctx context.Context, base, name string, n need, f *facts)
 	f.URL = base + "/" + url.PathEscape(pypiNormal(name)) + "/json"
 	var err error
 	if !n.age {
-		f.Exists, err = c.get(ctx, PyPI, f.URL, "application/json", nil)
+		err = f.exists(c.get(ctx, PyPI, f.URL, "application/json", nil))
 		return err
 	}
 	var doc struct {
@@ -135,7 +150,7 @@ func (c *Checker) pypi(ctx context.Context, base, name string, n need, f *facts)
 			UploadTime time.Time `json:"upload_time_iso_8601"`
 		} `json:"releases"`
 	}
-	if f.Exists, err = c.get(ctx, PyPI, f.URL, "application/json", &doc); err != nil || !f.Exists {
+	if err = f.exists(c.get(ctx, PyPI, f.URL, "application/json", &doc)); err != nil || !f.Exists {
 		return err
 	}
 	for _, files := range doc.Releases {
@@ -156,13 +171,13 @@ func (c *Checker) npm(ctx context.Context, base, name string, n need, f *facts) 
 		var doc struct {
 			Time map[string]string `json:"time"`
 		}
-		if f.Exists, err = c.get(ctx, Npm, f.URL, "application/json", &doc); err != nil || !f.Exists {
+		if err = f.exists(c.get(ctx, Npm, f.URL, "application/json", &doc)); err != nil || !f.Exists {
 			return err
 		}
 		if t, err := time.Parse(time.RFC3339, doc.Time["created"]); err == nil {
 			f.Created = t
 		}
-	} else if f.Exists, err = c.get(ctx, Npm, f.URL, "application/vnd.npm.install-v1+json", nil); err != nil || !f.Exists {
+	} else if err = f.exists(c.get(ctx, Npm, f.URL, "application/vnd.npm.install-v1+json", nil)); err != nil || !f.Exists {
 		return err
 	}
 	if !n.downloads {
@@ -191,8 +206,9 @@ func (c *Checker) goProxy(ctx context.Context, base, name string, n need, f *fac
 		esc, err := module.EscapePath(p)
 		if err != nil {
 			if p == name {
-				f.URL = base + "/" + name + "/@latest"
-				return nil // not a module path: no such module
+				// No module has this path; nothing to ask.
+				f.URL, f.Invalid = base+"/"+name+"/@latest", err.Error()
+				return nil
 			}
 			break
 		}
@@ -201,13 +217,16 @@ func (c *Checker) goProxy(ctx context.Context, base, name string, n need, f *fac
 			f.URL = u
 		}
 		var latest struct{ Time time.Time }
-		ok, err := c.get(ctx, Go, u, "application/json", &latest)
+		code, err := c.get(ctx, Go, u, "application/json", &latest)
 		if err != nil {
 			return err
 		}
-		if ok {
-			f.URL, f.Exists, f.Created, mod = u, true, latest.Time, esc
+		if code == http.StatusOK {
+			f.URL, f.Exists, f.Missing, f.Created, mod = u, true, 0, latest.Time, esc
 			break
+		}
+		if f.Missing == 0 {
+			f.Missing = code // the path's own answer, which the message names
 		}
 	}
 	if !f.Exists || !n.age {
@@ -276,7 +295,7 @@ func (c *Checker) crates(ctx context.Context, base, name string, n need, f *fact
 		} `json:"crate"`
 	}
 	var err error
-	if f.Exists, err = c.get(ctx, Crates, f.URL, "application/json", &doc); err != nil || !f.Exists {
+	if err = f.exists(c.get(ctx, Crates, f.URL, "application/json", &doc)); err != nil || !f.Exists {
 		return err
 	}
 	f.Created = doc.Crate.CreatedAt
@@ -293,7 +312,7 @@ func (c *Checker) rubygems(ctx context.Context, base, name string, n need, f *fa
 		Downloads int64 `json:"downloads"`
 	}
 	var err error
-	if f.Exists, err = c.get(ctx, RubyGems, f.URL, "application/json", &doc); err != nil || !f.Exists {
+	if err = f.exists(c.get(ctx, RubyGems, f.URL, "application/json", &doc)); err != nil || !f.Exists {
 		return err
 	}
 	f.Downloads, f.DownloadsOver, f.HaveDownloads = doc.Downloads, "in all", true
@@ -304,11 +323,11 @@ func (c *Checker) rubygems(ctx context.Context, base, name string, n need, f *fa
 		CreatedAt time.Time `json:"created_at"`
 	}
 	u := base + "/versions/" + url.PathEscape(name) + ".json"
-	ok, err := c.get(ctx, RubyGems, u, "application/json", &versions)
+	code, err := c.get(ctx, RubyGems, u, "application/json", &versions)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if code != http.StatusOK {
 		return &statusError{url: u, status: "404 Not Found for a gem that exists"}
 	}
 	for _, v := range versions {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -43,7 +44,9 @@ type Registry struct {
 
 // Serve starts a Registry serving tree on a loopback port. Every GET of
 // a path that is a file in tree is answered 200 with the file as JSON;
-// any other, 404, as registries answer for a package they do not have.
+// of a path P for which tree has a file P.status, with the status code
+// it holds; any other, 404, as registries answer for a package they do
+// not have.
 func Serve(tree fs.FS) *Registry {
 	r := &Registry{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -51,6 +54,14 @@ func Serve(tree fs.FS) *Registry {
 		r.reqs = append(r.reqs, req.URL.Path)
 		r.mu.Unlock()
 		name := strings.TrimPrefix(path.Clean(req.URL.Path), "/")
+		if code, err := fs.ReadFile(tree, name+".status"); err == nil {
+			n, err := strconv.Atoi(strings.TrimSpace(string(code)))
+			if err != nil {
+				n = http.StatusInternalServerError
+			}
+			w.WriteHeader(n)
+			return
+		}
 		b, err := fs.ReadFile(tree, name)
 		if err != nil || req.Method != http.MethodGet {
 			w.Header().Set("Content-Type", "application/json")
