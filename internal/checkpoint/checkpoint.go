@@ -18,6 +18,17 @@
 // starts as a copy of the user's index, which makes the first snapshot
 // cheap too and keeps tracked files that an ignore rule matches.
 //
+// Even so, `git add -A` reads the status of every file, which on 10,000
+// files takes longer than a snapshot may. So on Linux a Store watches the
+// workspace's directories with inotify from its first snapshot on (no
+// goroutine: the queue is read when a snapshot starts), and later
+// snapshots hand git only the paths that changed: `git ls-files` sorts
+// out which of them git would add (tracked, or untracked and not
+// ignored), `git update-index` adds them, and write-tree runs only if it
+// added anything; a snapshot with nothing changed is the last one's tree
+// again. Whatever the watcher cannot vouch for (see watcher) makes a
+// snapshot a full `git add -A` again.
+//
 // Where the snapshot lives depends on the workspace:
 //   - In a git work tree (a repository's main one, a linked worktree, or a
 //     submodule's), the snapshot's objects and refs go into that
@@ -69,6 +80,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -154,6 +166,10 @@ func (c Change) String() string {
 // returns the context's error; a Restore stopped midway has applied only
 // the changes it reports.
 //
+// Close releases the Store's watcher, an inotify instance of the
+// process's (there are few: 128 per user by default); a Store should be
+// closed when it is done with.
+//
 // A snapshot sees the files as they are while `git add` reads them: the
 // workspace should be quiet (no command running in it) while a snapshot
 // is taken, and while Restore writes.
@@ -164,9 +180,19 @@ type Store struct {
 	scratch string // the index Restore checks files out of
 	prefix  string // the workspace's path in its work tree, "" or "a/b/"
 	exclude string // a pathspec leaving out the state directory, or ""
+	inside  string // the state directory relative to the workspace, if in it
 	private bool
 
 	mu sync.Mutex
+	// watch reports what changed since the last snapshot (nil: unknown,
+	// read everything); unwatched says it could not be set up.
+	watch     *watcher
+	unwatched bool
+	// last is the tree of the last snapshot, and stale says the private
+	// index may not hold what the watcher reported since (a snapshot
+	// failed after reading the watcher), so the next must read everything.
+	last  ID
+	stale bool
 }
 
 // sessionName is what a session ID may look like: one component of a
@@ -208,7 +234,9 @@ func Open(ctx context.Context, dir, stateDir, session string, ex sandbox.Executo
 	}
 	if rel, err := filepath.Rel(dir, stateDir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		s.exclude = ":(exclude,literal)" + filepath.ToSlash(rel)
+		s.inside = filepath.ToSlash(rel)
 	}
+	s.stale = true
 
 	userIndex, err := s.locate(ctx, dir, stateDir)
 	if err != nil {
@@ -372,9 +400,9 @@ func (s *Store) Private() bool { return s.private }
 func (s *Store) refPrefix() string { return "refs/lathe/" + s.session + "/" }
 
 // Snapshot records the workspace as it is now as the snapshot of step,
-// the state before step runs, and returns its ID. It takes three git
-// commands. A step may be snapshotted once; a second Snapshot of it
-// fails.
+// the state before step runs, and returns its ID. It takes one to four
+// git commands (see the package documentation). A step may be
+// snapshotted once; a second Snapshot of it fails.
 func (s *Store) Snapshot(ctx context.Context, step int) (ID, error) {
 	if step < 0 {
 		return "", fmt.Errorf("checkpoint: negative step %d", step)
@@ -394,16 +422,87 @@ func (s *Store) Snapshot(ctx context.Context, step int) (ID, error) {
 }
 
 // tree adds the workspace to the private index and writes its tree.
+// Where the watcher can tell what changed since the last snapshot, only
+// those paths are added, and a snapshot with nothing changed is the last
+// one's tree again; otherwise `git add --all` reads every file's status.
 func (s *Store) tree(ctx context.Context) (ID, error) {
+	changed, full := s.changes()
+	full = full || s.stale || s.last == ""
+	s.stale = true // until this snapshot has added everything reported
+	id, err := s.writeTree(ctx, changed, full)
+	if err != nil {
+		return "", err
+	}
+	s.last, s.stale = id, false
+	return id, nil
+}
+
+// changes returns the paths changed since the last snapshot, or full
+// when they are not known. The first call starts the watcher, before the
+// full snapshot that it then asks for, so that what changes while that
+// snapshot reads the files is reported to the next.
+func (s *Store) changes() (changed map[string]bool, full bool) {
+	if s.watch == nil {
+		if !s.unwatched {
+			s.watch = newWatcher(s.git.dir, s.skip)
+			s.unwatched = s.watch == nil
+		}
+		return nil, true
+	}
+	changed, full, rewatch := s.watch.changes()
+	if rewatch {
+		s.watch.close()
+		s.watch = newWatcher(s.git.dir, s.skip)
+		s.unwatched = s.watch == nil
+	}
+	return changed, full
+}
+
+// skip reports whether a workspace-relative directory is none of the
+// workspace's files: git's own, or the state directory.
+func (s *Store) skip(rel string) bool {
+	return path.Base(rel) == ".git" || s.inside != "" && (rel == s.inside || strings.HasPrefix(rel, s.inside+"/"))
+}
+
+// Close stops the Store's watcher. A closed Store still works, reading
+// every file's status at each snapshot.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.watch.close()
+	s.watch, s.unwatched = nil, true
+	return nil
+}
+
+// writeTree writes the tree of the workspace: all of it (full), or the
+// last snapshot's with the paths changed since.
+func (s *Store) writeTree(ctx context.Context, changed map[string]bool, full bool) (ID, error) {
 	env := []string{"GIT_INDEX_FILE=" + s.index}
-	args := []string{"add", "--all", "--", "."}
-	if s.exclude != "" {
-		args = append(args, s.exclude)
+	if !full {
+		staged, err := s.stage(ctx, changed)
+		switch {
+		case err != nil:
+			return "", err
+		case staged == nil:
+			full = true
+		case staged.Len() == 0:
+			return s.last, nil
+		default:
+			if _, err := s.git.run(ctx, staged, env, "update-index", "--add", "--remove", "--replace", "-z", "--stdin"); err != nil {
+				return "", fmt.Errorf("checkpoint: %w", err)
+			}
+		}
 	}
-	if _, err := s.git.run(ctx, nil, env, args...); err != nil {
-		return "", fmt.Errorf("checkpoint: %w", err)
+	if full {
+		args := []string{"add", "--all", "--", "."}
+		if s.exclude != "" {
+			args = append(args, s.exclude)
+		}
+		if _, err := s.git.run(ctx, nil, env, args...); err != nil {
+			return "", fmt.Errorf("checkpoint: %w", err)
+		}
 	}
-	args = []string{"write-tree"}
+	args := []string{"write-tree"}
 	if s.prefix != "" {
 		args = append(args, "--prefix="+s.prefix)
 	}
@@ -417,6 +516,42 @@ func (s *Store) tree(ctx context.Context) (ID, error) {
 		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	return ID(line(out)), nil
+}
+
+// stage returns the paths among changed, and under those of them that
+// are directories, that `git add --all` would add, update or remove: the
+// ones in the private index and the untracked ones git does not ignore,
+// NUL-terminated for update-index. It returns nil, for a full snapshot,
+// where update-index would not do what `git add --all` does: for a
+// nested repository, which is recorded as its commit, and for a file of
+// the index that is a directory now.
+func (s *Store) stage(ctx context.Context, changed map[string]bool) (*bytes.Buffer, error) {
+	if len(changed) == 0 {
+		return &bytes.Buffer{}, nil
+	}
+	args := []string{"ls-files", "-z", "--cached", "--others", "--exclude-standard", "--"}
+	for _, p := range slices.Sorted(maps.Keys(changed)) {
+		args = append(args, ":(literal)"+p)
+	}
+	if s.exclude != "" {
+		args = append(args, s.exclude)
+	}
+	out, err := s.git.run(ctx, nil, []string{"GIT_INDEX_FILE=" + s.index}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	for p := range strings.SplitSeq(string(out), "\x00") {
+		if p == "" {
+			continue
+		}
+		if strings.HasSuffix(p, "/") {
+			return nil, nil
+		}
+		if fi, err := os.Lstat(filepath.Join(s.git.dir, filepath.FromSlash(p))); err == nil && fi.IsDir() {
+			return nil, nil
+		}
+	}
+	return bytes.NewBuffer(out), nil
 }
 
 // List returns the session's snapshots, in step order.

@@ -126,6 +126,7 @@ func open(t testing.TB, dir string) *checkpoint.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
@@ -456,6 +457,7 @@ func TestListInStepOrder(t *testing.T) {
 	}
 	other, err := checkpoint.Open(ctx, dir, t.TempDir(), "s2", sandbox.NewHost(sandbox.Profile{}))
 	must(t, err)
+	t.Cleanup(func() { other.Close() })
 	if list, err := other.List(ctx); err != nil || len(list) != 0 {
 		t.Errorf("another session lists %v, %v", list, err)
 	}
@@ -507,6 +509,7 @@ func TestSubdirectoryWorkspace(t *testing.T) {
 	must(t, os.Mkdir(empty, 0o755))
 	s, err = checkpoint.Open(ctx, empty, t.TempDir(), "s2", sandbox.NewHost(sandbox.Profile{}))
 	must(t, err)
+	t.Cleanup(func() { s.Close() })
 	id, err = s.Snapshot(ctx, 1)
 	must(t, err)
 	write(t, filepath.Join(empty, "n.txt"), "n\n", 0o644)
@@ -567,6 +570,7 @@ func TestStateDirectoryInsideWorkspace(t *testing.T) {
 			state := filepath.Join(dir, ".state")
 			s, err := checkpoint.Open(ctx, dir, state, "s1", sandbox.NewHost(sandbox.Profile{}))
 			must(t, err)
+			t.Cleanup(func() { s.Close() })
 			id, err := s.Snapshot(ctx, 1)
 			must(t, err)
 			_, err = s.Snapshot(ctx, 2)
@@ -615,6 +619,7 @@ func TestSnapshotProcesses(t *testing.T) {
 	rec := sandboxtest.NewRecorder()
 	s, err := checkpoint.Open(ctx, dir, t.TempDir(), "s1", rec)
 	must(t, err)
+	t.Cleanup(func() { s.Close() })
 	opened := len(rec.Starts())
 	_, err = s.Snapshot(ctx, 1)
 	must(t, err)
@@ -631,6 +636,60 @@ func TestSnapshotProcesses(t *testing.T) {
 	}
 	if want := []string{"add", "write-tree", "update-ref"}; !reflect.DeepEqual(cmds, want) {
 		t.Errorf("a snapshot ran git %q, want %q", cmds, want)
+	}
+
+	// Later snapshots add only what changed, or nothing, and write a
+	// tree only when the index changed; what cannot be told reads
+	// everything again.
+	for i, tc := range []struct {
+		name   string
+		mutate func()
+		want   []string
+	}{
+		{"an edit and a new file", func() {
+			write(t, filepath.Join(dir, "a.txt"), "edited\n", 0o644)
+			write(t, filepath.Join(dir, "dir", "new.txt"), "new\n", 0o644)
+		}, []string{"ls-files", "update-index", "write-tree", "update-ref"}},
+		{"nothing", func() {}, []string{"update-ref"}},
+		{"an ignored file", func() {
+			write(t, filepath.Join(dir, "build", "x.o"), "x\n", 0o644)
+		}, []string{"ls-files", "update-ref"}},
+		{"a directory made and filled", func() {
+			write(t, filepath.Join(dir, "n1", "n2", "f.txt"), "f\n", 0o644)
+		}, []string{"ls-files", "update-index", "write-tree", "update-ref"}},
+		{"a file in the new directory", func() {
+			write(t, filepath.Join(dir, "n1", "n2", "g.txt"), "g\n", 0o644)
+		}, []string{"ls-files", "update-index", "write-tree", "update-ref"}},
+		{"a .gitignore changed", func() {
+			write(t, filepath.Join(dir, ".gitignore"), "*.log\nbuild/\n*.tmp\n", 0o644)
+		}, []string{"add", "write-tree", "update-ref"}},
+		{"a directory moved", func() {
+			must(t, os.Rename(filepath.Join(dir, "n1"), filepath.Join(dir, "n3")))
+		}, []string{"add", "write-tree", "update-ref"}},
+		{"more files than are worth naming", func() {
+			for i := range 600 {
+				write(t, filepath.Join(dir, "dir", fmt.Sprintf("many%d", i)), "f\n", 0o644)
+			}
+		}, []string{"add", "write-tree", "update-ref"}},
+	} {
+		tc.mutate()
+		before := len(rec.Starts())
+		_, err := s.Snapshot(ctx, i+2)
+		must(t, err)
+		var cmds []string
+		for _, st := range rec.Starts()[before:] {
+			cmds = append(cmds, gitCommand(st.Args))
+		}
+		if !reflect.DeepEqual(cmds, tc.want) {
+			t.Errorf("after %s, a snapshot ran git %q, want %q", tc.name, cmds, tc.want)
+		}
+	}
+	// Every snapshot is the workspace as it was.
+	ls := run(t, dir, "ls-tree", "-r", "--name-only", "refs/lathe/s1/8")
+	for _, p := range []string{"a.txt", "dir/new.txt", "n3/n2/f.txt", "n3/n2/g.txt", "build/x.o"} {
+		if strings.Contains(ls, p+"\n") != (p != "build/x.o") {
+			t.Errorf("the last snapshot has %q", ls)
+		}
 	}
 }
 
@@ -653,6 +712,7 @@ func TestConcurrentSnapshots(t *testing.T) {
 	s := open(t, dir)
 	other, err := checkpoint.Open(ctx, dir, t.TempDir(), "s2", sandbox.NewHost(sandbox.Profile{}))
 	must(t, err)
+	t.Cleanup(func() { other.Close() })
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for step := range 4 {
@@ -704,6 +764,7 @@ func TestStaleLockRemovedOnOpen(t *testing.T) {
 	open := func() *checkpoint.Store {
 		s, err := checkpoint.Open(ctx, dir, state, "s1", sandbox.NewHost(sandbox.Profile{}))
 		must(t, err)
+		t.Cleanup(func() { s.Close() })
 		return s
 	}
 	_, err := open().Snapshot(ctx, 1)

@@ -1,0 +1,188 @@
+package checkpoint
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// watcher tells a Store which paths of the workspace changed since the
+// last snapshot, so that the snapshot re-reads those alone instead of
+// every file's status (the lstat of 10,000 files alone takes longer than
+// a snapshot may). It is an inotify instance with a watch on every
+// directory of the workspace but .git, nested repositories and the state
+// directory.
+//
+// It runs no goroutine: inotify queues an event before the system call
+// that changed the file returns, so reading the queue dry when a snapshot
+// starts sees every change made before it. What inotify cannot report
+// makes the snapshot a full one: a full queue, a directory moved (its
+// watches would name the old path), a .gitignore changed, too many paths
+// at once. Writes through a shared memory mapping are not reported at
+// all, and neither are changes to ignore files outside the workspace
+// (.git/info/exclude, core.excludesFile); a full snapshot, which every
+// Store starts with, sees them.
+//
+// Concurrency: the Store's mutex guards it.
+type watcher struct {
+	fd   int
+	root string            // the workspace, absolute
+	skip func(string) bool // whether a directory (relative, slash-separated) is not the workspace's
+	dirs map[int32]string  // the directory of each watch, relative ("" is the root)
+	buf  []byte
+}
+
+// maxWatches bounds the directories a workspace may have for a watcher;
+// one with more gets full snapshots, as without a watcher.
+const maxWatches = 8192
+
+// maxChanged bounds the paths an incremental snapshot passes to git; past
+// it a full snapshot is as fast.
+const maxChanged = 512
+
+const watchMask = unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_DELETE |
+	unix.IN_MOVED_FROM | unix.IN_MOVED_TO | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
+	unix.IN_DONT_FOLLOW | unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
+
+// newWatcher watches root's directories. It returns nil, and the Store
+// takes full snapshots, where inotify is unavailable or the workspace
+// has too many directories.
+func newWatcher(root string, skip func(string) bool) *watcher {
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	w := &watcher{fd: fd, root: root, skip: skip, dirs: map[int32]string{}, buf: make([]byte, 64<<10)}
+	if !w.addTree("") {
+		w.close()
+		return nil
+	}
+	return w
+}
+
+// addTree watches dir and every directory under it. A watch is added
+// before its directory is read, so that a directory made in it meanwhile
+// is either read or reported. It reports false when the watches would
+// be too many, or cannot be added for another reason than the directory
+// going away.
+func (w *watcher) addTree(dir string) bool {
+	if w.skip(dir) {
+		return true
+	}
+	if dir != "" {
+		// A nested repository is recorded as its commit, which a full
+		// snapshot reads; its files are not the workspace's.
+		if _, err := os.Lstat(filepath.Join(w.root, filepath.FromSlash(dir), ".git")); err == nil {
+			return true
+		}
+	}
+	wd, err := unix.InotifyAddWatch(w.fd, filepath.Join(w.root, filepath.FromSlash(dir)), watchMask)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return true // gone already: its parent's watch reported that
+	}
+	if err != nil {
+		return false
+	}
+	w.dirs[int32(wd)] = dir
+	if len(w.dirs) > maxWatches {
+		return false
+	}
+	entries, err := os.ReadDir(filepath.Join(w.root, filepath.FromSlash(dir)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	for _, e := range entries {
+		if e.IsDir() && !w.addTree(path.Join(dir, e.Name())) {
+			return false
+		}
+	}
+	return true
+}
+
+// changes reads the queue dry and returns the paths, relative and
+// slash-separated, that changed since it last did, and the directories
+// made since (each new one watched already, so that what is made in it
+// later is reported). full reports that the paths cannot be trusted: the
+// next snapshot must read everything, and, with rewatch, the watcher
+// must be made again.
+func (w *watcher) changes() (paths map[string]bool, full, rewatch bool) {
+	paths = map[string]bool{}
+	var made []string
+	for {
+		n, err := unix.Read(w.fd, w.buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			break
+		}
+		if err != nil || n <= 0 {
+			return nil, true, true
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&w.buf[off]))
+			name := ""
+			if ev.Len > 0 {
+				b := w.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+				name = strings.TrimRight(string(b), "\x00")
+			}
+			off += unix.SizeofInotifyEvent + int(ev.Len)
+			mask := ev.Mask
+			switch {
+			case mask&unix.IN_Q_OVERFLOW != 0:
+				full = true
+				continue
+			case mask&unix.IN_IGNORED != 0:
+				delete(w.dirs, ev.Wd)
+				continue
+			}
+			dir, ok := w.dirs[ev.Wd]
+			if !ok {
+				continue // a watch removed since
+			}
+			isDir := mask&unix.IN_ISDIR != 0
+			switch {
+			case mask&(unix.IN_MOVE_SELF|unix.IN_DELETE_SELF) != 0 && dir == "":
+				// The workspace itself went or moved.
+				return nil, true, true
+			case name == "":
+				continue // the directory's own events; its parent reports it
+			case isDir && mask&unix.IN_MOVED_FROM != 0:
+				// Its watches, and those under it, name the old path.
+				return nil, true, true
+			}
+			p := path.Join(dir, name)
+			if w.skip(p) {
+				continue
+			}
+			if name == ".gitignore" {
+				full = true
+			}
+			paths[p] = true
+			if isDir && mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 {
+				made = append(made, p)
+			}
+		}
+	}
+	for _, d := range made {
+		if !w.addTree(d) {
+			return nil, true, true
+		}
+	}
+	if len(paths) > maxChanged {
+		full = true
+	}
+	return paths, full, false
+}
+
+func (w *watcher) close() {
+	if w != nil {
+		unix.Close(w.fd)
+	}
+}
