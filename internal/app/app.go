@@ -106,6 +106,8 @@ type App struct {
 	// sandbox confines the tools' processes; Close removes its private
 	// temporary directory.
 	sandbox *sandbox.Sandbox
+	// snapshots takes the agent's checkpoints.
+	snapshots *checkpoints
 }
 
 // Open resolves configuration and opts into a session ready to start.
@@ -188,7 +190,7 @@ func Open(opts Options) (*App, error) {
 	}, func(rt provider.Retry) { a.agent.NoteRetry(rt.Attempt, rt.Delay, rt.Err) })
 	// The snapshots' git is Lathe's own, unconfined by the calls'
 	// profiles, but without the providers' keys like every process.
-	snapshots := &checkpoints{dir: dir, session: a.log.ID(), exec: sandbox.NewHost(sandbox.Profile{HideEnv: credentialEnv(cfg.Providers)}), warn: opts.Warn}
+	a.snapshots = &checkpoints{dir: dir, session: a.log.ID(), exec: sandbox.NewHost(sandbox.Profile{HideEnv: credentialEnv(cfg.Providers)}), warn: opts.Warn}
 	a.agent = agent.New(agent.Config{
 		SessionID: a.log.ID(),
 		Provider:  retrying,
@@ -207,7 +209,7 @@ func Open(opts Options) (*App, error) {
 		MaxTurns:     maxTurns,
 		MaxBudgetUSD: maxBudget,
 		MaxTokens:    a.prov.MaxTokens,
-		Checkpoints:  snapshots,
+		Checkpoints:  a.snapshots,
 		History:      llm.NewHistory(a.history...),
 	})
 	return a, nil
@@ -423,6 +425,7 @@ func (a *App) Close() error {
 	a.bus.Close()
 	a.env.Shell.Close()
 	a.sandbox.Close()
+	a.snapshots.Close()
 	return errors.Join(a.log.Close(), a.audit.Close())
 }
 

@@ -75,6 +75,7 @@ func (c *checkpoints) open(ctx context.Context) error {
 	}
 	snaps, err := s.List(ctx)
 	if err != nil {
+		s.Close()
 		return err
 	}
 	c.store = s
@@ -82,6 +83,16 @@ func (c *checkpoints) open(ctx context.Context) error {
 		c.next = snaps[len(snaps)-1].Step + 1
 	}
 	return nil
+}
+
+// Close closes the store, if it was opened.
+func (c *checkpoints) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.store == nil {
+		return nil
+	}
+	return c.store.Close()
 }
 
 func (c *checkpoints) fail(err error) error {

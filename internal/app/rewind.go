@@ -109,6 +109,7 @@ func (r *Rewinder) open(ctx context.Context, meta session.Meta) error {
 	}
 	snaps, err := r.store.List(ctx)
 	if err != nil {
+		r.store.Close()
 		return fmt.Errorf("session %s: %w", r.id, err)
 	}
 	// The refs say which snapshots exist; the log says what each step
@@ -196,4 +197,7 @@ func (r *Rewinder) Rewind(ctx context.Context, n int) (undo Step, changes []chec
 }
 
 // Close releases the session.
-func (r *Rewinder) Close() error { return r.log.Close() }
+func (r *Rewinder) Close() error {
+	r.store.Close()
+	return r.log.Close()
+}
