@@ -502,7 +502,11 @@ func (s *Store) writeTree(ctx context.Context, changed map[string]bool, full boo
 			return "", fmt.Errorf("checkpoint: %w", err)
 		}
 	}
-	args := []string{"write-tree"}
+	// Every object the index names is there (git add and update-index
+	// wrote them, or the user's index named them): --missing-ok spares
+	// write-tree looking each one of a changed directory up, and a
+	// partial clone a fetch.
+	args := []string{"write-tree", "--missing-ok"}
 	if s.prefix != "" {
 		args = append(args, "--prefix="+s.prefix)
 	}
