@@ -52,10 +52,9 @@ func (a *Agent) checkpoint(ctx context.Context, call llm.Part, p *prepared) bool
 }
 
 // mutating reports whether a call may change the workspace: an edit, or
-// a command. Every command counts until the policy can tell the read-only
-// ones (policy.ReadOnly).
+// a command the policy does not know to be read-only.
 func mutating(c *policy.Call) bool {
-	return c.Kind == policy.Edit || c.Kind == policy.Exec
+	return c.Kind == policy.Edit || c.Kind == policy.Exec && !policy.ReadOnly(c)
 }
 
 // maxTarget is the longest Target a checkpoint event carries, in bytes:

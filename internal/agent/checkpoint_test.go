@@ -47,15 +47,16 @@ func checkpointEvents(events []event.Event) []event.Event {
 	return cs
 }
 
-// Every call that may change the workspace (an edit, a command) is
-// snapshotted before it runs, after the policy allowed it; a read-only or
-// denied call is not. The checkpoint event sits between the call's
+// Every call that may change the workspace (an edit, a command not known
+// to be read-only) is snapshotted before it runs, after the policy
+// allowed it; a read-only or denied call is not. The checkpoint event sits between the call's
 // tool.start and tool.end and says what the call writes or runs.
 func TestCheckpointBeforeMutatingCalls(t *testing.T) {
 	h := newHarness(t, `{"steps": [
 	  {"reply": {"tool_calls": [
 	    {"name": "Bash", "input": {"command": "echo 1   >> log"}},
 	    {"name": "Read", "input": {"file_path": "log"}},
+	    {"name": "Bash", "input": {"command": "cat log | wc -l"}},
 	    {"name": "Write", "input": {"file_path": "sub/w.txt", "content": "x"}},
 	    {"name": "Edit", "input": {"file_path": "log", "old_string": "1", "new_string": "2"}},
 	    {"name": "Write", "input": {"file_path": "/elsewhere/x", "content": "x"}}]}},
@@ -88,9 +89,10 @@ func TestCheckpointBeforeMutatingCalls(t *testing.T) {
 		t.Errorf("checkpoints %q, want %q", got, want)
 	}
 	// Between the call's tool.start and tool.end.
+	first := checkpointEvents(h.events)[0].CallID
 	var order []string
 	for _, e := range h.events {
-		if e.CallID != "" && e.Name == "Bash" {
+		if e.CallID == first {
 			order = append(order, string(e.Type))
 		}
 	}
