@@ -2,13 +2,17 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/audit"
 	"github.com/lathe-dev/lathe/internal/config"
+	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/policy"
+	"github.com/lathe-dev/lathe/internal/session"
 )
 
 // AuditDir is the directory of the sessions' audit logs, next to their
@@ -45,4 +49,36 @@ func (d audited) Decide(ctx context.Context, call *policy.Call) policy.Decision 
 		return policy.Decision{Verdict: policy.Deny, Reason: fmt.Sprintf("the audit log cannot be written, and no call runs unrecorded: %v", err)}
 	}
 	return d.Decider.Decide(ctx, call)
+}
+
+// SessionRuns returns the start times of the runs session id's log
+// records (its session.start events), for `lathe audit verify` to check
+// that none is missing from the audit log; running says the session is
+// running in another process now, and nothing else is returned then.
+// It reads the log without changing it.
+func SessionRuns(id string) (starts []string, running bool, err error) {
+	store, err := Store(nil)
+	if err != nil {
+		return nil, false, err
+	}
+	// Repair reads past lines it cannot use, and writes nothing until an
+	// append, which never comes.
+	log, _, err := store.Repair(id)
+	if errors.Is(err, session.ErrInUse) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer log.Close()
+	err = log.Events(func(ev json.RawMessage) {
+		var e struct {
+			Type event.Type `json:"type"`
+			Time string     `json:"time"`
+		}
+		if json.Unmarshal(ev, &e) == nil && e.Type == event.SessionStart {
+			starts = append(starts, e.Time)
+		}
+	})
+	return starts, false, err
 }

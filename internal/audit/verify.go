@@ -13,6 +13,10 @@ import (
 type Problem struct {
 	Line int
 	Msg  string
+	// Unended says that all that is wrong is the last run's missing
+	// session.end: records were removed from the end, or the run was
+	// killed, or it is still going. Verify then returns the summary too.
+	Unended bool
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("line %d: %s", p.Line, p.Msg) }
@@ -27,6 +31,8 @@ type Summary struct {
 	// Network counts the connections; Refused those refused.
 	Network, Refused int
 	First, Last      string
+	// Starts are the times of the runs' session.start records.
+	Starts []string
 }
 
 // maxLine bounds a record's line; a longer one is not a record Lathe
@@ -38,8 +44,9 @@ const maxLine = 1 << 20
 // naming the hash of the one before, the first naming the session's
 // [Genesis], and the runs each opened by session.start and closed by
 // session.end. sessionID, if not empty, is the session the log must be
-// of. The first record that fails is returned as a *Problem; an error
-// reading r is returned as it is. Records of types it does not know are
+// of. The first record that fails is returned as a *Problem, without a
+// summary unless the Problem is Unended; an error reading r is returned
+// as it is. Records of types it does not know are
 // accepted, as a newer Lathe may write them.
 func Verify(r io.Reader, sessionID string) (*Summary, error) {
 	var (
@@ -102,6 +109,7 @@ func Verify(r io.Reader, sessionID string) (*Summary, error) {
 			}
 			runLine = n
 			sum.Runs++
+			sum.Starts = append(sum.Starts, rec.Time)
 		case TypeEnd:
 			if runLine == 0 {
 				return bad("session.end outside a run")
@@ -135,7 +143,7 @@ func Verify(r io.Reader, sessionID string) (*Summary, error) {
 	case n == 0:
 		return nil, &Problem{Line: 1, Msg: "the log is empty"}
 	case runLine != 0:
-		return nil, &Problem{Line: n, Msg: fmt.Sprintf("the log ends inside the run that started at line %d, without its session.end: records were removed from the end, or the run is still going or was killed", runLine)}
+		return sum, &Problem{Line: n, Unended: true, Msg: fmt.Sprintf("the log ends inside the run that started at line %d, without its session.end: records were removed from the end, or the run is still going or was killed", runLine)}
 	}
 	return sum, nil
 }

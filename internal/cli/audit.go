@@ -6,11 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/audit"
 	"github.com/lathe-dev/lathe/internal/regfile"
+	"github.com/lathe-dev/lathe/internal/session"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
@@ -87,35 +89,66 @@ func auditLog(arg string) (path, id string, err error) {
 	return audit.Path(dir, arg), arg, nil
 }
 
-// verifyLog verifies the log SESSION names.
-func verifyLog(arg string) (path string, sum *audit.Summary, err error) {
+// verifyLog verifies the log SESSION names and checks its runs against
+// the session log's: a run the session log records since the audit log
+// began, and the audit log does not, was removed from its end. A session
+// running now may lack its last run's end. note says what could not be
+// checked, or that the session is running.
+func verifyLog(arg string) (path string, sum *audit.Summary, note string, err error) {
 	path, id, err := auditLog(arg)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	f, _, err := regfile.Open(path)
 	if errors.Is(err, fs.ErrNotExist) && id != "" {
-		return "", nil, usagef("no audit log for session %s in %s (see lathe sessions)", id, filepath.Dir(path))
+		if _, _, serr := app.SessionRuns(id); errors.Is(serr, session.ErrNotFound) {
+			return "", nil, "", usagef("no session %s (see lathe sessions)", id)
+		}
+		return "", nil, "", fmt.Errorf("session %s has no audit log %s: it was removed, or the session is older than audit logs", id, path)
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("audit log: %w", err)
+		return "", nil, "", fmt.Errorf("audit log: %w", err)
 	}
 	defer f.Close()
 	sum, err = audit.Verify(f, id)
-	if err != nil {
-		return path, nil, fmt.Errorf("audit log %s: %w", path, err)
+	var p *audit.Problem
+	if err != nil && (!errors.As(err, &p) || !p.Unended) {
+		return path, nil, "", fmt.Errorf("audit log %s: %w", path, err)
 	}
-	return path, sum, nil
+	starts, running, serr := app.SessionRuns(sum.SessionID)
+	switch {
+	case errors.Is(serr, session.ErrNotFound):
+		note = "the session's log is gone, so its runs were not checked against it"
+	case serr != nil:
+		note = fmt.Sprintf("its runs were not checked against the session's log: %v", serr)
+	case running && p != nil:
+		return path, sum, "the session is running now, so its last run has no end yet", nil
+	case running:
+		note = "the session is running now"
+	}
+	if p != nil {
+		return path, nil, "", fmt.Errorf("audit log %s: %w", path, err)
+	}
+	for _, t := range starts {
+		if len(sum.Starts) > 0 && t >= sum.Starts[0] && !slices.Contains(sum.Starts, t) {
+			return path, nil, "", fmt.Errorf("audit log %s: %w", path, &audit.Problem{Line: sum.Records,
+				Msg: fmt.Sprintf("the session's log records a run started at %s, after this one's last record, which the audit log does not have: its records were removed", t)})
+		}
+	}
+	return path, sum, note, nil
 }
 
 func verifyAudit(arg string, stdio IO) error {
-	path, sum, err := verifyLog(arg)
+	path, sum, note, err := verifyLog(arg)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdio.Stdout, "audit log %s of session %s: intact\n", termsafe.Quote(path), termsafe.Quote(sum.SessionID))
 	fmt.Fprintf(stdio.Stdout, "%d records, %d runs, %d calls (%d denied), %d network connections (%d refused), from %s to %s\n",
 		sum.Records, sum.Runs, sum.Calls, sum.Denied, sum.Network, sum.Refused, termsafe.Quote(sum.First), termsafe.Quote(sum.Last))
+	if note != "" {
+		fmt.Fprintf(stdio.Stdout, "note: %s\n", note)
+	}
 	return nil
 }
 
@@ -123,7 +156,7 @@ func verifyAudit(arg string, stdio IO) error {
 // does not verify is reported all the same, as far as it can be read,
 // and the command then fails naming its first bad record.
 func exportAudit(arg, format string, stdio IO) error {
-	path, _, verr := verifyLog(arg)
+	path, _, _, verr := verifyLog(arg)
 	var ue usageError
 	if errors.As(verr, &ue) || path == "" {
 		return verr
