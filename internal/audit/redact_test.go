@@ -71,3 +71,18 @@ func TestLogRedacts(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// BenchmarkRedactJSON is the redaction's cost on a stream-json line of a
+// command's tool.end, 4 KiB of test output with nothing to redact: what
+// every printed event pays.
+func BenchmarkRedactJSON(b *testing.B) {
+	out := strings.Repeat("ok  \texample.com/pkg/sub\t0.012s\n--- PASS: TestThing (0.00s)\n", 64)
+	line, err := json.Marshal(event.Event{Type: event.ToolEnd, SessionID: sid, CallID: "toolu_01", Name: "Bash", Output: out, Summary: "exit 0, 128 lines"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		RedactJSON(line)
+	}
+}
