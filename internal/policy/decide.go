@@ -122,6 +122,8 @@ type judge struct {
 	allowedBy *Rule
 	// toolAllowed is set when a rule naming the tool allowed it.
 	toolAllowed bool
+	// compiled caches file rules' specifiers compiled for the decision.
+	compiled map[string]pathRule
 	// resolved caches resolveArg's answers for the decision.
 	resolved map[string]string
 	// secrets are the credential stores under Home, worked out once.
@@ -192,9 +194,16 @@ func (j *judge) pathMatch(r *Rule, forms []string, allow bool) bool {
 	if r.Specifier == "" {
 		return true
 	}
-	pr, err := compilePath(r.Specifier, j.bases)
-	if err != nil {
-		return false
+	pr, ok := j.compiled[r.Specifier]
+	if !ok {
+		var err error
+		if pr, err = compilePath(r.Specifier, j.bases); err != nil {
+			return false
+		}
+		if j.compiled == nil {
+			j.compiled = make(map[string]pathRule)
+		}
+		j.compiled[r.Specifier] = pr
 	}
 	for _, f := range forms {
 		if pr.match(f) != allow {
@@ -503,10 +512,13 @@ func (j *judge) exec() {
 
 // hasCommandRules reports whether deny or ask rules judge commands: a
 // command that runs code no rule can see may be one of theirs.
-func (j *judge) hasCommandRules() bool {
+func (j *judge) hasCommandRules() bool { return j.hasRules(familyBash) }
+
+// hasRules reports whether deny or ask rules of family fam exist.
+func (j *judge) hasRules(fam string) bool {
 	for _, list := range [][]Rule{j.p.Rules.Deny, j.p.Rules.Ask} {
 		for i := range list {
-			if family(&list[i]) == familyBash {
+			if family(&list[i]) == fam {
 				return true
 			}
 		}
@@ -569,13 +581,16 @@ func (j *judge) command(s *script, c *command, hidden bool) {
 	d, esc := j.commandDefault(c)
 	pt.dflt, pt.escalate = &d, esc
 	j.judge(pt)
+	// The words of a command that changes things may name files it
+	// writes, which Edit deny and ask rules judge.
+	editRules := j.hasRules(familyEdit)
 	for _, w := range c.paths {
 		if strings.HasPrefix(w, "-") {
 			continue // an option; its value is a word of its own
 		}
 		for _, p := range pathsFrom(s.dirs, w) {
 			j.file(familyRead, []string{p}, true)
-			if !pt.readOnly {
+			if !pt.readOnly && editRules {
 				j.file(familyEdit, []string{p}, true)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/lathe-dev/lathe/internal/sandbox"
 	"mvdan.cc/sh/v3/syntax"
@@ -110,12 +111,18 @@ type Call struct {
 // ParseCommand parses a shell command line for [Call.Script], or returns
 // nil when it does not parse as a shell script.
 func ParseCommand(cmd string) *syntax.File {
-	f, err := syntax.NewParser().Parse(strings.NewReader(cmd), "")
+	p := parsers.Get().(*syntax.Parser)
+	defer parsers.Put(p)
+	f, err := p.Parse(strings.NewReader(cmd), "")
 	if err != nil {
 		return nil
 	}
 	return f
 }
+
+// parsers are reused: a Parser keeps nothing of one Parse in the next,
+// and making one is most of a short line's cost.
+var parsers = sync.Pool{New: func() any { return syntax.NewParser() }}
 
 // Verdict is the outcome of a decision. Verdicts are ordered: a later
 // one is stricter.
