@@ -73,7 +73,7 @@ func mayInstall(args []*syntax.Word) bool {
 	return wraps
 }
 
-var managers = set("uv", "poetry", "npm", "pnpm", "yarn", "cargo", "gem")
+var managers = set("uv", "uvx", "pipx", "poetry", "npm", "pnpm", "yarn", "cargo", "gem")
 
 // shellScript returns the script of sh -c SCRIPT (bash, zsh, dash too),
 // parsed, when it parses.
@@ -171,6 +171,19 @@ func parseCommand(ws []word) (Install, bool) {
 			if s, r := subcommand(rest, uvGlobal); s == "install" {
 				return install("uv pip install", PyPI, r, pipInstall, pipSpec)
 			}
+		case "tool":
+			if s, r := subcommand(rest, uvGlobal); s == "install" || s == "run" {
+				return runTool("uv tool "+s, r, uvTool)
+			}
+		}
+	case prog == "uvx":
+		return runTool("uvx", args, uvTool)
+	case prog == "pipx":
+		switch sub, rest := subcommand(args, pipxOptions); sub {
+		case "install":
+			return install("pipx install", PyPI, rest, pipxOptions, pipSpec)
+		case "run":
+			return runTool("pipx run", rest, pipxOptions)
 		}
 	case prog == "poetry":
 		if sub, rest := subcommand(args, poetryGlobal); sub == "add" {
@@ -255,6 +268,61 @@ func pipCommand(prog string, args []word) (Install, bool) {
 	return Install{}, false
 }
 
+// runTool reads the arguments of a command that installs a Python tool
+// from PyPI and may run it: uvx, uv tool run|install, pipx run. The
+// package is the first operand — the tool's own arguments follow it —
+// unless --from or --spec names it; --with adds more.
+func runTool(manager string, args []word, o *options) (Install, bool) {
+	in := Install{Manager: manager}
+	named := false
+	add := func(s string) {
+		if p, ok := poetrySpec(s); ok {
+			p.Registry = PyPI
+			in.Packages = append(in.Packages, p)
+		}
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !a.static {
+			in.Unchecked = manager + " is given " + quoteWord(a) + ", which is known only when the command runs"
+			break
+		}
+		if !strings.HasPrefix(a.s, "-") || len(a.s) == 1 {
+			if !named {
+				add(a.s)
+			}
+			break
+		}
+		name, value, attached := strings.Cut(a.s, "=")
+		if o.index[name] {
+			in.Unchecked = manager + " " + name + " installs from a package index of its own choosing, not the one the package guard checks"
+		}
+		if !o.values[name] {
+			continue
+		}
+		if !attached {
+			if i++; i >= len(args) {
+				break
+			}
+			if value = args[i].s; !args[i].static {
+				in.Unchecked = manager + " is given " + quoteWord(args[i]) + ", which is known only when the command runs"
+				continue
+			}
+		}
+		switch name {
+		case "--from", "--spec":
+			named = true
+			add(value)
+		case "--with", "--preinstall":
+			add(value)
+		}
+	}
+	if len(in.Packages) == 0 && in.Unchecked == "" {
+		return Install{}, false
+	}
+	return in, true
+}
+
 // unwrap strips the commands that run their arguments as a command —
 // sudo, env, timeout, nice and the like — with their own options.
 func unwrap(ws []word) []word {
@@ -325,6 +393,16 @@ var wrappers = map[string]wrapper{
 	"exec":    {values: set("-a")},
 	"time":    {values: set("-f", "--format", "-o", "--output")},
 	"chrt":    {},
+}
+
+func merge(sets ...map[string]bool) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range sets {
+		for k := range s {
+			m[k] = true
+		}
+	}
+	return m
 }
 
 // options describes a package manager's options: those taking a value
@@ -441,6 +519,15 @@ var (
 		),
 		index: set("--index", "--default-index", "-i", "--index-url", "--extra-index-url", "-f", "--find-links"),
 		local: set("--no-index"),
+	}
+	uvTool = &options{
+		values: merge(uvAdd.values, set("--from", "--with", "--with-editable", "--with-requirements", "-w")),
+		index:  uvAdd.index,
+	}
+	pipxOptions = &options{
+		values: set("--python", "--index-url", "-i", "--pip-args", "--suffix", "--preinstall", "--spec", "--global", "--backend"),
+		// --pip-args may point pip anywhere.
+		index: set("--index-url", "-i", "--pip-args"),
 	}
 	poetryGlobal = &options{values: set("-C", "--directory", "-P", "--project")}
 	poetryAdd    = &options{

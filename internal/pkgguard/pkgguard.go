@@ -2,10 +2,10 @@
 // before they run. A model that names a package it half remembers may
 // name one that does not exist — or one a squatter has registered under
 // that name to be installed by such mistakes. Every install command of
-// a parsed script (pip, uv, poetry, npm, pnpm, yarn, go, cargo, gem) is
-// found with [Installs], each package it names is looked up in its
-// registry by a [Checker], and a [Guard] turns the findings into the
-// decision on the call:
+// a parsed script (pip, uv, uvx, pipx, poetry, npm, pnpm, yarn, go,
+// cargo, gem) is found with [Installs], each package it names is looked
+// up in its registry by a [Checker], and a [Guard] turns the findings
+// into the decision on the call:
 //
 //   - a package that does not exist is denied, naming the package and
 //     the registry, so that the model can correct the name;
