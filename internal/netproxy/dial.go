@@ -78,15 +78,17 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	return nil, errors.Join(errs...)
 }
 
-// Addrs returns the addresses of host that may be dialed: all of them
-// when a rule names host, else only the public ones. A host left with
-// none is a *[RefusedError] naming the address refused.
+// Addrs returns the addresses of host, a name or an IP address, that may
+// be dialed: all of them when a rule names host, else only the public
+// ones. A host left with none is a *[RefusedError] naming the address
+// refused. (Whether an address may be a target at all is for the
+// caller's rules: [Rules.Check] allows one only by naming it.)
 func (d *Dialer) Addrs(ctx context.Context, host string) ([]netip.Addr, error) {
 	h := canonHost(host)
 	named := d.Named != nil && d.Named(h)
 	if a, err := netip.ParseAddr(h); err == nil {
-		if !named {
-			return nil, &RefusedError{Host: h, Reason: fmt.Sprintf("%s is an IP address, which no rule names", h)}
+		if !named && !Public(a) {
+			return nil, &RefusedError{Host: h, Reason: fmt.Sprintf("%s is a private or loopback address, which no rule names", h)}
 		}
 		return []netip.Addr{a}, nil
 	}

@@ -1,6 +1,9 @@
 package netproxy
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -84,6 +87,42 @@ func TestPublic(t *testing.T) {
 	} {
 		if got := Public(netip.MustParseAddr(c.addr)); got != c.public {
 			t.Errorf("Public(%s) = %v, want %v", c.addr, got, c.public)
+		}
+	}
+}
+
+func TestDialerAddrs(t *testing.T) {
+	addrs := map[string][]netip.Addr{
+		"mixed.test":    {netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("93.184.216.34")},
+		"loopback.test": {netip.MustParseAddr("127.0.0.1")},
+		"named.test":    {netip.MustParseAddr("127.0.0.1")},
+	}
+	d := Dialer{
+		Named: func(h string) bool { return h == "named.test" || h == "10.9.9.9" },
+		Resolve: func(_ context.Context, h string) ([]netip.Addr, error) {
+			return addrs[h], nil
+		},
+	}
+	for _, c := range []struct {
+		host, want, refused string
+	}{
+		{host: "mixed.test", want: "[93.184.216.34]"},
+		{host: "loopback.test", refused: "resolves to 127.0.0.1"},
+		{host: "named.test", want: "[127.0.0.1]"},
+		{host: "93.184.216.34", want: "[93.184.216.34]"},
+		{host: "127.0.0.1", refused: "private or loopback"},
+		{host: "::ffff:127.0.0.1", refused: "private or loopback"},
+		{host: "10.9.9.9", want: "[10.9.9.9]"},
+	} {
+		got, err := d.Addrs(t.Context(), c.host)
+		var ref *RefusedError
+		switch {
+		case c.refused != "":
+			if !errors.As(err, &ref) || !strings.Contains(ref.Reason, c.refused) {
+				t.Errorf("Addrs(%s) = %v, %v; want refused: %s", c.host, got, err, c.refused)
+			}
+		case err != nil || fmt.Sprint(got) != c.want:
+			t.Errorf("Addrs(%s) = %v, %v; want %s", c.host, got, err, c.want)
 		}
 	}
 }
