@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +38,18 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
+		},
+		// webserve DIR serves the files of DIR on a loopback port for the
+		// rest of the script and sets WEB_URL to its base URL, for the
+		// fetches of a script's WebFetch calls, and WEB_PORT to its port.
+		"webserve": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) != 1 {
+				ts.Fatalf("usage: webserve DIR")
+			}
+			srv := httptest.NewServer(http.FileServer(http.Dir(ts.MkAbs(args[0]))))
+			ts.Defer(srv.Close)
+			ts.Setenv("WEB_URL", srv.URL)
+			ts.Setenv("WEB_PORT", srv.URL[strings.LastIndex(srv.URL, ":")+1:])
 		},
 		// tmpfs DIR SIZE mounts a tmpfs of SIZE on DIR for the rest of the
 		// script, to fill a disk on purpose. Guard it with [tmpfs].

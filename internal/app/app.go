@@ -191,6 +191,9 @@ func Open(opts Options) (*App, error) {
 	// The snapshots' git is Lathe's own, unconfined by the calls'
 	// profiles, but without the providers' keys like every process.
 	a.snapshots = &checkpoints{dir: dir, session: a.log.ID(), exec: sandbox.NewHost(sandbox.Profile{HideEnv: credentialEnv(cfg.Providers)}), warn: opts.Warn}
+	// WebFetch reaches a private or loopback address only of a host the
+	// rules name.
+	a.env.NamedHost = tool.NamedHosts(perms.Policy.Rules)
 	a.agent = agent.New(agent.Config{
 		SessionID: a.log.ID(),
 		Provider:  retrying,

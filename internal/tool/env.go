@@ -18,6 +18,11 @@ type Env struct {
 	// Reads remembers the content of each file as the model last saw it,
 	// for Edit's read-before-edit and staleness checks.
 	Reads *ReadTracker
+	// NamedHost reports whether a permission rule names host exactly
+	// (see [NamedHosts]), which lets WebFetch reach it at a private or
+	// loopback address; nil names none, so WebFetch reaches only the
+	// public internet.
+	NamedHost func(host string) bool
 	// Shell runs every command a tool starts, and its executor starts
 	// every other process, such as ripgrep: the one place a sandbox
 	// reaches them all.
