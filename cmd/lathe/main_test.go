@@ -236,14 +236,18 @@ func checkSeq(evs []event.Event) error {
 		return fmt.Errorf("line 1: seq %d, want 1", evs[0].Seq)
 	}
 	messages := map[int]bool{} // turns whose message's number was skipped
-	// undecided are the calls started, not ended, whose decision's number
-	// has not been skipped yet; read-only calls run concurrently, so
-	// their decisions come in any order.
-	var undecided []string
+	// open are the calls started, not ended, and not yet given one of the
+	// skipped numbers; skipped counts the decisions' numbers skipped and
+	// not yet given to a call. Read-only calls run concurrently, so their
+	// decisions come in any order: a number is given to a call only at
+	// its tool.end, before which its decision came, and giving it then is
+	// never wrong, as it leaves the most calls to give the others to.
+	var open []string
+	skipped := 0
 	for i := 1; i < len(evs); i++ {
 		p, e := evs[i-1], evs[i]
 		if p.Type == event.ToolStart {
-			undecided = append(undecided, p.CallID)
+			open = append(open, p.CallID)
 		}
 		message := seqAfterMessage(p, e) && !messages[p.Turn]
 		gap := int(e.Seq - p.Seq - 1)
@@ -254,13 +258,18 @@ func checkSeq(evs []event.Event) error {
 		switch {
 		case e.Seq <= p.Seq:
 			return fmt.Errorf("line %d: seq %d after seq %d", i+1, e.Seq, p.Seq)
-		case deltas && gap > len(undecided):
+		case deltas && skipped+gap > len(open):
 			return fmt.Errorf("line %d: seq %d after seq %d in a stream with deltas", i+1, e.Seq, p.Seq)
 		case deltas:
-			undecided = undecided[gap:]
+			skipped += gap
 		}
 		if e.Type == event.ToolEnd {
-			undecided = slices.DeleteFunc(undecided, func(id string) bool { return id == e.CallID })
+			if k := slices.Index(open, e.CallID); k >= 0 {
+				open = slices.Delete(open, k, k+1)
+				if skipped > 0 {
+					skipped--
+				}
+			}
 		}
 	}
 	return nil
@@ -424,4 +433,34 @@ func checkOrder(evs []event.Event) error {
 		}
 	}
 	return nil
+}
+
+// TestCheckSeq pins the numbers checkSeq lets stream-json skip: the
+// decisions of concurrent calls in any order, and nothing else.
+func TestCheckSeq(t *testing.T) {
+	start := func(seq uint64, id string) event.Event {
+		return event.Event{Type: event.ToolStart, Seq: seq, CallID: id, Turn: 1}
+	}
+	end := func(seq uint64, id string) event.Event {
+		return event.Event{Type: event.ToolEnd, Seq: seq, CallID: id, Turn: 1}
+	}
+	first := []event.Event{{Type: event.SessionStart, Seq: 1}, {Type: event.TextDelta, Seq: 2, Turn: 1}}
+	for _, tc := range []struct {
+		name string
+		evs  []event.Event
+		ok   bool
+	}{
+		// b's decision is 5, a's 7, after b's end.
+		{"decisions out of order", []event.Event{start(3, "a"), start(4, "b"), end(6, "b"), end(8, "a")}, true},
+		{"decision of each in turn", []event.Event{start(3, "a"), end(5, "a"), start(6, "b"), end(8, "b")}, true},
+		{"more skipped than calls", []event.Event{start(3, "a"), end(6, "a")}, false},
+		{"a number skipped with no call open", []event.Event{start(3, "a"), end(5, "a"), start(7, "b"), end(8, "b")}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkSeq(append(slices.Clone(first), tc.evs...))
+			if (err == nil) != tc.ok {
+				t.Errorf("checkSeq = %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
 }
