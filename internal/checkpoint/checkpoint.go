@@ -90,6 +90,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/sandbox"
@@ -193,7 +194,14 @@ type Store struct {
 	// failed after reading the watcher), so the next must read everything.
 	last  ID
 	stale bool
+	// lastFull is when the last full snapshot was taken.
+	lastFull time.Time
 }
+
+// fullEvery bounds how long a Store goes on trusting its watcher: what
+// inotify cannot report (see watcher) is in a snapshot at most this
+// late.
+const fullEvery = 5 * time.Minute
 
 // sessionName is what a session ID may look like: one component of a
 // ref name, no lock file, no hidden file.
@@ -427,13 +435,17 @@ func (s *Store) Snapshot(ctx context.Context, step int) (ID, error) {
 // one's tree again; otherwise `git add --all` reads every file's status.
 func (s *Store) tree(ctx context.Context) (ID, error) {
 	changed, full := s.changes()
-	full = full || s.stale || s.last == ""
+	full = full || s.stale || s.last == "" || time.Since(s.lastFull) > fullEvery
 	s.stale = true // until this snapshot has added everything reported
+	start := time.Now()
 	id, err := s.writeTree(ctx, changed, full)
 	if err != nil {
 		return "", err
 	}
 	s.last, s.stale = id, false
+	if full {
+		s.lastFull = start
+	}
 	return id, nil
 }
 

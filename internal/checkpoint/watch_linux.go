@@ -24,10 +24,12 @@ import (
 // starts sees every change made before it. What inotify cannot report
 // makes the snapshot a full one: a full queue, a directory moved (its
 // watches would name the old path), a .gitignore changed, too many paths
-// at once. Writes through a shared memory mapping are not reported at
-// all, and neither are changes to ignore files outside the workspace
-// (.git/info/exclude, core.excludesFile); a full snapshot, which every
-// Store starts with, sees them.
+// at once. Some changes are not reported at all: writes through a shared
+// memory mapping, writes through a hard link in a directory outside the
+// workspace, changes another machine makes on a network file system, and
+// changes to ignore files outside the workspace (.git/info/exclude,
+// core.excludesFile). A full snapshot sees them: every Store starts with
+// one, and takes one again at least every fullEvery.
 //
 // Concurrency: the Store's mutex guards it.
 type watcher struct {
