@@ -215,6 +215,10 @@ func TestCheck(t *testing.T) {
 		{"Edit", "../outside.txt", policy.Ask, func(c policy.Call) bool { return c.Kind == policy.Edit }},
 		{"apply_patch", "a/b.go", policy.Allow, func(c policy.Call) bool { return len(c.Writes) == 1 && c.Writes[0] == filepath.Join(dir, "a", "b.go") }},
 		{"Read", "main.go", policy.Allow, func(c policy.Call) bool { return c.Kind == policy.Read }},
+		{"WebFetch", "https://go.dev/doc", policy.Ask, func(c policy.Call) bool {
+			return c.Kind == policy.Fetch && len(c.URLs) == 1 && c.URLs[0] == "https://go.dev/doc"
+		}},
+		{"web_fetch", "https://go.dev/doc", policy.Ask, func(c policy.Call) bool { return c.Kind == policy.Fetch }},
 	}
 	for _, tt := range tests {
 		c, d, err := p.Check(t.Context(), tt.tool, tt.arg)
