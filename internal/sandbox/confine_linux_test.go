@@ -338,6 +338,13 @@ mv .git .git-moved && echo moved-git
 mv .lathe .lathe-moved && echo moved-lathe
 rm -rf .git/hooks && echo removed-hooks`
 		out, _ := x.sh(x.profile(), script)
+		// A repository without hooks gets none from a command either.
+		if err := os.RemoveAll(filepath.Join(x.ws, ".git/hooks")); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := x.sh(x.profile(), "mkdir -p .git/hooks && echo hook > .git/hooks/pre-commit && echo wrote-hook"); strings.Contains(again, "wrote-hook") {
+			t.Errorf("a command made a git hook where there was no hooks directory:\n%s", again)
+		}
 		if strings.Contains(out, "wrote-hook") || strings.Contains(out, "wrote-config") || strings.Contains(out, "wrote-lathe") ||
 			strings.Contains(out, "wrote-claude") || strings.Contains(out, "wrote-bashrc") ||
 			strings.Contains(out, "moved-") || strings.Contains(out, "removed-hooks") {

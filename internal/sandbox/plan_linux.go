@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -45,6 +46,23 @@ type plan struct {
 	tmp string
 	// env is what the plan adds to its environment.
 	env []string
+}
+
+// ensureHooks makes the hooks directory of the workspace's .git when
+// there is none, so that it can be bound read-only: a hook a command
+// wrote there would run, unconfined, at the user's next commit. git init
+// makes the directory anyway; a .git that is a file (a worktree, a
+// submodule) names a git directory outside the workspace, which is
+// read-only already.
+func ensureHooks(ws string) error {
+	git := filepath.Join(ws, ".git")
+	if fi, err := os.Lstat(git); err != nil || !fi.IsDir() {
+		return nil
+	}
+	if err := os.Mkdir(filepath.Join(git, "hooks"), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("protect git hooks: %w", err)
+	}
+	return nil
 }
 
 // cacheDirs returns the user's language caches under home, given the
@@ -141,6 +159,9 @@ func makePlan(p Profile, home, tmp string, isolate bool, env []string) (plan, er
 					pl.writable = append(pl.writable, d)
 				}
 			}
+		}
+		if err := ensureHooks(ws); err != nil {
+			return plan{}, err
 		}
 		for _, name := range protectedNames {
 			path := filepath.Join(ws, name)
