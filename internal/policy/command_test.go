@@ -113,6 +113,7 @@ var cmdCases = []cmdCase{
 	{"xargs", "echo main | xargs git push", Deny, ""},
 	{"xargs", "ls | xargs -n1 git", Ask, ""},
 	{"xargs", "ls | xargs echo", Ask, ""},
+	{"xargs", "ls | xargs  xargs ", Ask, ""}, // a fuzz crasher: the inner xargs runs a program named at run time
 	{"xargs", "ls | wc -l", Allow, ""},
 
 	{"find -exec", `find . -exec git push \;`, Deny, ""},

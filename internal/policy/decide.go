@@ -576,7 +576,13 @@ func (j *judge) command(s *script, c *command, hidden bool) {
 	case c.unseen && hidden:
 		pt.builtin = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs %s, and %s, so the deny and ask rules cannot see all it runs", j.call.Tool, text, c.opaque)}
 	case c.dynamic && hidden && j.rulesName(c.args):
-		pt.builtin = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs %s, some of whose arguments are known only at run time, and a deny or ask rule names %s", j.call.Tool, text, c.args[0])}
+		// xargs with nothing after it runs a program named only at run
+		// time: there is no args[0] to name.
+		named := "a command it may run"
+		if len(c.args) > 0 {
+			named = c.args[0]
+		}
+		pt.builtin = &Decision{Verdict: Ask, Reason: fmt.Sprintf("%s runs %s, some of whose arguments are known only at run time, and a deny or ask rule names %s", j.call.Tool, text, named)}
 	}
 	d, esc := j.commandDefault(c)
 	pt.dflt, pt.escalate = &d, esc
