@@ -36,6 +36,7 @@ type options struct {
 	turns      int
 	lathe      string // a prebuilt binary to measure instead of building one
 	keep       bool
+	mode       string // the short task's permission mode
 }
 
 func main() {
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&o.turns, "turns", 160, "model turns of the long session")
 	flag.StringVar(&o.lathe, "lathe", "", "measure this lathe `binary` instead of building ./cmd/lathe")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory: repositories, sessions, each run's stdout and stderr")
+	flag.StringVar(&o.mode, "mode", "bypassPermissions", "permission `mode` of the short task (auto runs its commands in the sandbox, with checkpoints)")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -115,7 +117,7 @@ func bench(o options) error {
 			}
 			j := &job{
 				bin: bin, dir: filepath.Join(dir, "repo"), home: filepath.Join(dir, "home"), script: script, env: goEnv,
-				args: append([]string{"-p", "--permission-mode", "bypassPermissions", "--output-format", "stream-json"}, append(d.flags, pagerPrompt)...),
+				args: append([]string{"-p", "--permission-mode", o.mode, "--output-format", "stream-json"}, append(d.flags, pagerPrompt)...),
 			}
 			t, m, err := measure(j, c, true)
 			if err != nil {

@@ -69,6 +69,10 @@ func printShort(all [][]*metrics, runs int) {
 	line("harness after read step, median / max", "≤ 5 ms", harness(stepRead, step.harness))
 	line("harness after edit step, median / max", "≤ 5 ms", harness(stepEdit, step.harness))
 	line("harness after bash step, median / max", "", harness(stepBash, step.harness))
+	// The whole gap of a command step, the command included, is where
+	// the permission mode shows: the sandbox's start-up and the
+	// checkpoint before the command are tool time, not harness time.
+	line("whole gap of a bash step (command included)", "", harness(stepBash, func(s step) time.Duration { return s.gap }))
 	line("… of which before tools (all steps)", "", func(ms []*metrics) string {
 		return joinKinds(ms, func(s step) time.Duration { return s.pre })
 	})
