@@ -26,10 +26,8 @@ func (p *Policy) Decide(ctx context.Context, call *Call) Decision {
 	if path, ok := nulPath(call); ok {
 		return Decision{Verdict: Deny, Reason: fmt.Sprintf("%s names a path with a NUL byte (%q), which no file can have", call.Tool, path)}
 	}
-	j := judge{p: p, call: call, bases: newBases(p.Workspace, p.Home), secrets: secret.Paths(p.Home)}
-	if real := j.bases.real[p.Home]; p.Home != "" && real != p.Home {
-		j.secrets = append(j.secrets, secret.Paths(real)...)
-	}
+	dv := p.derive()
+	j := judge{p: p, call: call, bases: dv.bases, paths: dv.paths, secrets: dv.secrets}
 	j.toolRules()
 	switch call.Kind {
 	case Read:
@@ -122,11 +120,11 @@ type judge struct {
 	allowedBy *Rule
 	// toolAllowed is set when a rule naming the tool allowed it.
 	toolAllowed bool
-	// compiled caches file rules' specifiers compiled for the decision.
-	compiled map[string]pathRule
+	// paths are the file rules' specifiers compiled (see [derived]).
+	paths map[string]pathRule
 	// resolved caches resolveArg's answers for the decision.
 	resolved map[string]string
-	// secrets are the credential stores under Home, worked out once.
+	// secrets are the credential stores under Home.
 	secrets []string
 	// escalate is set when a question is about crossing the sandbox's
 	// boundary, so that an approved command runs unconfined.
@@ -194,16 +192,9 @@ func (j *judge) pathMatch(r *Rule, forms []string, allow bool) bool {
 	if r.Specifier == "" {
 		return true
 	}
-	pr, ok := j.compiled[r.Specifier]
+	pr, ok := j.paths[r.Specifier]
 	if !ok {
-		var err error
-		if pr, err = compilePath(r.Specifier, j.bases); err != nil {
-			return false
-		}
-		if j.compiled == nil {
-			j.compiled = make(map[string]pathRule)
-		}
-		j.compiled[r.Specifier] = pr
+		return false // a specifier that does not compile matches nothing
 	}
 	for _, f := range forms {
 		if pr.match(f) != allow {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/lathe-dev/lathe/internal/ignore"
@@ -20,8 +19,7 @@ type pathBases struct {
 	Workspace string
 	// Home is the user's home directory ("~/x" rules).
 	Home string
-	// real maps each base to its name with links resolved, worked out
-	// once per decision.
+	// real maps each base to its name with links resolved.
 	real map[string]string
 }
 
@@ -29,26 +27,10 @@ func newBases(workspace, home string) pathBases {
 	b := pathBases{Workspace: workspace, Home: home, real: map[string]string{"/": "/"}}
 	for _, d := range []string{workspace, home} {
 		if d != "" {
-			b.real[d] = realDir(d)
+			b.real[d] = Resolve(d)
 		}
 	}
 	return b
-}
-
-// realDirs caches the resolved names of the workspace and home
-// directories, which a session does not move, so that a decision costs
-// no system call for them.
-var realDirs sync.Map
-
-func realDir(d string) string {
-	if r, ok := realDirs.Load(d); ok {
-		return r.(string)
-	}
-	r := Resolve(d)
-	if _, err := os.Stat(d); err == nil {
-		realDirs.Store(d, r)
-	}
-	return r
 }
 
 // pathRule is a file rule's specifier compiled: paths under base whose

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/lathe-dev/lathe/internal/sandbox"
+	"github.com/lathe-dev/lathe/internal/secret"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -175,6 +176,48 @@ type Policy struct {
 	// AllowDomains, and curl or wget of a URL on them runs unasked in
 	// auto mode; without it, confined commands have no network.
 	Network bool
+
+	// once works out derived from the fields above at the first
+	// decision: they do not change after it.
+	once    sync.Once
+	derived derived
+}
+
+// derived is what every decision of a Policy needs and none changes: the
+// workspace's and home's names with links resolved, the credential
+// stores under home by either name, and the file rules' specifiers
+// compiled. Working it out once keeps system calls and allocations off
+// each step.
+type derived struct {
+	bases   pathBases
+	secrets []string
+	// paths holds each file rule's specifier that compiles; one that
+	// does not (checked when the rule was parsed) matches nothing.
+	paths map[string]pathRule
+}
+
+func (p *Policy) derive() *derived {
+	p.once.Do(func() {
+		d := &p.derived
+		d.bases = newBases(p.Workspace, p.Home)
+		d.secrets = secret.Paths(p.Home)
+		if real := d.bases.real[p.Home]; p.Home != "" && real != p.Home {
+			d.secrets = append(d.secrets, secret.Paths(real)...)
+		}
+		d.paths = make(map[string]pathRule)
+		for _, list := range [][]Rule{p.Rules.Allow, p.Rules.Ask, p.Rules.Deny} {
+			for i := range list {
+				r := &list[i]
+				if f := family(r); (f != familyRead && f != familyEdit) || r.Specifier == "" {
+					continue
+				}
+				if pr, err := compilePath(r.Specifier, d.bases); err == nil {
+					d.paths[r.Specifier] = pr
+				}
+			}
+		}
+	})
+	return &p.derived
 }
 
 // protected reports whether writing path would change what Lathe, an

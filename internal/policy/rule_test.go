@@ -162,15 +162,15 @@ func TestDecideLexicalAndResolved(t *testing.T) {
 	if d := p.Decide(t.Context(), &call); d.Verdict != Deny {
 		t.Errorf("deny on the lexical name: %v", d.Verdict)
 	}
-	p.Rules = rules(t, nil, nil, []string{"Edit(real/**)"})
+	p = &Policy{Mode: Default, Workspace: "/w", Rules: rules(t, nil, nil, []string{"Edit(real/**)"})}
 	if d := p.Decide(t.Context(), &call); d.Verdict != Deny {
 		t.Errorf("deny on the resolved name: %v", d.Verdict)
 	}
-	p.Rules = rules(t, []string{"Edit(link/**)"}, nil, nil)
+	p = &Policy{Mode: Default, Workspace: "/w", Rules: rules(t, []string{"Edit(link/**)"}, nil, nil)}
 	if d := p.Decide(t.Context(), &call); d.Verdict != Ask {
 		t.Errorf("allow on the lexical name only: %v, want Ask", d.Verdict)
 	}
-	p.Rules = rules(t, []string{"Edit(link/**)", "Edit(real/**)"}, nil, nil)
+	p = &Policy{Mode: Default, Workspace: "/w", Rules: rules(t, []string{"Edit(link/**)", "Edit(real/**)"}, nil, nil)}
 	if d := p.Decide(t.Context(), &call); d.Verdict != Allow || d.Rule == "" {
 		t.Errorf("allow on both names: %+v", d)
 	}
@@ -315,7 +315,7 @@ func TestDecideWebFetchAndMCP(t *testing.T) {
 			t.Errorf("%s %v: %v (%s), want %v", c.Tool, c.URLs, d.Verdict, d.Reason, tt.want)
 		}
 	}
-	p.Mode = Default
+	p = &Policy{Mode: Default, Workspace: p.Workspace, Sandboxed: p.Sandboxed, Rules: p.Rules}
 	c := Call{Tool: "mcp__githubx__a", Kind: Exec}
 	if d := p.Decide(t.Context(), &c); d.Verdict != Ask {
 		t.Errorf("an MCP tool no rule names in default mode: %v", d.Verdict)
@@ -429,7 +429,7 @@ func TestDecideDomains(t *testing.T) {
 		}
 	}
 	// Without a proxy to route them through, no command has network.
-	p.Network = false
+	p = &Policy{Mode: p.Mode, Workspace: p.Workspace, Sandboxed: p.Sandboxed, Rules: p.Rules}
 	c = execCall("curl -fsSL https://go.dev/dl/")
 	if d := p.Decide(t.Context(), &c); d.Verdict != Ask || d.Profile.AllowDomains != nil {
 		t.Errorf("without a proxy: %v, %q", d.Verdict, d.Profile.AllowDomains)
