@@ -151,6 +151,30 @@ func TestOpenResumePlace(t *testing.T) {
 	}
 }
 
+// runPrompt opens an App with opts, runs one prompt on it with a lossless
+// subscriber, closes it, and reports what the fake API srv (if any)
+// found wrong.
+func runPrompt(t *testing.T, srv *fakeapi.Server, opts Options, text string) (*App, Result, *eventtest.Collector) {
+	t.Helper()
+	a, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := new(eventtest.Collector)
+	a.Subscribe("test", got.Handle, event.Lossless())
+	a.Start()
+	res := a.Prompt(t.Context(), text)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if srv != nil {
+		for _, f := range srv.Failures() {
+			t.Error("fakeapi: " + f)
+		}
+	}
+	return a, res, got
+}
+
 // TestPrompt runs a prompt with a tool call through an App against the
 // fake API: the subscriber sees session.start first and the result last,
 // the result is recorded in the session log, and the headless approver
@@ -165,20 +189,7 @@ func TestPrompt(t *testing.T) {
 	  {"expect": {"tool_results": [{"call": 0, "is_error": false},
 	                               {"call": 1, "contains": ["Nobody can approve it"], "is_error": true}]},
 	   "reply": {"text": "Wrote the notes."}}]}`)
-	a, err := Open(Options{Dir: dir, Version: "test", Approver: agent.Headless})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got eventtest.Collector
-	a.Subscribe("test", got.Handle, event.Lossless())
-	a.Start()
-	res := a.Prompt(context.Background(), "take notes")
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range srv.Failures() {
-		t.Error("fakeapi: " + f)
-	}
+	a, res, got := runPrompt(t, srv, Options{Dir: dir, Version: "test", Approver: agent.Headless}, "take notes")
 	if res.ExitCode != ExitDenied || res.Kind != event.Success || res.Answer != "Wrote the notes." {
 		t.Errorf("Prompt = %+v, want a success with the answer and exit code %d", res, ExitDenied)
 	}
@@ -375,18 +386,7 @@ func TestPromptApprover(t *testing.T) {
 		asked = append(asked, req.Name)
 		return agent.Answer{Grant: agent.Once}, nil
 	})
-	a, err := Open(Options{Dir: dir, Approver: approve})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start()
-	res := a.Prompt(context.Background(), "run it")
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range srv.Failures() {
-		t.Error("fakeapi: " + f)
-	}
+	_, res, _ := runPrompt(t, srv, Options{Dir: dir, Approver: approve}, "run it")
 	if res.ExitCode != ExitOK || len(asked) != 1 || asked[0] != "Bash" {
 		t.Errorf("Prompt = %+v with approvals asked for %v, want exit 0 after one for Bash", res, asked)
 	}

@@ -23,18 +23,7 @@ func TestAuditLog(t *testing.T) {
 	srv := fake(t, `{"steps": [
 	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "touch ran"}}]}},
 	  {"expect": {"tool_results": [{"call": 0, "is_error": false}]}, "reply": {"text": "Done."}}]}`)
-	a, err := Open(Options{Dir: dir, Allow: []string{"Bash(touch ran)"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start()
-	res := a.Prompt(context.Background(), "go")
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range srv.Failures() {
-		t.Error("fakeapi: " + f)
-	}
+	a, res, _ := runPrompt(t, srv, Options{Dir: dir, Allow: []string{"Bash(touch ran)"}}, "go")
 	if res.ExitCode != ExitOK {
 		t.Fatalf("Prompt = %+v", res)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/config"
 	"github.com/lathe-dev/lathe/internal/event"
-	"github.com/lathe-dev/lathe/internal/event/eventtest"
 	"github.com/lathe-dev/lathe/internal/policy"
 )
 
@@ -82,18 +81,8 @@ func TestDefaultMode(t *testing.T) {
 func TestModeNoticeInSessionStart(t *testing.T) {
 	dir := isolate(t)
 	withSandbox(t, false)
-	fake(t, `{"steps": [{"reply": {"text": "Hi."}}]}`)
-	a, err := Open(Options{Dir: dir, Approver: agent.Headless})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got eventtest.Collector
-	a.Subscribe("test", got.Handle, event.Lossless())
-	a.Start()
-	a.Prompt(t.Context(), "hello")
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
+	srv := fake(t, `{"steps": [{"reply": {"text": "Hi."}}]}`)
+	a, _, got := runPrompt(t, srv, Options{Dir: dir, Approver: agent.Headless}, "hello")
 	start := got.Events()[0]
 	if start.PermissionMode != string(policy.AcceptEdits) || !strings.Contains(start.ModeNotice, "the sandbox is unavailable") {
 		t.Errorf("session.start = %+v, want acceptEdits and the notice", start)
@@ -126,20 +115,7 @@ func TestAlways(t *testing.T) {
 		asked = req.Call
 		return agent.Answer{Grant: agent.Always}, nil
 	})
-	a, err := Open(Options{Dir: dir, Approver: approve})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got eventtest.Collector
-	a.Subscribe("test", got.Handle, event.Lossless())
-	a.Start()
-	res := a.Prompt(t.Context(), "run it")
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range srv.Failures() {
-		t.Error("fakeapi: " + f)
-	}
+	a, res, got := runPrompt(t, srv, Options{Dir: dir, Approver: approve}, "run it")
 	if res.ExitCode != ExitOK || asked == nil {
 		t.Fatalf("Prompt = %+v, asked %v", res, asked)
 	}
