@@ -74,3 +74,5 @@ fuzz FuzzParseRule 50000x ./internal/policy
 fuzz FuzzRedact 20000x ./internal/secret
 fuzz FuzzVerify 20000x ./internal/audit
 fuzz FuzzRedactJSON 20000x ./internal/audit
+# The package guard's reading of install commands, about 10 s.
+fuzz FuzzInstalls 30000x ./internal/pkgguard

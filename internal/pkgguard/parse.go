@@ -276,7 +276,7 @@ func runTool(manager string, args []word, o *options) (Install, bool) {
 	in := Install{Manager: manager}
 	named := false
 	add := func(s string) {
-		if p, ok := poetrySpec(s); ok {
+		if p, ok := poetrySpec(s); ok && p.Name != "" {
 			p.Registry = PyPI
 			in.Packages = append(in.Packages, p)
 		}
@@ -466,7 +466,8 @@ func install(manager string, reg Registry, args []word, o *options, spec func(st
 			continue
 		}
 		p, ok := spec(a.s)
-		if !ok {
+		// An empty word names nothing; the manager refuses it.
+		if !ok || p.Name == "" {
 			continue
 		}
 		p.Registry = reg

@@ -59,6 +59,7 @@ func TestInstalls(t *testing.T) {
 		{`pip install --target "$DIR" numpy`, `pip install: pypi:numpy`},
 		{`pip install {requests,flask}`, `pip install: pypi:requests pypi:flask`},
 		{`pip install re\quests`, `pip install: pypi:requests`},
+		{`pip install 0 ''`, `pip install: pypi:0`}, // found by FuzzInstalls
 		// uv and poetry.
 		{`uv add httpx 'fastapi>=0.110'`, `uv add: pypi:httpx pypi:fastapi@>=0.110`},
 		{`uv add --dev pytest --group lint ruff`, `uv add: pypi:pytest pypi:ruff`},
@@ -71,6 +72,8 @@ func TestInstalls(t *testing.T) {
 		{`uvx --python 3.12 --with rich pycowsay hi`, `uvx: pypi:rich pypi:pycowsay`},
 		{`uvx --index-url https://x.example/simple ruff`, `uvx: pypi:ruff ?`},
 		{`uvx $TOOL`, `uvx: ?`},
+		{`uvx --with '' ruff`, `uvx: pypi:ruff`},
+		{`uvx ''`, ``},
 		{`uv tool install black`, `uv tool install: pypi:black`},
 		{`uv tool run --from black==24.1 black .`, `uv tool run: pypi:black@==24.1`},
 		{`uv tool list`, ``},
@@ -185,4 +188,36 @@ func TestInstallsUncheckedSaysWhy(t *testing.T) {
 			t.Errorf("Installs(%q) = %s, want Unchecked containing %q", cmd, fmt.Sprint(ins), want)
 		}
 	}
+}
+
+// FuzzInstalls checks that no script makes Installs panic, and that
+// what it finds is well formed: every install names packages or says
+// why it cannot be checked, and every package has a registry and a name.
+func FuzzInstalls(f *testing.F) {
+	for _, seed := range []string{
+		`pip install requests==2.31.0 'flask>=2,<3'`, `python3 -I -mpip install -e . numpy`,
+		`sudo -u root env X=1 timeout -k 5 60 npm i -D @types/node@20 alias@npm:real@1`,
+		`bash -lc "uvx --from 'httpie==3.2' http; go get golang.org/x/tools/...@latest"`,
+		`pipx install --pip-args='--index-url x' foo; cargo add --git u foo; gem install a:1`,
+		`pip install $PKG "$(cat deps)" {a,b}`, `yarn global add @vue/cli && pnpm add -w zod`,
+		`env -S 'pip install x'`, `timeout`, `sudo --`, `python -m`, `uvx --from`, `npm install @`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, cmd string) {
+		file := policy.ParseCommand(cmd)
+		if file == nil {
+			return
+		}
+		for _, in := range Installs(file) {
+			if len(in.Packages) == 0 && in.Unchecked == "" {
+				t.Errorf("%q: an install with no packages and nothing unchecked: %+v", cmd, in)
+			}
+			for _, p := range in.Packages {
+				if p.Registry == "" || p.Name == "" {
+					t.Errorf("%q: package %+v has no registry or name", cmd, p)
+				}
+			}
+		}
+	})
 }
