@@ -72,6 +72,9 @@ type Config struct {
 	// MaxBudgetUSD stops the run once its cost reaches it; 0 means none.
 	MaxBudgetUSD float64
 	MaxTokens    int
+	// Window is the model's context window in tokens; 0 means unknown,
+	// and the model is not told how full its context is.
+	Window int
 
 	// Approver is asked about calls the policy would have a person
 	// approve; nil means nobody can, as in a headless run ([Headless]).
@@ -142,6 +145,9 @@ type Agent struct {
 	// The last failing call and how many times in a row it was made.
 	lastFailure string
 	repeats     int
+
+	// acct is the context accounting (context.go).
+	acct contextState
 }
 
 // New returns an agent for cfg.
@@ -338,6 +344,7 @@ func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 			return a.fail(out, event.Failed, fmt.Errorf("record response: %w", err))
 		}
 		msgs = a.extend(resp.Message)
+		a.noteContext(msgs, resp.Usage)
 		calls := resp.Message.ToolCalls()
 		a.emitMessage(resp.Message, calls)
 		// A response cut off at the output limit is never the answer: the

@@ -37,6 +37,9 @@ func (a *Agent) runCalls(ctx context.Context, calls []llm.Part, out *Outcome) ([
 			})
 		}
 		wg.Wait()
+		if end == len(calls) {
+			a.addContextStatus(results)
+		}
 		for i := start; i < end; i++ {
 			if err := a.cfg.Recorder.AppendToolResult(results[i]); err != nil {
 				return results[:i], fmt.Errorf("record tool result: %w", err)
