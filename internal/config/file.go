@@ -194,14 +194,6 @@ func (ld *loader) merge(src source) error {
 			c.Prices[name] = p
 		}
 	}
-	// Loosening the package guard is the user's choice alone, trusted
-	// workspace or not.
-	if gs := guardWidened(before.guard, c.PackageGuard); l.project && len(gs) > 0 {
-		for _, w := range gs {
-			l.fail(w.msg, w.key...)
-		}
-		c.PackageGuard = before.guard
-	}
 	if ws := widened(before, grantsOf(c), l); l.project && len(ws) > 0 {
 		t := &c.Trust
 		for _, w := range ws {
@@ -226,7 +218,10 @@ func (ld *loader) merge(src source) error {
 // workspace ([Trust]). A project may always narrow them. Every setting
 // that grants something — the permission mode and allow rules today,
 // writable roots, network domains, hooks and servers as they come —
-// belongs here, so that it falls under the same check.
+// belongs here, so that it falls under the same check. The package guard
+// is one: a project that turns it off, lowers a minimum, trusts more
+// packages or chooses the registry that vouches for them lets more
+// packages through unasked.
 type grants struct {
 	mode, effective policy.Mode
 	modeSource      string
@@ -265,14 +260,7 @@ func widened(before, after grants, l *layer) []string {
 	if before.isolateCaches && !after.isolateCaches {
 		ws = append(ws, "sandbox.isolate_caches = false (commands would write your own language caches)")
 	}
-	return ws
-}
-
-// widening is a package guard setting a project file tried to loosen,
-// which is an error whether or not the workspace is trusted.
-type widening struct {
-	key []string
-	msg string
+	return append(ws, guardWidened(before.guard, after.guard)...)
 }
 
 // check reports what is wrong with the merged configuration as a whole.

@@ -1,10 +1,8 @@
 package config
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -102,42 +100,32 @@ func (l *layer) packageGuard(g *PackageGuard, f *filePackageGuard) {
 	g.Registries = regs
 }
 
-// guardWidened lists what a project file changed in the package guard
-// that lets more packages through without asking.
-func guardWidened(before, after PackageGuard) []widening {
-	var ws []widening
-	narrowOnly := func(key string, what string) {
-		ws = append(ws, widening{[]string{"package_guard", key}, fmt.Sprintf(
-			"a project file may make the package guard stricter but not %s; set it in your own config (%s)", what, userConfig())})
-	}
+// guardWidened lists what after loosens in the package guard that
+// before had, as the file sets it: what lets more packages through
+// without asking.
+func guardWidened(before, after PackageGuard) []string {
+	var ws []string
 	if before.Enabled && !after.Enabled {
-		narrowOnly("enabled", "turn it off")
+		ws = append(ws, "package_guard.enabled = false")
 	}
 	if before.RequireAllowlist && !after.RequireAllowlist {
-		narrowOnly("require_allowlist", "drop the allowlist")
+		ws = append(ws, "package_guard.require_allowlist = false")
 	}
 	if after.MinAgeDays < before.MinAgeDays {
-		narrowOnly("min_age_days", fmt.Sprintf("lower the minimum age (from %d to %d)", before.MinAgeDays, after.MinAgeDays))
+		ws = append(ws, fmt.Sprintf("package_guard.min_age_days = %d (lower than %d)", after.MinAgeDays, before.MinAgeDays))
 	}
 	if after.MinDownloads < before.MinDownloads {
-		narrowOnly("min_downloads", fmt.Sprintf("lower the minimum downloads (from %d to %d)", before.MinDownloads, after.MinDownloads))
+		ws = append(ws, fmt.Sprintf("package_guard.min_downloads = %d (lower than %d)", after.MinDownloads, before.MinDownloads))
 	}
 	for _, e := range after.Allow {
 		if !slices.Contains(before.Allow, e) {
-			narrowOnly("allow", fmt.Sprintf("trust more packages (%q)", e))
-			break
+			ws = append(ws, fmt.Sprintf("package_guard.allow entry %q", e))
 		}
 	}
 	for _, reg := range pkgguard.Registries {
-		if before.Registries[reg] != after.Registries[reg] {
-			ws = append(ws, widening{[]string{"package_guard", "registries", string(reg)},
-				"may only be set in the user config, so that a repository cannot choose the registry that vouches for the packages it installs"})
+		if u := after.Registries[reg]; u != before.Registries[reg] {
+			ws = append(ws, fmt.Sprintf("package_guard.registries.%s = %q (the registry that vouches for packages)", string(reg), u))
 		}
 	}
 	return ws
-}
-
-// userConfig is the user's config.toml as messages show it.
-func userConfig() string {
-	return displayPath(filepath.Join(cmp.Or(UserDir(), "~/.config/lathe"), "config.toml"))
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,49 +69,113 @@ func TestPackageGuardErrors(t *testing.T) {
 	}
 }
 
-// A project may make the guard stricter, never looser: a cloned
-// repository must not turn off the check of what it tells the model to
-// install, trust its own packages or point the check at its own
-// registry.
+// A project may make the guard stricter. What loosens it — turning it
+// off, lowering a minimum, trusting more packages, pointing it at a
+// registry of the repository's choosing — takes effect only in a
+// trusted workspace, as every other widening does: untrusted, it is
+// listed in Trust.Ignored and the user's guard applies as it was.
 func TestProjectPackageGuard(t *testing.T) {
 	const user = "[package_guard]\nmin_age_days = 7\nmin_downloads = 100\nallow = [\"pypi:requests\", \"npm:lodash\"]\n"
+	userGuard := PackageGuard{Enabled: true, Config: pkgguard.Config{Allow: []string{"pypi:requests", "npm:lodash"}, MinAgeDays: 7, MinDownloads: 100}}
+	loosened := func(f func(*PackageGuard)) PackageGuard {
+		g := userGuard
+		g.Allow = slices.Clone(g.Allow)
+		f(&g)
+		return g
+	}
 	for _, tt := range []struct {
 		name, project string
-		want          PackageGuard
-		err           string
+		// trusted is the guard in a trusted workspace; widened what the
+		// project loosens, which an untrusted one ignores.
+		trusted PackageGuard
+		widened []string
 	}{
 		{name: "stricter", project: "[package_guard]\nrequire_allowlist = true\nmin_age_days = 30\nmin_downloads = 1000\nallow = [\"npm:lodash\"]\ntimeout = \"1s\"\n",
-			want: PackageGuard{Enabled: true, Config: pkgguard.Config{Allow: []string{"npm:lodash"}, RequireAllowlist: true, MinAgeDays: 30, MinDownloads: 1000, Timeout: time.Second}}},
+			trusted: PackageGuard{Enabled: true, Config: pkgguard.Config{Allow: []string{"npm:lodash"}, RequireAllowlist: true, MinAgeDays: 30, MinDownloads: 1000, Timeout: time.Second}}},
 		{name: "turn off", project: "[package_guard]\nenabled = false\n",
-			err: `~/repo/.lathe/config.toml:2:11: package_guard.enabled: a project file may make the package guard stricter but not turn it off; set it in your own config (~/.config/lathe/config.toml)`},
+			trusted: loosened(func(g *PackageGuard) { g.Enabled = false }),
+			widened: []string{"package_guard.enabled = false"}},
 		{name: "lower the age", project: "[package_guard]\nmin_age_days = 1\n",
-			err: `~/repo/.lathe/config.toml:2:16: package_guard.min_age_days: a project file may make the package guard stricter but not lower the minimum age (from 7 to 1); set it in your own config (~/.config/lathe/config.toml)`},
+			trusted: loosened(func(g *PackageGuard) { g.MinAgeDays = 1 }),
+			widened: []string{"package_guard.min_age_days = 1 (lower than 7)"}},
 		{name: "lower the downloads", project: "[package_guard]\nmin_downloads = 0\n",
-			err: `~/repo/.lathe/config.toml:2:17: package_guard.min_downloads: a project file may make the package guard stricter but not lower the minimum downloads (from 100 to 0); set it in your own config (~/.config/lathe/config.toml)`},
-		{name: "trust more", project: "[package_guard]\nallow = [\"pypi:requests\", \"pypi:evil\"]\n",
-			err: `~/repo/.lathe/config.toml:2:10: package_guard.allow: a project file may make the package guard stricter but not trust more packages ("pypi:evil"); set it in your own config (~/.config/lathe/config.toml)`},
+			trusted: loosened(func(g *PackageGuard) { g.MinDownloads = 0 }),
+			widened: []string{"package_guard.min_downloads = 0 (lower than 100)"}},
+		{name: "trust more", project: "[package_guard]\nallow = [\"pypi:requests\", \"pypi:evil\", \"npm:evil\"]\n",
+			trusted: loosened(func(g *PackageGuard) { g.Allow = []string{"pypi:requests", "pypi:evil", "npm:evil"} }),
+			widened: []string{`package_guard.allow entry "pypi:evil"`, `package_guard.allow entry "npm:evil"`}},
 		{name: "own registry", project: "[package_guard.registries]\npypi = \"https://evil.example/pypi\"\n",
-			err: `~/repo/.lathe/config.toml:2:8: package_guard.registries.pypi: may only be set in the user config, so that a repository cannot choose the registry that vouches for the packages it installs`},
+			trusted: loosened(func(g *PackageGuard) {
+				g.Registries = map[pkgguard.Registry]string{pkgguard.PyPI: "https://evil.example/pypi"}
+			}),
+			widened: []string{`package_guard.registries.pypi = "https://evil.example/pypi" (the registry that vouches for packages)`}},
+		{name: "the allowlist dropped", project: "[package_guard]\nrequire_allowlist = false\n",
+			trusted: loosened(func(*PackageGuard) {})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			home := env(t)
 			write(t, filepath.Join(home, ".config", "lathe", "config.toml"), user)
 			repo := filepath.Join(home, "repo")
 			write(t, filepath.Join(repo, ".git", "HEAD"), "")
-			write(t, filepath.Join(repo, ".lathe", "config.toml"), tt.project)
-			c, err := Load(repo)
-			if tt.err != "" {
-				if err == nil || err.Error() != tt.err {
-					t.Errorf("error:\n%v\nwant:\n%s", err, tt.err)
-				}
-				return
+			proj := filepath.Join(repo, ".lathe", "config.toml")
+			write(t, proj, tt.project)
+			var want []Widening
+			for _, w := range tt.widened {
+				want = append(want, Widening{File: proj, What: w})
 			}
+
+			c, err := Load(repo)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(c.PackageGuard, tt.want) {
-				t.Errorf("package guard %+v,\nwant %+v", c.PackageGuard, tt.want)
+			untrusted := tt.trusted
+			if len(tt.widened) > 0 {
+				untrusted = userGuard
+			}
+			if !reflect.DeepEqual(c.PackageGuard, untrusted) {
+				t.Errorf("untrusted: package guard %+v,\nwant %+v", c.PackageGuard, untrusted)
+			}
+			if !slices.Equal(c.Trust.Ignored, want) || len(c.Trust.Granted) > 0 {
+				t.Errorf("untrusted: ignored %+v, granted %+v; want ignored %+v", c.Trust.Ignored, c.Trust.Granted, want)
+			}
+
+			if c, err = Load(repo, WithTrustedWorkspace()); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.PackageGuard, tt.trusted) {
+				t.Errorf("trusted: package guard %+v,\nwant %+v", c.PackageGuard, tt.trusted)
+			}
+			if !slices.Equal(c.Trust.Granted, want) || len(c.Trust.Ignored) > 0 {
+				t.Errorf("trusted: granted %+v, ignored %+v; want granted %+v", c.Trust.Granted, c.Trust.Ignored, want)
 			}
 		})
+	}
+}
+
+// Each project file is judged against what the layers below it set: a
+// local file that loosens the user's guard less than the shared project
+// file did still loosens it, and is ignored too in an untrusted
+// workspace.
+func TestProjectPackageGuardLayers(t *testing.T) {
+	home := env(t)
+	write(t, filepath.Join(home, ".config", "lathe", "config.toml"), "[package_guard]\nmin_age_days = 7\n")
+	repo := filepath.Join(home, "repo")
+	write(t, filepath.Join(repo, ".git", "HEAD"), "")
+	shared, local := filepath.Join(repo, ".lathe", "config.toml"), filepath.Join(repo, ".lathe", "config.local.toml")
+	write(t, shared, "[package_guard]\nmin_age_days = 3\n")
+	write(t, local, "[package_guard]\nmin_age_days = 5\n")
+	c, err := Load(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Widening{{shared, "package_guard.min_age_days = 3 (lower than 7)"}, {local, "package_guard.min_age_days = 5 (lower than 7)"}}
+	if c.PackageGuard.MinAgeDays != 7 || !slices.Equal(c.Trust.Ignored, want) {
+		t.Errorf("untrusted: min age %d, ignored %+v; want 7, ignored %+v", c.PackageGuard.MinAgeDays, c.Trust.Ignored, want)
+	}
+	if c, err = Load(repo, WithTrustedWorkspace()); err != nil {
+		t.Fatal(err)
+	}
+	if c.PackageGuard.MinAgeDays != 5 || !slices.Equal(c.Trust.Granted, want[:1]) {
+		t.Errorf("trusted: min age %d, granted %+v; want 5, granted %+v", c.PackageGuard.MinAgeDays, c.Trust.Granted, want[:1])
 	}
 }
