@@ -27,7 +27,8 @@ type checkpoints struct {
 	exec         sandbox.Executor
 	// warn is told of the first failure only: the user learns that
 	// rewinding is impaired once, and each failed step is in its
-	// checkpoint event.
+	// checkpoint event. It is also told, once, that the workspace cannot
+	// be watched, which makes every snapshot a slower full one.
 	warn func(error)
 
 	mu      sync.Mutex
@@ -69,7 +70,7 @@ func (c *checkpoints) Checkpoint(ctx context.Context) (int, string, error) {
 
 // open opens the store and finds the step to go on from.
 func (c *checkpoints) open(ctx context.Context) error {
-	s, err := checkpoint.Open(ctx, c.dir, checkpointDir(), c.session, c.exec)
+	s, err := checkpoint.Open(ctx, c.dir, checkpointDir(), c.session, c.exec, checkpoint.WithWarn(c.warn))
 	if err != nil {
 		return err
 	}

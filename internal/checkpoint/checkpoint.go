@@ -169,7 +169,8 @@ func (c Change) String() string {
 //
 // Close releases the Store's watcher, an inotify instance of the
 // process's (there are few: 128 per user by default); a Store should be
-// closed when it is done with.
+// closed when it is done with. A Store that cannot have one takes full
+// snapshots, and says so to the function given [WithWarn].
 //
 // A snapshot sees the files as they are while `git add` reads them: the
 // workspace should be quiet (no command running in it) while a snapshot
@@ -189,6 +190,9 @@ type Store struct {
 	// read everything); unwatched says it could not be set up.
 	watch     *watcher
 	unwatched bool
+	// warn is told, once, why the workspace cannot be watched.
+	warn   func(error)
+	warned bool
 	// last is the tree of the last snapshot, and stale says the private
 	// index may not hold what the watcher reported since (a snapshot
 	// failed after reading the watcher), so the next must read everything.
@@ -207,11 +211,22 @@ const fullEvery = 5 * time.Minute
 // ref name, no lock file, no hidden file.
 var sessionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithWarn has warn told, once per Store, that its workspace cannot be
+// watched and why — inotify's per-user limit of instances or watches
+// reached, a workspace with too many directories — so that snapshots,
+// still complete, read every file's status and are slower. warn is
+// called from the goroutine taking a snapshot, with the Store locked: it
+// must not call the Store.
+func WithWarn(warn func(error)) Option { return func(s *Store) { s.warn = warn } }
+
 // Open returns the Store of session's snapshots of the workspace dir.
 // stateDir is a directory Lathe keeps for checkpoints across sessions;
 // Open creates it if need be. Every git command runs through ex, in dir.
 // It fails with an error wrapping [ErrNoGit] when git is not installed.
-func Open(ctx context.Context, dir, stateDir, session string, ex sandbox.Executor) (*Store, error) {
+func Open(ctx context.Context, dir, stateDir, session string, ex sandbox.Executor, opts ...Option) (*Store, error) {
 	if !sessionName.MatchString(session) || strings.Contains(session, "..") || strings.HasSuffix(session, ".lock") {
 		return nil, fmt.Errorf("checkpoint: session ID %q cannot name a ref", session)
 	}
@@ -239,6 +254,9 @@ func Open(ctx context.Context, dir, stateDir, session string, ex sandbox.Executo
 		session: session,
 		index:   filepath.Join(sessDir, "index"),
 		scratch: filepath.Join(sessDir, "restore-index"),
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	if rel, err := filepath.Rel(dir, stateDir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		s.exclude = ":(exclude,literal)" + filepath.ToSlash(rel)
@@ -456,18 +474,29 @@ func (s *Store) tree(ctx context.Context) (ID, error) {
 func (s *Store) changes() (changed map[string]bool, full bool) {
 	if s.watch == nil {
 		if !s.unwatched {
-			s.watch = newWatcher(s.git.dir, s.skip)
-			s.unwatched = s.watch == nil
+			s.startWatch()
 		}
 		return nil, true
 	}
 	changed, full, rewatch := s.watch.changes()
 	if rewatch {
 		s.watch.close()
-		s.watch = newWatcher(s.git.dir, s.skip)
-		s.unwatched = s.watch == nil
+		s.startWatch()
 	}
 	return changed, full
+}
+
+// startWatch makes the watcher. Where it cannot, every snapshot is a
+// full one from then on, which is complete, and the Store says why once:
+// a workspace that is slow to snapshot, unexplained, would look like a
+// fault of Lathe's.
+func (s *Store) startWatch() {
+	w, err := newWatcher(s.git.dir, s.skip)
+	s.watch, s.unwatched = w, w == nil
+	if err != nil && s.warn != nil && !s.warned {
+		s.warned = true
+		s.warn(fmt.Errorf("checkpoint: cannot watch the workspace for changes, so each snapshot reads every file (complete, but slower): %w", err))
+	}
 }
 
 // skip reports whether a workspace-relative directory is none of the

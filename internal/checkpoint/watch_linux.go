@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -10,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/lathe-dev/lathe/internal/regfile"
 )
 
 // watcher tells a Store which paths of the workspace changed since the
@@ -52,59 +55,81 @@ const watchMask = unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_DEL
 	unix.IN_MOVED_FROM | unix.IN_MOVED_TO | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
 	unix.IN_DONT_FOLLOW | unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
 
-// newWatcher watches root's directories. It returns nil, and the Store
-// takes full snapshots, where inotify is unavailable or the workspace
-// has too many directories.
-func newWatcher(root string, skip func(string) bool) *watcher {
+// newWatcher watches root's directories. It fails, and the Store takes
+// full snapshots, where inotify is unavailable, its per-user limits are
+// reached, or the workspace has too many directories.
+func newWatcher(root string, skip func(string) bool) (*watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
-		return nil
+		return nil, inotifyError("inotify_init1", err)
 	}
 	w := &watcher{fd: fd, root: root, skip: skip, dirs: map[int32]string{}, buf: make([]byte, 64<<10)}
-	if !w.addTree("") {
+	if err := w.addTree(""); err != nil {
 		w.close()
-		return nil
+		return nil, err
 	}
-	return w
+	return w, nil
 }
 
 // addTree watches dir and every directory under it. A watch is added
 // before its directory is read, so that a directory made in it meanwhile
-// is either read or reported. It reports false when the watches would
-// be too many, or cannot be added for another reason than the directory
-// going away.
-func (w *watcher) addTree(dir string) bool {
+// is either read or reported. It fails when the watches would be too
+// many, or cannot be added for another reason than the directory going
+// away.
+func (w *watcher) addTree(dir string) error {
 	if w.skip(dir) {
-		return true
+		return nil
 	}
+	abs := filepath.Join(w.root, filepath.FromSlash(dir))
 	if dir != "" {
 		// A nested repository is recorded as its commit, which a full
 		// snapshot reads; its files are not the workspace's.
-		if _, err := os.Lstat(filepath.Join(w.root, filepath.FromSlash(dir), ".git")); err == nil {
-			return true
+		if _, err := os.Lstat(filepath.Join(abs, ".git")); err == nil {
+			return nil
 		}
 	}
-	wd, err := unix.InotifyAddWatch(w.fd, filepath.Join(w.root, filepath.FromSlash(dir)), watchMask)
+	wd, err := unix.InotifyAddWatch(w.fd, abs, watchMask)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
-		return true // gone already: its parent's watch reported that
+		return nil // gone already: its parent's watch reported that
 	}
 	if err != nil {
-		return false
+		return inotifyError("watch "+abs, err)
 	}
 	w.dirs[int32(wd)] = dir
 	if len(w.dirs) > maxWatches {
-		return false
+		return fmt.Errorf("the workspace has more than %d directories", maxWatches)
 	}
-	entries, err := os.ReadDir(filepath.Join(w.root, filepath.FromSlash(dir)))
+	entries, err := os.ReadDir(abs)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false
+		return err
 	}
 	for _, e := range entries {
-		if e.IsDir() && !w.addTree(path.Join(dir, e.Name())) {
-			return false
+		if e.IsDir() {
+			if err := w.addTree(path.Join(dir, e.Name())); err != nil {
+				return err
+			}
 		}
 	}
-	return true
+	return nil
+}
+
+// inotifyError names the per-user inotify limit that err, from op, may
+// have hit, and how to raise it.
+func inotifyError(op string, err error) error {
+	var name string
+	switch {
+	case errors.Is(err, unix.EMFILE):
+		name = "max_user_instances"
+	case errors.Is(err, unix.ENOSPC):
+		name = "max_user_watches"
+	default:
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	is := ""
+	if b, rerr := regfile.ReadFile("/proc/sys/fs/inotify/"+name, 64); rerr == nil {
+		is = " is " + strings.TrimSpace(string(b))
+	}
+	return fmt.Errorf("%s: %w (the per-user limit fs.inotify.%s%s; raise it with sysctl)", op, err, name, is)
 }
 
 // changes reads the queue dry and returns the paths, relative and
@@ -173,7 +198,8 @@ func (w *watcher) changes() (paths map[string]bool, full, rewatch bool) {
 		}
 	}
 	for _, d := range made {
-		if !w.addTree(d) {
+		// Making the watcher again says why, if it fails too.
+		if w.addTree(d) != nil {
 			return nil, true, true
 		}
 	}
