@@ -52,8 +52,9 @@ type Conn struct {
 // Concurrency: Serve may be called for several listeners; every
 // connection is served on its own goroutine, and the report function is
 // called from them, concurrently, once per [Conn] as it ends. Close stops
-// every listener and open connection and returns once all tunnels have
-// ended and been reported.
+// every listener and open connection and returns once every request and
+// tunnel has ended and been reported: none is reported after it, so
+// that a log closed next misses none.
 type Proxy struct {
 	rules  *Rules
 	dialer *Dialer
@@ -63,9 +64,15 @@ type Proxy struct {
 	upstream *http.Transport
 	rp       *httputil.ReverseProxy
 
-	ctx     context.Context
-	cancel  context.CancelFunc
-	tunnels sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// mu guards closed; active counts the requests being served, which
+	// Close waits for. A request is counted only while closed is false,
+	// so that none is added once Close waits.
+	mu     sync.Mutex
+	closed bool
+	active sync.WaitGroup
 }
 
 // Option configures a Proxy.
@@ -160,13 +167,28 @@ func (p *Proxy) Serve(l net.Listener) error {
 	return fmt.Errorf("netproxy: serve: %w", err)
 }
 
-// Close stops the proxy: its listeners, its requests and tunnels.
+// Close stops the proxy: its listeners, its requests and tunnels. It
+// returns once each has been reported.
 func (p *Proxy) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.cancel()
 	err := p.srv.Close()
-	p.tunnels.Wait()
+	p.active.Wait()
 	p.upstream.CloseIdleConnections()
 	return err
+}
+
+// enter counts a request in, unless the proxy is closing.
+func (p *Proxy) enter() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.active.Add(1)
+	return true
 }
 
 type recordKey struct{}
@@ -183,6 +205,13 @@ type record struct {
 // ServeHTTP implements http.Handler: a CONNECT request opens a tunnel,
 // an absolute-form request is forwarded, anything else is refused.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !p.enter() {
+		// Nothing is reported: whoever closed the proxy takes no more
+		// reports.
+		http.Error(w, "lathe proxy: closing", http.StatusServiceUnavailable)
+		return
+	}
+	defer p.active.Done()
 	c := Conn{Method: r.Method, Start: time.Now()}
 	defer func() {
 		c.Duration = time.Since(c.Start)
@@ -284,8 +313,6 @@ func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, c *Conn) {
 		c.Err = "take over the connection: " + err.Error()
 		return
 	}
-	p.tunnels.Add(1)
-	defer p.tunnels.Done()
 	c.Status = http.StatusOK
 	if _, err := io.WriteString(client, "HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil {
 		client.Close()

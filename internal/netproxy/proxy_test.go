@@ -304,3 +304,134 @@ func TestProxyHostIsTheURLs(t *testing.T) {
 	}
 	<-tp.conns
 }
+
+func TestProxies(t *testing.T) {
+	srv, _ := origin(t, false)
+	conns := make(chan Conn, 4)
+	ps := NewProxies(WithReport(func(c Conn) { conns <- c }))
+	a, err := ps.Proxy(t.Context(), []string{"localhost", "example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ps.Proxy(t.Context(), []string{"Example.com.", "localhost", "localhost"})
+	if err != nil || b != a {
+		t.Errorf("the same domains got socket %q, %v; want %q again", b, err, a)
+	}
+	c, err := ps.Proxy(t.Context(), []string{"localhost"})
+	if err != nil || c == a {
+		t.Errorf("other domains got socket %q, %v; want a new one", c, err)
+	}
+	if _, err := ps.Proxy(t.Context(), []string{"https://x.com"}); err == nil || !strings.Contains(err.Error(), `"https://x.com"`) {
+		t.Errorf("an invalid domain: %v", err)
+	}
+
+	// "localhost" is named, so its loopback address may be reached.
+	tp := &testProxy{socket: c}
+	status, body := get(t, tp.client(nil), "http://localhost:"+port(srv)+"/p")
+	if status != 200 || body != "hello from /p" {
+		t.Errorf("GET through the proxy = %d %q", status, body)
+	}
+	if conn := <-conns; !conn.Allowed || conn.Host != "localhost" {
+		t.Errorf("reported %+v", conn)
+	}
+
+	if err := ps.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(a)); !os.IsNotExist(err) {
+		t.Errorf("the sockets' directory is still there after Close: %v", err)
+	}
+	if _, err := ps.Proxy(t.Context(), []string{"localhost"}); err == nil {
+		t.Error("Proxy after Close succeeded")
+	}
+}
+
+// TestProxyCloseEndsRequests checks that Close ends a plain request
+// still waiting for its origin and reports it before returning, so that
+// a log closed after the proxy misses no connection.
+func TestProxyCloseEndsRequests(t *testing.T) {
+	arrived := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	rules, _ := NewRules([]string{"127.0.0.1"}, nil)
+	conns := make(chan Conn, 1)
+	p := New(rules, WithReport(func(c Conn) { conns <- c }))
+	pl, err := Listen(filepath.Join(t.TempDir(), "p.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go p.Serve(pl)
+	tp := &testProxy{socket: pl.Addr().String()}
+	got := make(chan int, 1)
+	go func() {
+		status, _ := get(t, tp.client(nil), srv.URL+"/slow")
+		got <- status
+	}()
+	<-arrived
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case conn := <-conns:
+		if !conn.Allowed || conn.Method != "GET" || conn.Host != "127.0.0.1" {
+			t.Errorf("request reported as %+v", conn)
+		}
+	default:
+		t.Fatal("Close returned before the request was reported")
+	}
+	if status := <-got; status == 200 {
+		t.Errorf("the cut request got %d", status)
+	}
+}
+
+// TestProxiesHosts checks the test hook of HostsEnv: a name it maps is
+// resolved to its address, which the rules still judge; a malformed
+// value fails every proxy, naming the variable.
+func TestProxiesHosts(t *testing.T) {
+	srv, _ := origin(t, false)
+	t.Setenv(HostsEnv, "allowed.test=127.0.0.1, denied.test=127.0.0.1,a.wild.test=127.0.0.1")
+	conns := make(chan Conn, 4)
+	ps := NewProxies(WithReport(func(c Conn) { conns <- c }))
+	defer ps.Close()
+	socket, err := ps.Proxy(t.Context(), []string{"allowed.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := (&testProxy{socket: socket}).client(nil)
+	if status, body := get(t, c, "http://allowed.test:"+port(srv)+"/a"); status != 200 || body != "hello from /a" {
+		t.Errorf("GET of a mapped, allowed name = %d %q", status, body)
+	}
+	if conn := <-conns; !conn.Allowed || conn.Addr != "127.0.0.1:"+port(srv) {
+		t.Errorf("reported %+v", conn)
+	}
+	if status, _ := get(t, c, "http://denied.test:"+port(srv)+"/a"); status != 403 {
+		t.Errorf("GET of a mapped name the rules do not allow = %d, want 403", status)
+	}
+	if conn := <-conns; conn.Allowed || conn.Host != "denied.test" {
+		t.Errorf("reported %+v", conn)
+	}
+
+	// A wildcard allows the name but does not name it: its loopback
+	// address stays out of reach.
+	socket, err = ps.Proxy(t.Context(), []string{"*.wild.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = (&testProxy{socket: socket}).client(nil)
+	if status, body := get(t, c, "http://a.wild.test:"+port(srv)+"/a"); status != 403 || !strings.Contains(body, "private or loopback") {
+		t.Errorf("GET of a mapped name under a wildcard = %d %q, want 403", status, body)
+	}
+	<-conns
+
+	for _, bad := range []string{"allowed.test", "allowed.test=localhost", "http://x=127.0.0.1"} {
+		t.Setenv(HostsEnv, bad)
+		ps := NewProxies()
+		if _, err := ps.Proxy(t.Context(), []string{"allowed.test"}); err == nil || !strings.Contains(err.Error(), HostsEnv) {
+			t.Errorf("%s=%q: Proxy = %v, want an error naming the variable", HostsEnv, bad, err)
+		}
+		ps.Close()
+	}
+}
