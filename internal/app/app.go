@@ -103,9 +103,9 @@ type App struct {
 	bus   *event.Bus
 	agent *agent.Agent
 
-	// sandbox confines the tools' processes; Close removes its private
-	// temporary directory.
-	sandbox *sandbox.Sandbox
+	// sandbox confines the tools' processes; Close stops its network
+	// proxies and removes its private temporary directory.
+	sandbox *Sandbox
 	// snapshots takes the agent's checkpoints.
 	snapshots *checkpoints
 }
@@ -178,7 +178,7 @@ func Open(opts Options) (*App, error) {
 		a.log.Close()
 		return nil, err
 	}
-	a.env, a.sandbox = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers, sandbox.WithIsolateCaches(cfg.Sandbox.IsolateCaches))
+	a.env, a.sandbox = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers, a.audit.Network, sandbox.WithIsolateCaches(cfg.Sandbox.IsolateCaches))
 
 	// The session log and the audit log are the records of the session,
 	// so they are the bus's synchronous hooks: they miss nothing.
@@ -432,6 +432,6 @@ func (a *App) Close() error {
 	return errors.Join(a.log.Close(), a.audit.Close())
 }
 
-// AuditLog is the session's audit log; the network proxy reports each
-// connection to its Network method.
+// AuditLog is the session's audit log, where the sandbox's network
+// proxies record each connection.
 func (a *App) AuditLog() *audit.Log { return a.audit }

@@ -111,6 +111,8 @@ func LoadPermissions(ctx context.Context, dir string, opts *Options) (*Permissio
 			Rules:     cfg.Rules,
 			Home:      os.Getenv("HOME"),
 			Sandboxed: sandboxed,
+			// NewEnv gives every sandbox the network proxies.
+			Network: sandboxed,
 		},
 		ModeNotice: notice,
 		Config:     cfg,
@@ -216,7 +218,7 @@ func (p *Permissions) Check(ctx context.Context, toolName, arg string) (policy.C
 	if err != nil {
 		return policy.Call{}, policy.Decision{}, err
 	}
-	env, sb := NewEnv(p.Policy.Workspace, 0, p.Config.Providers)
+	env, sb := NewEnv(p.Policy.Workspace, 0, p.Config.Providers, nil)
 	defer sb.Close()
 	defer env.Shell.Close()
 	a := agent.New(agent.Config{Tools: []tool.Tool{t}, Env: env, Policy: p.decider()})

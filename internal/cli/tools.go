@@ -28,7 +28,7 @@ func runTool(ctx context.Context, args []string, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	env, sb := app.NewEnv(dir, 0, nil)
+	env, sb := app.NewEnv(dir, 0, nil, nil)
 	defer sb.Close()
 	defer env.Shell.Close()
 	res, err := t.Run(ctx, env, json.RawMessage(args[1]))
