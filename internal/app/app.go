@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -259,6 +260,8 @@ func (a *App) newProvider(opts *Options) (llm.Provider, error) {
 		MaxTokens:       a.prov.MaxTokens,
 		ThinkingBudget:  a.prov.ThinkingBudget,
 		ReasoningEffort: a.prov.ReasoningEffort,
+		CacheTTL:        a.prov.CacheTTL,
+		CacheRetention:  a.prov.PromptCacheRetention,
 		IdleTimeout:     cfg.Retry.StreamIdleTimeout,
 	})
 	if err != nil {
@@ -405,9 +408,14 @@ func (a *App) Prompt(ctx context.Context, text string) Result {
 		}
 		o.Err = errors.Join(o.Err, fmt.Errorf("record result: %w", err))
 	}
+	var cached *float64
+	if o.Usage.TotalInput() > 0 {
+		share := math.Round(o.Usage.CachedShare()*1000) / 1000
+		cached = &share
+	}
 	a.bus.Emit(event.Event{
 		Type: event.Result, SessionID: a.log.ID(), Outcome: o.Kind, Answer: o.Answer, Turns: o.Turns,
-		DurationMS: durationMS, Usage: &o.Usage, TotalCostUSD: &o.CostUSD, CostKnown: &o.CostKnown,
+		DurationMS: durationMS, Usage: &o.Usage, TotalCostUSD: &o.CostUSD, CostKnown: &o.CostKnown, CachedShare: cached,
 		DeniedCalls: o.Denied, KilledBackground: killed, ExitCode: &code, Error: errText,
 	})
 	return Result{Outcome: o, ExitCode: code}

@@ -26,15 +26,16 @@ func listSessions(args []string, stdio IO) error {
 		fmt.Fprintln(stdio.Stdout, "No sessions yet.")
 		return nil
 	}
+	// CACHED is the share of the input read from the prompt cache.
 	// Every field but the numbers comes from a session file: its control
 	// characters are shown, not obeyed, and a key pasted into a prompt is
 	// redacted.
 	tw := tabwriter.NewWriter(stdio.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUPDATED\tMODEL\tTURNS\tINPUT\tCACHED\tOUTPUT\tCOST\tDIRECTORY\tPROMPT")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t$%.4f\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.0f%%\t%d\t$%.4f\t%s\t%s\n",
 			termsafe.Quote(s.SessionID), s.Updated.Local().Format("2006-01-02 15:04"), termsafe.Quote(s.Model), s.Turns,
-			s.Usage.TotalInput(), s.Usage.CacheRead, s.Usage.Output, s.Cost, termsafe.Quote(s.Cwd), oneLine(secret.Redact(s.Prompt), 50))
+			s.Usage.TotalInput(), 100*s.Usage.CachedShare(), s.Usage.Output, s.Cost, termsafe.Quote(s.Cwd), oneLine(secret.Redact(s.Prompt), 50))
 	}
 	return tw.Flush()
 }

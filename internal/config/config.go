@@ -146,6 +146,14 @@ type ProviderConfig struct {
 	ThinkingBudget int
 	// ReasoningEffort sets an OpenAI reasoning model's effort.
 	ReasoningEffort string
+	// CacheTTL is how long an Anthropic prompt cache entry lives: "5m"
+	// (the API's default) or "1h", whose writes cost more. Key
+	// "providers.NAME.cache_ttl".
+	CacheTTL string
+	// PromptCacheRetention is how long OpenAI keeps a prompt cache:
+	// "in_memory" (the default) or "24h". Key
+	// "providers.NAME.prompt_cache_retention".
+	PromptCacheRetention string
 }
 
 // defaults returns the configuration before any file is read.

@@ -79,6 +79,10 @@ type fileProvider struct {
 	// that take them are.
 	ThinkingBudget  *int64  `toml:"thinking_budget"`
 	ReasoningEffort *string `toml:"reasoning_effort"`
+	// CacheTTL (Anthropic) and PromptCacheRetention (OpenAI) keep the
+	// prompt cache longer than the APIs' default few minutes.
+	CacheTTL             *string `toml:"cache_ttl"`
+	PromptCacheRetention *string `toml:"prompt_cache_retention"`
 }
 
 type filePrice struct {
@@ -86,6 +90,8 @@ type filePrice struct {
 	Output     *float64 `toml:"output"`
 	CacheRead  *float64 `toml:"cache_read"`
 	CacheWrite *float64 `toml:"cache_write"`
+	// CacheWriteLong is absent where it is twice the input price.
+	CacheWriteLong *float64 `toml:"cache_write_1h"`
 }
 
 // Error is a problem in a configuration file.
@@ -345,15 +351,22 @@ func (l *layer) provider(p ProviderConfig, name string, f *fileProvider) Provide
 	setTo(&p.FreeformTools, f.FreeformTools)
 	l.count(&p.MaxTokens, f.MaxTokens, "providers", name, "max_tokens")
 	l.count(&p.ThinkingBudget, f.ThinkingBudget, "providers", name, "thinking_budget")
-	if f.ReasoningEffort != nil {
-		switch *f.ReasoningEffort {
-		case "minimal", "low", "medium", "high":
-			p.ReasoningEffort = *f.ReasoningEffort
-		default:
-			l.fail(fmt.Sprintf("want minimal, low, medium or high, not %q", *f.ReasoningEffort), "providers", name, "reasoning_effort")
-		}
-	}
+	l.choice(&p.ReasoningEffort, f.ReasoningEffort, []string{"minimal", "low", "medium", "high"}, "providers", name, "reasoning_effort")
+	l.choice(&p.CacheTTL, f.CacheTTL, []string{"5m", "1h"}, "providers", name, "cache_ttl")
+	l.choice(&p.PromptCacheRetention, f.PromptCacheRetention, []string{"in_memory", "24h"}, "providers", name, "prompt_cache_retention")
 	return p
+}
+
+// choice sets *dst to v, which must be one of the choices.
+func (l *layer) choice(dst *string, v *string, choices []string, key ...string) {
+	switch {
+	case v == nil:
+	case slices.Contains(choices, *v):
+		*dst = *v
+	default:
+		last := len(choices) - 1
+		l.fail(fmt.Sprintf("want %s or %s, not %q", strings.Join(choices[:last], ", "), choices[last], *v), key...)
+	}
 }
 
 const userOnly = "may only be set in the user config, so that a repository cannot redirect your API key"
@@ -372,13 +385,14 @@ func (l *layer) price(name string, f *filePrice) (pricing.Price, bool) {
 	p := pricing.Price{Input: *f.Input, Output: *f.Output, CacheRead: *f.Input, CacheWrite: *f.Input}
 	setTo(&p.CacheRead, f.CacheRead)
 	setTo(&p.CacheWrite, f.CacheWrite)
+	setTo(&p.CacheWriteLong, f.CacheWriteLong)
 	ok := true
 	// The prices as written: a cache price taken from input was checked
 	// there.
 	for _, v := range []struct {
 		key   string
 		price *float64
-	}{{"input", f.Input}, {"output", f.Output}, {"cache_read", f.CacheRead}, {"cache_write", f.CacheWrite}} {
+	}{{"input", f.Input}, {"output", f.Output}, {"cache_read", f.CacheRead}, {"cache_write", f.CacheWrite}, {"cache_write_1h", f.CacheWriteLong}} {
 		switch {
 		case v.price == nil:
 		case !finite(*v.price):

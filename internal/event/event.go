@@ -202,12 +202,15 @@ type Event struct {
 	CostUSD *float64   `json:"cost_usd,omitempty"`
 
 	// result
-	Outcome      Outcome      `json:"outcome,omitempty"`
-	Answer       string       `json:"answer,omitempty"`
-	Turns        int          `json:"turns,omitempty"`
-	TotalCostUSD *float64     `json:"total_cost_usd,omitempty"`
-	CostKnown    *bool        `json:"cost_known,omitempty"`
-	DeniedCalls  []DeniedCall `json:"denied_calls,omitempty"`
+	Outcome      Outcome  `json:"outcome,omitempty"`
+	Answer       string   `json:"answer,omitempty"`
+	Turns        int      `json:"turns,omitempty"`
+	TotalCostUSD *float64 `json:"total_cost_usd,omitempty"`
+	CostKnown    *bool    `json:"cost_known,omitempty"`
+	// CachedShare is the fraction of the run's input read from the
+	// prompt cache, rounded to three places; absent without input.
+	CachedShare *float64     `json:"cached_input_share,omitempty"`
+	DeniedCalls []DeniedCall `json:"denied_calls,omitempty"`
 	// KilledBackground are the background commands still running when
 	// the run ended, which Lathe killed.
 	KilledBackground []BackgroundCommand `json:"killed_background,omitempty"`

@@ -95,7 +95,7 @@ func (anthropicDialect) usage(t *turn, output int64) obj {
 		{"input_tokens", u.InputTokens},
 		{"cache_creation_input_tokens", u.CacheCreationInputTokens},
 		{"cache_read_input_tokens", u.CacheReadInputTokens},
-		{"cache_creation", obj{{"ephemeral_5m_input_tokens", u.CacheCreationInputTokens}, {"ephemeral_1h_input_tokens", 0}}},
+		{"cache_creation", obj{{"ephemeral_5m_input_tokens", u.CacheCreationInputTokens - u.CacheCreation1hInputTokens}, {"ephemeral_1h_input_tokens", u.CacheCreation1hInputTokens}}},
 		{"output_tokens", output},
 		{"service_tier", "standard"},
 	}

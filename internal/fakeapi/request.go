@@ -67,6 +67,8 @@ type toolResult struct {
 type block struct {
 	canon  []byte
 	marked bool
+	// long marks a breakpoint whose cache entry lives an hour.
+	long bool
 }
 
 // Keys of assistant messages. A message with tool calls is identified by
@@ -197,6 +199,15 @@ func hasCacheControl(o jsonObject) bool {
 	return ok && string(raw) != "null"
 }
 
+// hourLong reports whether o's breakpoint asks for an hour-long cache
+// entry.
+func hourLong(o jsonObject) bool {
+	var cc struct {
+		TTL string `json:"ttl"`
+	}
+	return json.Unmarshal(o["cache_control"], &cc) == nil && cc.TTL == "1h"
+}
+
 func (c *conversation) parseAnthropic(body []byte) error {
 	var req struct {
 		System       json.RawMessage   `json:"system"`
@@ -214,7 +225,7 @@ func (c *conversation) parseAnthropic(body []byte) error {
 		}
 		c.tools = append(c.tools, str(t, "name"))
 		c.prefixMarked = c.prefixMarked || hasCacheControl(t)
-		c.blocks = append(c.blocks, block{canon: canonical(raw), marked: hasCacheControl(t)})
+		c.blocks = append(c.blocks, block{canon: canonical(raw), marked: hasCacheControl(t), long: hourLong(t)})
 	}
 	sys, sysText, err := content(req.System)
 	if err != nil {
@@ -226,7 +237,7 @@ func (c *conversation) parseAnthropic(body []byte) error {
 	}
 	for _, b := range sys {
 		c.prefixMarked = c.prefixMarked || hasCacheControl(b)
-		c.blocks = append(c.blocks, block{canon: canonical(mustMarshal(b)), marked: hasCacheControl(b)})
+		c.blocks = append(c.blocks, block{canon: canonical(mustMarshal(b)), marked: hasCacheControl(b), long: hourLong(b)})
 	}
 	c.head = mustMarshal([]json.RawMessage{canonical(orNull(req.System)), canonical(mustMarshal(orEmpty(req.Tools)))})
 
@@ -252,7 +263,7 @@ func (c *conversation) parseAnthropic(body []byte) error {
 		for _, b := range blocks {
 			marked := hasCacheControl(b)
 			c.lastMarked = c.lastMarked || (last && marked)
-			c.blocks = append(c.blocks, block{canon: roleCanon(m.Role, mustMarshal(b)), marked: marked})
+			c.blocks = append(c.blocks, block{canon: roleCanon(m.Role, mustMarshal(b)), marked: marked, long: hourLong(b)})
 			switch str(b, "type") {
 			case "tool_use":
 				ids = append(ids, str(b, "id"))

@@ -148,6 +148,9 @@ type Usage struct {
 	OutputTokens             int64 `json:"output_tokens"`
 	CacheReadInputTokens     int64 `json:"cache_read_input_tokens,omitempty"`
 	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens,omitempty"`
+	// CacheCreation1hInputTokens is the part of CacheCreationInputTokens
+	// written to the hour-long cache (Anthropic only).
+	CacheCreation1hInputTokens int64 `json:"cache_creation_1h_input_tokens,omitempty"`
 }
 
 // Fault makes a step fail. Exactly one kind of fault may be set.

@@ -80,7 +80,13 @@ func (pc *promptCache) usage(api API, c *conversation, bodyLen int) Usage {
 			}
 		}
 		upto := tokens(ps[last])
-		return Usage{InputTokens: total - upto, CacheReadInputTokens: read, CacheCreationInputTokens: upto - read}
+		u := Usage{InputTokens: total - upto, CacheReadInputTokens: read, CacheCreationInputTokens: upto - read}
+		// What is written is written at the last breakpoint, with its
+		// lifetime.
+		if c.blocks[last].long {
+			u.CacheCreation1hInputTokens = u.CacheCreationInputTokens
+		}
+		return u
 	}
 
 	k := openAIKey{api: api, key: c.cacheKey}

@@ -165,6 +165,9 @@ type Usage struct {
 	CacheRead  int64 `json:"cache_read_tokens"`
 	CacheWrite int64 `json:"cache_write_tokens"`
 	Output     int64 `json:"output_tokens"`
+	// CacheWriteLong is the part of CacheWrite written to a cache that
+	// lives an hour (Anthropic's ttl "1h"), which costs more to write.
+	CacheWriteLong int64 `json:"cache_write_1h_tokens,omitempty"`
 }
 
 // Add returns the sum of u and v.
@@ -174,11 +177,22 @@ func (u Usage) Add(v Usage) Usage {
 		CacheRead:  u.CacheRead + v.CacheRead,
 		CacheWrite: u.CacheWrite + v.CacheWrite,
 		Output:     u.Output + v.Output,
+
+		CacheWriteLong: u.CacheWriteLong + v.CacheWriteLong,
 	}
 }
 
 // TotalInput is every input token, cached or not.
 func (u Usage) TotalInput() int64 { return u.Input + u.CacheRead + u.CacheWrite }
+
+// CachedShare is the fraction of the input that was read from the prompt
+// cache, 0 when there was no input.
+func (u Usage) CachedShare() float64 {
+	if t := u.TotalInput(); t > 0 {
+		return float64(u.CacheRead) / float64(t)
+	}
+	return 0
+}
 
 // Response is a completed model response.
 type Response struct {

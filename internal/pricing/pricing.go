@@ -23,14 +23,22 @@ type Price struct {
 	Output     float64 `toml:"output"`
 	CacheRead  float64 `toml:"cache_read"`
 	CacheWrite float64 `toml:"cache_write"`
+	// CacheWriteLong prices writes to the hour-long cache; zero means
+	// twice the input price, Anthropic's rule for them.
+	CacheWriteLong float64 `toml:"cache_write_1h"`
 }
 
 // Cost returns the price of u in USD.
 func (p Price) Cost(u llm.Usage) float64 {
+	long := p.CacheWriteLong
+	if long == 0 {
+		long = 2 * p.Input
+	}
 	return (float64(u.Input)*p.Input +
 		float64(u.Output)*p.Output +
 		float64(u.CacheRead)*p.CacheRead +
-		float64(u.CacheWrite)*p.CacheWrite) / 1e6
+		float64(u.CacheWrite-u.CacheWriteLong)*p.CacheWrite +
+		float64(u.CacheWriteLong)*long) / 1e6
 }
 
 // Table maps model names to prices. Lookup may be called concurrently;

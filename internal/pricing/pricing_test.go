@@ -10,13 +10,23 @@ import (
 
 func TestCost(t *testing.T) {
 	p := Price{Input: 3, Output: 15, CacheRead: 0.30, CacheWrite: 3.75}
-	u := llm.Usage{Input: 1_000_000, Output: 2_000_000, CacheRead: 10_000_000, CacheWrite: 400_000}
-	// 3 + 30 + 3 + 1.5
-	if got, want := p.Cost(u), 37.5; math.Abs(got-want) > 1e-9 {
-		t.Errorf("Cost = %v, want %v", got, want)
+	tests := []struct {
+		name  string
+		price Price
+		u     llm.Usage
+		want  float64
+	}{
+		{"none", p, llm.Usage{}, 0},
+		// 3 + 30 + 3 + 1.5
+		{"every kind", p, llm.Usage{Input: 1_000_000, Output: 2_000_000, CacheRead: 10_000_000, CacheWrite: 400_000}, 37.5},
+		// 100k 5-minute writes at 3.75, 300k hour-long ones at twice the input price.
+		{"hour-long writes", p, llm.Usage{CacheWrite: 400_000, CacheWriteLong: 300_000}, 0.375 + 1.8},
+		{"hour-long price set", Price{Input: 3, CacheWrite: 3.75, CacheWriteLong: 10}, llm.Usage{CacheWrite: 100_000, CacheWriteLong: 100_000}, 1},
 	}
-	if got := p.Cost(llm.Usage{}); got != 0 {
-		t.Errorf("Cost of no usage = %v, want 0", got)
+	for _, tt := range tests {
+		if got := tt.price.Cost(tt.u); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: Cost = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -44,6 +44,11 @@ type Options struct {
 	ThinkingBudget int
 	// ReasoningEffort sets an OpenAI reasoning model's effort.
 	ReasoningEffort string
+	// CacheTTL is the lifetime of Anthropic prompt cache entries ("5m",
+	// "1h"); CacheRetention that of OpenAI's ("in_memory", "24h"). Empty
+	// leaves them to the API; each is an error for the other kinds.
+	CacheTTL       string
+	CacheRetention string
 	// IdleTimeout abandons a response that sends nothing for this long, as
 	// a retryable error; zero means 90 seconds.
 	IdleTimeout time.Duration
@@ -54,6 +59,12 @@ type Options struct {
 
 // New returns the provider of the given kind.
 func New(kind string, o Options) (llm.Provider, error) {
+	if o.CacheTTL != "" && kind != KindAnthropic {
+		return nil, fmt.Errorf("cache_ttl is for %s providers, not %s: it is prompt_cache_retention on OpenAI's", KindAnthropic, kind)
+	}
+	if o.CacheRetention != "" && kind != KindOpenAI {
+		return nil, fmt.Errorf("prompt_cache_retention is for %s providers, not %s", KindOpenAI, kind)
+	}
 	switch kind {
 	case KindAnthropic:
 		return anthropic.New(anthropic.Options{
@@ -64,6 +75,7 @@ func New(kind string, o Options) (llm.Provider, error) {
 			IdleTimeout:    o.IdleTimeout,
 			MaxTokens:      o.MaxTokens,
 			ThinkingBudget: o.ThinkingBudget,
+			CacheTTL:       o.CacheTTL,
 		})
 	case KindOpenAI:
 		return openai.New(openai.Options{
@@ -74,6 +86,7 @@ func New(kind string, o Options) (llm.Provider, error) {
 			IdleTimeout:     o.IdleTimeout,
 			MaxTokens:       o.MaxTokens,
 			ReasoningEffort: o.ReasoningEffort,
+			CacheRetention:  o.CacheRetention,
 		})
 	case KindOpenAIChat:
 		return openaichat.New(openaichat.Options{

@@ -52,6 +52,9 @@ type Options struct {
 	// disables it. The API requires at least 1024, and less than the
 	// response's max tokens.
 	ThinkingBudget int
+	// CacheTTL is how long the prompt cache entries the requests write
+	// live: "5m" or "1h"; empty leaves it to the API (5 minutes).
+	CacheTTL string
 }
 
 // Provider streams responses from the Messages API. It is safe for
@@ -60,7 +63,10 @@ type Provider struct {
 	client    sdk.Client
 	maxTokens int
 	thinking  int
-	errs      apierr.Classifier
+	// mark is the breakpoint member spliced into the blocks that carry
+	// one.
+	mark string
+	errs apierr.Classifier
 	// convs and tools keep what earlier requests encoded, so that a
 	// request encodes only its new messages.
 	convs wire.Conversations[message]
@@ -79,6 +85,11 @@ func New(o Options) (*Provider, error) {
 	if o.ThinkingBudget >= maxTokens {
 		return nil, fmt.Errorf("anthropic: thinking budget %d must be less than max tokens %d", o.ThinkingBudget, maxTokens)
 	}
+	switch o.CacheTTL {
+	case "", "5m", "1h":
+	default:
+		return nil, fmt.Errorf("anthropic: cache ttl %q: want 5m or 1h", o.CacheTTL)
+	}
 	errs := apierr.Classifier{Provider: Kind, KeyEnv: KeyEnv}
 	opts := sdkopt.Anthropic(sdkopt.Conn{
 		BaseURL: o.BaseURL, APIKey: o.APIKey, Headers: o.Headers,
@@ -88,6 +99,7 @@ func New(o Options) (*Provider, error) {
 		client:    sdk.NewClient(opts...),
 		maxTokens: maxTokens,
 		thinking:  o.ThinkingBudget,
+		mark:      breakpoint(o.CacheTTL),
 		errs:      errs,
 		convs:     wire.Conversations[message]{KeepNext: true},
 	}, nil

@@ -24,9 +24,15 @@ import (
 // emptySchema is the input schema of a tool defined without one.
 var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
 
-// breakpoint is the member that marks a prompt-cache breakpoint, as it is
-// spliced into a block.
-const breakpoint = `"cache_control":{"type":"ephemeral"}`
+// breakpoint returns the member that marks a prompt-cache breakpoint, as
+// it is spliced into a block, for a cache entry that lives ttl ("" for
+// the API's default).
+func breakpoint(ttl string) string {
+	if ttl == "" {
+		return `"cache_control":{"type":"ephemeral"}`
+	}
+	return `"cache_control":{"ttl":` + strconv.Quote(ttl) + `,"type":"ephemeral"}`
+}
 
 // sentBlock is a content block encoded as JSON without a cache breakpoint.
 // at is the offset in data of the member where a breakpoint goes
@@ -54,7 +60,7 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 	if p.thinking > 0 && p.thinking >= maxTokens {
 		return nil, fmt.Errorf("thinking budget %d must be less than max tokens %d", p.thinking, maxTokens)
 	}
-	tools, err := p.tools.Encode(req.Tools, encodeTools)
+	tools, err := p.tools.Encode(req.Tools, p.encodeTools)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +88,7 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 	k := sealable(turns)
 	for i, t := range turns[:k] {
 		conv.Seal(turns[i+1].start, func(b []byte) []byte {
-			return append(appendTurn(b, msgs, t, marks), ',')
+			return append(p.appendTurn(b, msgs, t, marks), ',')
 		})
 	}
 	turns = turns[k:]
@@ -97,14 +103,14 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 			}
 		}
 	}
-	tail := make([]byte, 0, size+len(turns)*32+2*len(breakpoint))
+	tail := make([]byte, 0, size+len(turns)*32+2*len(p.mark))
 	if len(turns) > 0 {
 		head = append(head, `,"messages":[`...)
 		for i, t := range turns {
 			if i > 0 {
 				tail = append(tail, ',')
 			}
-			tail = appendTurn(tail, msgs, t, marks)
+			tail = p.appendTurn(tail, msgs, t, marks)
 		}
 		tail = append(tail, ']')
 	}
@@ -117,7 +123,7 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 		// breakpoint.
 		tail = append(tail, `,"system":[{"text":`...)
 		tail = wire.AppendString(tail, req.System)
-		tail = append(tail, ","+breakpoint+`,"type":"text"}]`...)
+		tail = append(tail, ","+p.mark+`,"type":"text"}]`...)
 	}
 	if p.thinking > 0 {
 		tail = append(tail, `,"thinking":{"budget_tokens":`...)
@@ -131,7 +137,7 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 var closeBrace = []byte("}")
 
 // appendTurn appends turn t, with a breakpoint on the blocks in marks.
-func appendTurn(b []byte, msgs []message, t turn, marks [2]*sentBlock) []byte {
+func (p *Provider) appendTurn(b []byte, msgs []message, t turn, marks [2]*sentBlock) []byte {
 	b = append(b, `{"content":[`...)
 	first := true
 	for blk := range t.blocks(msgs) {
@@ -141,7 +147,7 @@ func appendTurn(b []byte, msgs []message, t turn, marks [2]*sentBlock) []byte {
 		first = false
 		if blk == marks[0] || blk == marks[1] {
 			b = append(b, blk.data[:blk.at]...)
-			b = append(b, breakpoint+","...)
+			b = append(b, p.mark+","...)
 			b = append(b, blk.data[blk.at:]...)
 		} else {
 			b = append(b, blk.data...)
@@ -156,7 +162,7 @@ func appendTurn(b []byte, msgs []message, t turn, marks [2]*sentBlock) []byte {
 // body, after a comma, with a breakpoint on the last, as they never
 // change in a session. A freeform tool, which the Messages API cannot
 // offer, becomes a function taking {"input": text}; see package freeform.
-func encodeTools(defs []llm.ToolDef) ([]byte, error) {
+func (p *Provider) encodeTools(defs []llm.ToolDef) ([]byte, error) {
 	if len(defs) == 0 {
 		return nil, nil
 	}
@@ -177,7 +183,7 @@ func encodeTools(defs []llm.ToolDef) ([]byte, error) {
 			b = wire.AppendString(b, d.Description)
 		}
 		if i == len(defs)-1 {
-			b = append(b, ","+breakpoint...)
+			b = append(b, ","+p.mark...)
 		}
 		b = append(b, '}')
 	}

@@ -20,12 +20,13 @@ import (
 // TestBodyMatchesSDK checks that the bodies the adapter writes are, byte
 // for byte, what the SDK's param types marshal to.
 func TestBodyMatchesSDK(t *testing.T) {
-	for _, thinking := range []int{0, 2048} {
-		p, err := New(Options{APIKey: "unused", ThinkingBudget: thinking, MaxTokens: 8192})
+	for _, o := range []Options{{}, {ThinkingBudget: 2048}, {CacheTTL: "1h"}, {CacheTTL: "5m", ThinkingBudget: 2048}} {
+		o.APIKey, o.MaxTokens = "unused", 8192
+		p, err := New(o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ssetest.MatchSDK(t, 300, true, p.body, p.sdkBody)
+		ssetest.MatchSDK(t, 300, true, p.body, func(req *llm.Request) ([]byte, error) { return p.sdkBodyTTL(req, o.CacheTTL) })
 	}
 }
 
@@ -45,7 +46,10 @@ func TestBodyPerConversation(t *testing.T) {
 // as the adapter did before it wrote bodies itself. It builds new values
 // throughout and never modifies req, whose messages the caller keeps as
 // its history.
-func (p *Provider) sdkBody(req *llm.Request) ([]byte, error) {
+func (p *Provider) sdkBody(req *llm.Request) ([]byte, error) { return p.sdkBodyTTL(req, "") }
+
+// sdkBodyTTL is sdkBody for a provider whose cache entries live ttl.
+func (p *Provider) sdkBodyTTL(req *llm.Request, ttl string) ([]byte, error) {
 	maxTokens := req.MaxTokens
 	if maxTokens <= 0 {
 		maxTokens = p.maxTokens
@@ -69,7 +73,7 @@ func (p *Provider) sdkBody(req *llm.Request) ([]byte, error) {
 	if p.thinking > 0 {
 		params.Thinking = sdk.ThinkingConfigParamOfEnabled(int64(p.thinking))
 	}
-	sdkMarkCache(&params)
+	sdkMarkCache(&params, ttl)
 	return params.MarshalJSON()
 }
 
@@ -204,21 +208,23 @@ func sdkThinkingBlock(part llm.Part) (sdk.ContentBlockParamUnion, bool, error) {
 // API looks back only 20 blocks from a breakpoint for an earlier cache
 // entry, and one turn of parallel tool calls can add more than that, so
 // repeating the previous breakpoint guarantees the hit.
-func sdkMarkCache(params *sdk.MessageNewParams) {
+func sdkMarkCache(params *sdk.MessageNewParams, ttl string) {
+	cc := sdk.NewCacheControlEphemeralParam()
+	cc.TTL = sdk.CacheControlEphemeralTTL(ttl)
 	if n := len(params.Tools); n > 0 {
-		params.Tools[n-1].OfTool.CacheControl = sdk.NewCacheControlEphemeralParam()
+		params.Tools[n-1].OfTool.CacheControl = cc
 	}
 	if n := len(params.System); n > 0 {
-		params.System[n-1].CacheControl = sdk.NewCacheControlEphemeralParam()
+		params.System[n-1].CacheControl = cc
 	}
 	msgs := params.Messages
 	if len(msgs) == 0 {
 		return
 	}
-	sdkMarkLast(msgs[len(msgs)-1].Content)
+	sdkMarkLast(msgs[len(msgs)-1].Content, cc)
 	for i := len(msgs) - 2; i >= 0; i-- {
 		if msgs[i].Role == sdk.MessageParamRoleUser {
-			sdkMarkLast(msgs[i].Content)
+			sdkMarkLast(msgs[i].Content, cc)
 			return
 		}
 	}
@@ -226,10 +232,9 @@ func sdkMarkCache(params *sdk.MessageNewParams) {
 
 // markLast puts a breakpoint on the last block that can carry one;
 // thinking blocks cannot.
-func sdkMarkLast(blocks []sdk.ContentBlockParamUnion) {
+func sdkMarkLast(blocks []sdk.ContentBlockParamUnion, cc sdk.CacheControlEphemeralParam) {
 	for i := len(blocks) - 1; i >= 0; i-- {
 		b := &blocks[i]
-		cc := sdk.NewCacheControlEphemeralParam()
 		switch {
 		case b.OfText != nil:
 			b.OfText.CacheControl = cc

@@ -46,6 +46,8 @@ func (a *accumulator) add(ev sdk.MessageStreamEventUnion) error {
 			CacheRead:  u.CacheReadInputTokens,
 			CacheWrite: u.CacheCreationInputTokens,
 			Output:     u.OutputTokens,
+
+			CacheWriteLong: u.CacheCreation.Ephemeral1hInputTokens,
 		}
 	case "content_block_start":
 		if ev.Index != int64(len(a.blocks)) {

@@ -10,6 +10,7 @@ package openai
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -52,6 +53,9 @@ type Options struct {
 	// with a request for reasoning summaries; empty leaves both to the
 	// model's defaults.
 	ReasoningEffort string
+	// CacheRetention is how long the prompt cache is kept: "in_memory"
+	// or "24h"; empty leaves it to the API.
+	CacheRetention string
 }
 
 // Provider streams responses from the Responses API. It is safe for
@@ -60,6 +64,7 @@ type Provider struct {
 	client    sdk.Client
 	maxTokens int
 	effort    string
+	retention responses.ResponseNewParamsPromptCacheRetention
 	errs      apierr.Classifier
 	// noEncrypted is set once the API has refused to include encrypted
 	// reasoning, which models without reasoning do.
@@ -72,6 +77,11 @@ type Provider struct {
 
 // New returns a Provider configured by o.
 func New(o Options) (*Provider, error) {
+	switch o.CacheRetention {
+	case "", "in_memory", "24h":
+	default:
+		return nil, fmt.Errorf("openai: prompt cache retention %q: want in_memory or 24h", o.CacheRetention)
+	}
 	errs := apierr.Classifier{Provider: Kind, KeyEnv: KeyEnv}
 	opts := sdkopt.OpenAI(sdkopt.Conn{
 		BaseURL: o.BaseURL, APIKey: o.APIKey, Headers: o.Headers,
@@ -81,6 +91,7 @@ func New(o Options) (*Provider, error) {
 		client:    sdk.NewClient(opts...),
 		maxTokens: o.MaxTokens,
 		effort:    o.ReasoningEffort,
+		retention: responses.ResponseNewParamsPromptCacheRetention(o.CacheRetention),
 		errs:      errs,
 	}, nil
 }

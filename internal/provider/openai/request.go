@@ -71,6 +71,7 @@ func (p *Provider) params(req *llm.Request, encrypted bool) responses.ResponseNe
 	if req.CacheKey != "" {
 		params.PromptCacheKey = param.NewOpt(req.CacheKey)
 	}
+	params.PromptCacheRetention = p.retention
 	if encrypted {
 		params.Include = []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent}
 	}
