@@ -20,6 +20,17 @@ func TestRedactJSON(t *testing.T) {
 		// Escapes are decoded before matching and the rest kept as it was.
 		{`{"a" : "x\n` + awsKey + `\"", "b": [1, "<&>"]}`, `{"a" : "x\n[REDACTED:aws-access-key]\"", "b": [1, "<&>"]}`},
 		{`"password=\"hunter2hunter2\""`, `"password=\"[REDACTED:assigned-secret]\""`},
+		// A member named like a secret has its value redacted whole, as
+		// password="…" is in text; a short one, or one not a member's
+		// value, is not.
+		{`{"password":"hunter2 hunter2"}`, `{"password":"[REDACTED:assigned-secret]"}`},
+		{`{"env": {"DB_PASSWORD" :` + "\n\t" + `"s3cr3tvalue", "HOME": "/home/someone"}}`, `{"env": {"DB_PASSWORD" :` + "\n\t" + `"[REDACTED:assigned-secret]", "HOME": "/home/someone"}}`},
+		{`{"Api_Key":"abc\u0064efgh1"}`, `{"Api_Key":"[REDACTED:assigned-secret]"}`},
+		{`{"token":"short"}`, `{"token":"short"}`},
+		{`{"token":12345678901}`, `{"token":12345678901}`},
+		{`["password", "hunter2hunter2"]`, `["password", "hunter2hunter2"]`},
+		{`{"password_hint":"the dog's name"}`, `{"password_hint":"the dog's name"}`},
+		{`{"token":"[REDACTED:jwt] trailing"}`, `{"token":"[REDACTED:jwt] trailing"}`},
 		// Not JSON: left alone but for whole quoted spans.
 		{`{"unterminated": "` + awsKey, `{"unterminated": "` + awsKey},
 		{``, ``},
@@ -56,12 +67,16 @@ func TestLogRedacts(t *testing.T) {
 	l.Emit(event.Event{Type: event.ToolStart, CallID: "c", Name: "Bash", Input: json.RawMessage(`{"command":"AWS_ACCESS_KEY_ID=` + awsKey + ` aws s3 ls"}`)})
 	l.Emit(event.Event{Type: event.Decision, CallID: "c", Name: "Bash", Verdict: event.Denied, DecidedBy: event.ByPerson, Approval: event.ApproveDeny, Message: "never use " + awsKey})
 	l.Emit(event.Event{Type: event.ToolEnd, CallID: "c", Name: "Bash", Output: awsKey, Summary: "printed " + awsKey})
+	// A structured input's member named like a secret, as an MCP tool's
+	// may be.
+	l.Emit(event.Event{Type: event.ToolStart, CallID: "d", Name: "mcp__db__connect", Input: json.RawMessage(`{"user": "app", "password": "hunter2 hunter2"}`)})
+	l.Emit(event.Event{Type: event.Decision, CallID: "d", Name: "mcp__db__connect", Verdict: event.Denied, DecidedBy: event.ByMode})
 	l.Close()
 	data, err := os.ReadFile(l.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(data, []byte(awsKey)) {
+	if bytes.Contains(data, []byte(awsKey)) || bytes.Contains(data, []byte("hunter2")) {
 		t.Errorf("the audit log holds the key:\n%s", data)
 	}
 	if n := strings.Count(string(data), "[REDACTED:aws-access-key]"); n != 3 {

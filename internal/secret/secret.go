@@ -288,6 +288,19 @@ func valueEnd(c byte, quoted bool) bool {
 	return strings.IndexByte(" \t\r\n\"',;(){}[]<>", c) >= 0
 }
 
+// RedactValue returns value, the value of a field named name in
+// structured data (a JSON object's member), redacted: whole, as an
+// assigned secret, when name is a secret's name (as in `name = "value"`,
+// which Redact redacts) and value is long enough to be one; otherwise as
+// Redact redacts it. A field's value is a string of its own, which
+// Redact alone cannot tell belongs to a secret's name.
+func RedactValue(name, value string) string {
+	if len(value) >= 8 && !strings.HasPrefix(value, Marker) && secretNameBefore(name) {
+		return Marker + ":assigned-secret]"
+	}
+	return Redact(value)
+}
+
 // secretNameBefore reports whether s ends with a secret's name, allowing
 // a closing quote and blanks between the name and the separator.
 func secretNameBefore(s string) bool {

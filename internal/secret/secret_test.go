@@ -145,3 +145,22 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// A structured field's value is redacted by the field's name, as an
+// assignment in text is; any value is redacted by its shape too.
+func TestRedactValue(t *testing.T) {
+	for _, tc := range []struct{ name, value, want string }{
+		{"password", "correct horse battery", "[REDACTED:assigned-secret]"},
+		{"DB_PASSWORD", "s3cr3tvalue", "[REDACTED:assigned-secret]"},
+		{"stripe_api_key", "abcdefgh", "[REDACTED:assigned-secret]"},
+		{"token", "short", "short"},
+		{"password_hint", "the dog's name", "the dog's name"},
+		{"command", "ls -la", "ls -la"},
+		{"command", "echo AKIAIOSFODNN7EXAMPLE", "echo [REDACTED:aws-access-key]"},
+		{"secret", "[REDACTED:jwt]", "[REDACTED:jwt]"},
+	} {
+		if got := RedactValue(tc.name, tc.value); got != tc.want {
+			t.Errorf("RedactValue(%q, %q) = %q, want %q", tc.name, tc.value, got, tc.want)
+		}
+	}
+}
