@@ -57,6 +57,9 @@ type Options struct {
 	Resume   string
 	Continue bool
 	Repair   bool
+	// Fork starts a new session from the conversation of the one Resume
+	// or Continue names, which stays as it was.
+	Fork bool
 	// Version is Lathe's version, recorded in new sessions and in
 	// session.start.
 	Version string
@@ -98,7 +101,9 @@ type App struct {
 	audit   *audit.Log
 	history []llm.Message
 	resumed bool
-	dropped []session.Problem
+	// forkedFrom names the session a forked one began from.
+	forkedFrom string
+	dropped    []session.Problem
 
 	env   *tool.Env
 	bus   *event.Bus
@@ -358,7 +363,7 @@ func (a *App) Start() {
 	a.bus.Emit(event.Event{
 		Type: event.SessionStart, SessionID: a.log.ID(), Provider: a.prov.Name, Model: a.model,
 		Cwd: a.dir, Tools: a.agent.ToolNames(), PermissionMode: string(a.perms.Policy.Mode), ModeNotice: a.perms.ModeNotice,
-		Resumed: a.resumed, Version: a.version,
+		Resumed: a.resumed, ForkedFrom: a.forkedFrom, Version: a.version,
 	})
 }
 

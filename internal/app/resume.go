@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -40,6 +41,9 @@ func (a *App) openSession(store *session.Store, opts *Options) error {
 		if opts.Repair {
 			return usagef("--repair repairs a session to resume: use it with --resume ID or --continue")
 		}
+		if opts.Fork {
+			return usagef("--fork-session forks a session: use it with --resume ID or --continue")
+		}
 		log, err := store.Create(session.Meta{Cwd: a.dir, Provider: a.prov.Name, Model: a.model, Version: a.version})
 		if err != nil {
 			return err
@@ -50,6 +54,11 @@ func (a *App) openSession(store *session.Store, opts *Options) error {
 	open := store.Open
 	if opts.Repair {
 		open = store.Repair
+	}
+	if opts.Fork {
+		open = func(id string) (*session.Log, *session.Transcript, error) {
+			return store.Fork(id, session.Meta{Cwd: a.dir, Provider: a.prov.Name, Model: a.model, Version: a.version}, opts.Repair)
+		}
 	}
 	log, tr, err := open(id)
 	var corrupt *session.CorruptError
@@ -65,9 +74,18 @@ func (a *App) openSession(store *session.Store, opts *Options) error {
 	}
 	if err := checkPlace(id, tr.Meta, a.dir, opts); err != nil {
 		log.Close()
+		if opts.Fork {
+			// The fork was made for this run alone.
+			os.Remove(log.Path())
+		}
 		return err
 	}
-	a.log, a.history, a.dropped, a.resumed = log, tr.Messages, tr.Dropped, true
+	a.log, a.history, a.dropped = log, tr.Messages, tr.Dropped
+	if opts.Fork {
+		a.forkedFrom = id
+	} else {
+		a.resumed = true
+	}
 	return nil
 }
 

@@ -151,6 +151,7 @@ Flags (before or after the prompt):
   -c, --continue               continue the latest session in this directory
   -r, --resume ID              continue session ID
   --repair                     with --resume or --continue, drop the records of the session that cannot be read
+  --fork-session               with --resume or --continue, start a new session from that one's conversation, leaving it as it was
   -C, --cd DIR                 work in DIR (to resume a session started elsewhere, its directory)
   --verbose                    with text output, report each tool call on stderr
   -v, --version                print the version

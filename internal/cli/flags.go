@@ -24,6 +24,7 @@ type runFlags struct {
 	continueLast   bool
 	resume         string
 	repair         bool
+	fork           bool
 	verbose        bool
 	partial        bool
 	dir            string
@@ -56,6 +57,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.resume, "r", "", "")
 	fs.StringVar(&f.resume, "resume", "", "")
 	fs.BoolVar(&f.repair, "repair", false, "")
+	fs.BoolVar(&f.fork, "fork-session", false, "")
 	fs.BoolVar(&f.verbose, "verbose", false, "")
 	fs.BoolVar(&f.partial, "include-partial-messages", false, "")
 	fs.StringVar(&f.dir, "C", "", "")

@@ -90,6 +90,7 @@ func (f *runFlags) options(stderr io.Writer) app.Options {
 		Resume:         f.resume,
 		Continue:       f.continueLast,
 		Repair:         f.repair,
+		Fork:           f.fork,
 		Version:        version(),
 		Warn:           warner(stderr),
 		Approver:       agent.Headless,

@@ -143,7 +143,10 @@ type Event struct {
 	PermissionMode string   `json:"permission_mode,omitempty"`
 	ModeNotice     string   `json:"mode_notice,omitempty"` // why the mode is not what one may expect
 	Resumed        bool     `json:"resumed,omitempty"`
-	Version        string   `json:"version,omitempty"`
+	// ForkedFrom names the session whose conversation a forked one
+	// began with.
+	ForkedFrom string `json:"forked_from,omitempty"`
+	Version    string `json:"version,omitempty"`
 
 	// text, thinking and their deltas
 	Text string `json:"text,omitempty"`

@@ -51,6 +51,9 @@ type Meta struct {
 	Model    string `json:"model"`
 	// Version is the version of Lathe that created the session.
 	Version string `json:"version"`
+	// ForkedFrom names the session whose conversation this one began
+	// with (--fork-session).
+	ForkedFrom string `json:"forked_from,omitempty"`
 }
 
 // Result closes a run.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -816,5 +817,84 @@ func TestEvents(t *testing.T) {
 	must(t, l.Events(func(ev json.RawMessage) { got = append(got, string(ev)) }))
 	if want := []string{`{"type":"checkpoint","step":1}`, `{"type":"tool.start"}`}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Events = %q, want %q", got, want)
+	}
+}
+
+// TestFork checks that a fork begins with its origin's conversation,
+// resumes on its own, and leaves the origin as it was, even while the
+// origin is open in another run; and that a corrupt origin is refused
+// unless repair is asked for.
+func TestFork(t *testing.T) {
+	store := NewStore(filepath.Join(t.TempDir(), "sessions"))
+	origin, err := store.Create(Meta{Cwd: "/src/x", Provider: "anthropic", Model: "m"})
+	must(t, err)
+	conv := []llm.Message{
+		text(llm.RoleUser, "list the files"),
+		{Role: llm.RoleAssistant, Parts: []llm.Part{{Kind: llm.PartThinking, Text: "hmm", Signature: "sig"}, call("c1", "Bash"), call("c2", "Read")}},
+		{Role: llm.RoleUser, Parts: []llm.Part{result("c1", "Bash", "a.go"), result("c2", "Read", "package main")}},
+		text(llm.RoleAssistant, "Two files."),
+		text(llm.RoleUser, "and now?"),
+	}
+	for _, m := range conv {
+		if toolResults(m) {
+			for _, p := range m.Parts {
+				must(t, origin.AppendToolResult(p))
+			}
+			continue
+		}
+		must(t, origin.AppendMessage(m))
+	}
+	must(t, origin.AppendUsage(1, llm.Usage{Input: 10, Output: 5}, 0.01))
+	must(t, origin.Sync())
+	before, err := os.ReadFile(origin.Path())
+	must(t, err)
+
+	// The origin is still open (locked) by its own run: forking only reads it.
+	fork, tr, err := store.Fork(origin.ID(), Meta{Cwd: "/src/x", Provider: "anthropic", Model: "m2"}, false)
+	must(t, err)
+	if fork.ID() == origin.ID() || tr.ForkedFrom != origin.ID() {
+		t.Errorf("fork %s of %s: transcript says forked from %q", fork.ID(), origin.ID(), tr.ForkedFrom)
+	}
+	if !reflect.DeepEqual(tr.Messages, conv) {
+		t.Errorf("fork's transcript:\n%+v\nwant\n%+v", tr.Messages, conv)
+	}
+	must(t, fork.AppendMessage(text(llm.RoleAssistant, "In the fork.")))
+	must(t, fork.Close())
+	must(t, origin.Close())
+	if after, err := os.ReadFile(origin.Path()); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("forking changed the origin's log (err %v)", err)
+	}
+
+	got := reopen(t, store, fork.ID())
+	if got.ForkedFrom != origin.ID() || got.Model != "m2" {
+		t.Errorf("fork's meta: %+v", got.Meta)
+	}
+	if want := append(slices.Clone(conv), text(llm.RoleAssistant, "In the fork.")); !reflect.DeepEqual(got.Messages, want) {
+		t.Errorf("resumed fork:\n%+v\nwant\n%+v", got.Messages, want)
+	}
+	if got.Turns != 0 || got.Cost != 0 {
+		t.Errorf("the fork has the origin's totals: %d turns, $%v", got.Turns, got.Cost)
+	}
+	if orig := reopen(t, store, origin.ID()); !reflect.DeepEqual(orig.Messages, conv) {
+		t.Errorf("origin after the fork:\n%+v", orig.Messages)
+	}
+
+	// A line in the middle that cannot be used: refused, or left out with repair.
+	appendRaw(t, origin.Path(), []byte("{not json\n"))
+	after, err := json.Marshal(messageRecord{Type: typeMessage, Message: text(llm.RoleAssistant, "after")})
+	must(t, err)
+	appendRaw(t, origin.Path(), append(after, '\n'))
+	var corrupt *CorruptError
+	if _, _, err := store.Fork(origin.ID(), Meta{}, false); !errors.As(err, &corrupt) {
+		t.Errorf("fork of a corrupt log: %v, want a CorruptError", err)
+	}
+	repaired, tr, err := store.Fork(origin.ID(), Meta{}, true)
+	must(t, err)
+	must(t, repaired.Close())
+	if len(tr.Dropped) != 1 || !reflect.DeepEqual(tr.Messages, append(slices.Clone(conv), text(llm.RoleAssistant, "after"))) {
+		t.Errorf("repaired fork: dropped %v, messages %+v", tr.Dropped, tr.Messages)
+	}
+	if _, _, err := store.Fork("20990101T000000-000000", Meta{}, false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("fork of no session: %v, want ErrNotFound", err)
 	}
 }

@@ -153,6 +153,73 @@ func (s *Store) open(id string, repair bool) (*Log, *Transcript, error) {
 	return l, t, nil
 }
 
+// Fork starts a new session, described by meta, whose conversation is
+// that of session id, which it only reads: the conversation is copied
+// into the new log, record by record, so that the fork resumes without
+// its origin, and the origin goes on as it was. With repair, lines of the
+// origin that cannot be used are left out of the copy (and listed in
+// Transcript.Dropped) rather than refused. The Transcript's totals are
+// the origin's; the new log has none yet.
+func (s *Store) Fork(id string, meta Meta, repair bool) (*Log, *Transcript, error) {
+	if !validID(id) {
+		return nil, nil, fmt.Errorf("fork session: invalid session ID %q", id)
+	}
+	path := s.path(id)
+	f, _, err := regfile.OpenFile(path, os.O_RDONLY)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("fork session %s: %w in %s", id, ErrNotFound, s.dir)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("fork session: %w", err)
+	}
+	ld, err := load(f)
+	f.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("fork session %s: %w", path, err)
+	}
+	if i := slices.IndexFunc(ld.problems, func(p Problem) bool { return !p.Cut }); i >= 0 && !repair {
+		return nil, nil, &CorruptError{Path: path, Problems: ld.problems[i:]}
+	}
+	meta.ForkedFrom = id
+	l, err := s.Create(meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := copyConversation(l, ld.t.Messages); err != nil {
+		l.Close()
+		os.Remove(l.path)
+		return nil, nil, fmt.Errorf("fork session %s: %w", id, err)
+	}
+	ld.t.Meta.ForkedFrom = id
+	ld.t.Dropped = ld.problems
+	return l, ld.t, nil
+}
+
+// copyConversation records msgs in l as the agent would have: tool
+// results one by one, every other message whole.
+func copyConversation(l *Log, msgs []llm.Message) error {
+	for _, m := range msgs {
+		if !toolResults(m) {
+			if err := l.AppendMessage(m); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, p := range m.Parts {
+			if err := l.AppendToolResult(p); err != nil {
+				return err
+			}
+		}
+	}
+	return l.Sync()
+}
+
+// toolResults reports whether m is the results of a turn's tool calls,
+// which the log keeps as one record each.
+func toolResults(m llm.Message) bool {
+	return m.Role == llm.RoleUser && len(m.Parts) > 0 && !slices.ContainsFunc(m.Parts, func(p llm.Part) bool { return p.Kind != llm.PartToolResult })
+}
+
 func (s *Store) load(id, path string, f *os.File, repair bool) (*Log, *Transcript, error) {
 	ld, err := load(f)
 	if err != nil {
