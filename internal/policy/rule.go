@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/lathe-dev/lathe/internal/netproxy"
 )
 
 // Rule is one permission rule in Claude Code's syntax: a tool name, and
@@ -149,6 +151,11 @@ func checkDomain(host string) error {
 	h := strings.TrimPrefix(host, "*.")
 	if h == "" || strings.ContainsAny(h, "/:*@ ?#") {
 		return fmt.Errorf("invalid domain %q (want a host name such as example.com or *.example.com)", host)
+	}
+	// An allow rule's domain is every confined command's, through the
+	// network proxy: one the proxy cannot take would fail them all.
+	if _, err := netproxy.NewRules([]string{host}, nil); err != nil {
+		return fmt.Errorf("invalid domain %q: %v", host, errors.Unwrap(err))
 	}
 	return nil
 }
