@@ -36,12 +36,14 @@ type Proxies struct {
 	dir     string
 	proxies map[string]*served
 	closed  bool
-	wg      sync.WaitGroup
 }
 
+// served is one proxy, serving on socket until Close; done has what its
+// Serve returned.
 type served struct {
 	socket string
 	proxy  *Proxy
+	done   chan error
 }
 
 // HostsEnv names the environment variable of a test hook: a list of
@@ -139,14 +141,15 @@ func (ps *Proxies) Proxy(ctx context.Context, domains []string) (string, error) 
 	if ps.hosts != nil {
 		opts = append(slices.Clip(opts), WithDialer(Dialer{Resolve: ps.resolve}))
 	}
-	p := New(rules, opts...)
-	ps.wg.Go(func() { _ = p.Serve(l) })
-	ps.proxies[k] = &served{socket: socket, proxy: p}
+	s := &served{socket: socket, proxy: New(rules, opts...), done: make(chan error, 1)}
+	go func() { s.done <- s.proxy.Serve(l) }()
+	ps.proxies[k] = s
 	return socket, nil
 }
 
 // Close stops every proxy, ending their requests and tunnels once each
-// is reported, and removes their sockets.
+// is reported, and removes their sockets. Its error says too why a proxy
+// stopped serving before, if one did.
 func (ps *Proxies) Close() error {
 	ps.mu.Lock()
 	ps.closed = true
@@ -156,9 +159,8 @@ func (ps *Proxies) Close() error {
 	ps.mu.Unlock()
 	var errs []error
 	for _, s := range all {
-		errs = append(errs, s.proxy.Close())
+		errs = append(errs, s.proxy.Close(), <-s.done)
 	}
-	ps.wg.Wait()
 	if dir != "" {
 		errs = append(errs, os.RemoveAll(dir))
 	}
