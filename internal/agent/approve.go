@@ -133,29 +133,37 @@ func FirstAnswer(approvers ...Approver) Approver {
 }
 
 // grants remembers the calls approved for the rest of the session, apart
-// from the policy, which knows nothing of them. A call is the same call
-// when it is made to the same tool and runs the same command in the same
-// directory, or writes the same files. It is safe for concurrent use.
+// from the policy, which knows nothing of them, each with the id of the
+// call whose approval granted it, so that a later call's decision can say
+// which answer decided it. A call is the same call when it is made to the
+// same tool and runs the same command in the same directory, or writes
+// the same files. It is safe for concurrent use.
 type grants struct {
 	mu   sync.Mutex
-	keys map[string]bool
+	keys map[string]string // grant key → the call id of the approval
 }
 
 func grantKey(c *policy.Call) string {
 	return strings.Join(append([]string{c.Tool, c.Dir, c.Command}, c.Writes...), "\x00")
 }
 
-func (g *grants) granted(c *policy.Call) bool {
+// granted returns the id of the call whose approval granted c for the
+// session, and whether there was one.
+func (g *grants) granted(c *policy.Call) (by string, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.keys[grantKey(c)]
+	by, ok = g.keys[grantKey(c)]
+	return by, ok
 }
 
-func (g *grants) remember(c *policy.Call) {
+// remember grants c for the session, by the approval of call callID.
+func (g *grants) remember(c *policy.Call, callID string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.keys == nil {
-		g.keys = make(map[string]bool)
+		g.keys = make(map[string]string)
 	}
-	g.keys[grantKey(c)] = true
+	if _, ok := g.keys[grantKey(c)]; !ok {
+		g.keys[grantKey(c)] = callID
+	}
 }

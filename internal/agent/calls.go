@@ -113,10 +113,10 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 	if !ok {
 		return failed, false
 	}
-	d, granted := a.decide(ctx, p)
+	d, grantedBy, granted := a.decide(ctx, p)
 	verdict := decision(call, p, d)
 	if granted {
-		verdict.DecidedBy = event.BySession
+		verdict.DecidedBy, verdict.GrantedBy = event.BySession, grantedBy
 	}
 	if d.Verdict != policy.Allow {
 		ans, err := a.approve(ctx, call, p, d)
@@ -150,13 +150,15 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 
 // decide is the policy's decision on a prepared call, with the session's
 // grants applied: a call granted for the session is allowed, and granted
-// says so.
-func (a *Agent) decide(ctx context.Context, p *prepared) (d policy.Decision, granted bool) {
+// says so, grantedBy naming the call whose approval granted it.
+func (a *Agent) decide(ctx context.Context, p *prepared) (d policy.Decision, grantedBy string, granted bool) {
 	d = a.cfg.Policy.Decide(ctx, &p.access)
-	if d.Verdict == policy.Ask && a.grants.granted(&p.access) {
-		d.Verdict, granted = policy.Allow, true
+	if d.Verdict == policy.Ask {
+		if grantedBy, granted = a.grants.granted(&p.access); granted {
+			d.Verdict = policy.Allow
+		}
 	}
-	return d, granted
+	return d, grantedBy, granted
 }
 
 // decision is the decision event of a prepared call decided by d: by its
@@ -209,7 +211,7 @@ func (a *Agent) approve(ctx context.Context, call llm.Part, p *prepared, d polic
 		return ans, err
 	}
 	if ans.Grant == Session || ans.Grant == Always {
-		a.grants.remember(&p.access)
+		a.grants.remember(&p.access, call.CallID)
 	}
 	return ans, nil
 }

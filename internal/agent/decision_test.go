@@ -42,7 +42,8 @@ func TestDecisionEvents(t *testing.T) {
 		{"asking fails", bash, policy.AcceptEdits, nil, answer(Answer{}, fmt.Errorf("terminal gone")), "deny/nobody//exec terminal gone"},
 		{"person allows once", bash, policy.AcceptEdits, nil, answer(Answer{Grant: Once}, nil), "allow/person/once/exec"},
 		{"person denies", bash, policy.AcceptEdits, nil, answer(Answer{Message: "use make"}, nil), "deny/person/deny/exec use make"},
-		{"person allows for the session", bash + "," + bash, policy.AcceptEdits, nil, answer(Answer{Grant: Session}, nil), "allow/person/session/exec allow/session//exec"},
+		{"person allows for the session", bash + "," + bash, policy.AcceptEdits, nil, answer(Answer{Grant: Session}, nil), "allow/person/session/exec allow/session//exec granted by #0"},
+		{"person allows always", bash + "," + bash + "," + bash, policy.AcceptEdits, nil, answer(Answer{Grant: Always}, nil), "allow/person/always/exec allow/session//exec granted by #0 allow/session//exec granted by #0"},
 		{"rule allows", bash, "", ruleDecider{Verdict: policy.Allow, Rule: "Bash(touch ran)", Source: "/p/.lathe/config.toml"}, nil, "allow/rule//exec Bash(touch ran) /p/.lathe/config.toml"},
 		{"rule asks, person allows", bash, "", ruleDecider{Verdict: policy.Ask, Rule: "Bash", Source: "/p/.lathe/config.toml"}, answer(Answer{Grant: Always}, nil), "allow/person/always/exec Bash /p/.lathe/config.toml"},
 	} {
@@ -56,10 +57,12 @@ func TestDecisionEvents(t *testing.T) {
 			h.run(t.Context(), "go")
 			var got []string
 			started := map[string]bool{}
+			index := map[string]int{} // call id → the order of its tool.start
 			for _, e := range h.events {
 				switch e.Type {
 				case event.ToolStart:
 					started[e.CallID] = true
+					index[e.CallID] = len(index)
 				case event.ToolEnd:
 					started[e.CallID] = false
 				case event.Decision:
@@ -71,6 +74,13 @@ func TestDecisionEvents(t *testing.T) {
 						if s != "" {
 							d += " " + s
 						}
+					}
+					if e.GrantedBy != "" {
+						i, ok := index[e.GrantedBy]
+						if !ok {
+							t.Errorf("granted by %q, no call of this turn", e.GrantedBy)
+						}
+						d += fmt.Sprintf(" granted by #%d", i)
 					}
 					got = append(got, d)
 					if e.Kind == "edit" && (len(e.Writes) != 1 || e.Writes[0] != filepath.Join(h.dir, "notes.txt")) {

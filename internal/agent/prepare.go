@@ -39,7 +39,7 @@ func (a *Agent) Check(ctx context.Context, name string, input json.RawMessage) (
 	if !ok {
 		return policy.Call{}, policy.Decision{}, errors.New(failed.Content)
 	}
-	d, _ := a.decide(ctx, p)
+	d, _, _ := a.decide(ctx, p)
 	return p.access, d, nil
 }
 

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/audit"
@@ -32,8 +35,19 @@ func (a *App) openAudit() error {
 	if err != nil {
 		return err
 	}
-	a.audit, err = audit.Open(dir, a.log.ID(), audit.Info{Sandbox: a.perms.sandbox, RuleSources: a.perms.RuleSources()})
+	a.audit, err = audit.Open(dir, a.log.ID(), audit.Info{Sandbox: a.perms.sandbox, RuleSources: a.perms.RuleSources(), User: account()})
 	return err
+}
+
+// account names the user Lathe runs as, for the audit log: the person
+// whose answers a run's approvals are. The uid is always there, as
+// $USER can say anything and the name may not be found.
+func account() string {
+	uid := strconv.Itoa(os.Getuid())
+	if u, err := user.LookupId(uid); err == nil && u.Username != "" {
+		return u.Username + " (uid " + uid + ")"
+	}
+	return "uid " + uid
 }
 
 // audited is the policy of a session with an audit log: once the log

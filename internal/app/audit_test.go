@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,8 @@ import (
 )
 
 // TestAuditLog checks that a session's audit log records the run's
-// start with the sandbox's status and the rules' files, a call allowed
+// start with the sandbox's status, the rules' files and the user who
+// answers its approvals, a call allowed
 // by a rule with the rule and its file, and the run's end, and verifies.
 func TestAuditLog(t *testing.T) {
 	dir := isolate(t)
@@ -46,7 +48,8 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("%d records:\n%s", len(recs), data)
 	}
 	start, decision := recs[0], recs[1]
-	if start.Sandbox != "unavailable: no user namespaces" || len(start.RuleSources) != 1 || start.ModeNotice == "" || start.Workspace != dir {
+	if start.Sandbox != "unavailable: no user namespaces" || len(start.RuleSources) != 1 || start.ModeNotice == "" || start.Workspace != dir ||
+		!strings.HasSuffix(start.User, fmt.Sprintf("uid %d)", os.Getuid())) && start.User != fmt.Sprintf("uid %d", os.Getuid()) {
 		t.Errorf("session.start = %+v", start)
 	}
 	if decision.Verdict != "allow" || decision.DecidedBy != "rule" || decision.Rule != "Bash(touch ran)" || decision.RuleSource != start.RuleSources[0] {

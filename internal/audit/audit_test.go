@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -544,5 +545,79 @@ func TestLogStopsOnAFailedWrite(t *testing.T) {
 	data, _ := os.ReadFile(l.Path())
 	if n := bytes.Count(data, []byte("\n")); n != 1 {
 		t.Errorf("%d records after the failure, want only the first:\n%s", n, data)
+	}
+}
+
+// TestLogWhoDecided pins that each decision record says who decided, as
+// completely as the decision event does — the rule and its file, the
+// mode, the person's answer and message, the call whose approval granted
+// a session's call, or why nobody could — that the run's start names
+// the person, and that the report says the same in words.
+func TestLogWhoDecided(t *testing.T) {
+	l, err := Open(t.TempDir(), sid, Info{User: "ada (uid 1000)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid, PermissionMode: "auto"})
+	decisions := []event.Event{
+		{CallID: "c1", DecidedBy: event.ByRule, Verdict: event.Allowed, Rule: "Bash(npm test)", RuleSource: "/w/.lathe/config.toml"},
+		{CallID: "c2", DecidedBy: event.ByMode, Verdict: event.Allowed},
+		{CallID: "c3", DecidedBy: event.ByPerson, Verdict: event.Allowed, Approval: event.ApproveSession, Rule: "Bash", RuleSource: "/w/.lathe/config.toml", Reason: "a rule asks"},
+		{CallID: "c4", DecidedBy: event.BySession, Verdict: event.Allowed, GrantedBy: "c3", Rule: "Bash", RuleSource: "/w/.lathe/config.toml"},
+		{CallID: "c5", DecidedBy: event.ByPerson, Verdict: event.Denied, Approval: event.ApproveDeny, Message: "use make"},
+		{CallID: "c6", DecidedBy: event.ByNobody, Verdict: event.Denied, Message: "nobody can approve it"},
+	}
+	for _, d := range decisions {
+		l.Emit(event.Event{Type: event.ToolStart, CallID: d.CallID, Name: "Bash", Input: json.RawMessage(`{"command":"npm test"}`)})
+		d.Type, d.Name, d.Kind = event.Decision, "Bash", "exec"
+		l.Emit(d)
+		l.Emit(event.Event{Type: event.ToolEnd, CallID: d.CallID, Name: "Bash", Denied: d.Verdict == event.Denied})
+	}
+	l.Emit(event.Event{Type: event.Result, Outcome: event.Success})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(l.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := records(t, data)
+	if recs[0].User != "ada (uid 1000)" {
+		t.Errorf("session.start = %+v, want the user", recs[0])
+	}
+	type who struct{ by, rule, source, mode, answer, message, grantedBy string }
+	var got []who
+	for _, r := range recs {
+		if r.Type == TypeDecision {
+			got = append(got, who{r.DecidedBy, r.Rule, r.RuleSource, r.Mode, r.Answer, r.Message, r.GrantedBy})
+		}
+	}
+	want := []who{
+		{by: "rule", rule: "Bash(npm test)", source: "/w/.lathe/config.toml"},
+		{by: "mode", mode: "auto"},
+		{by: "person", rule: "Bash", source: "/w/.lathe/config.toml", answer: "session"},
+		{by: "session", rule: "Bash", source: "/w/.lathe/config.toml", grantedBy: "c3"},
+		{by: "person", answer: "deny", message: "use make"},
+		{by: "nobody", message: "nobody can approve it"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("decisions:\n got %+v\nwant %+v", got, want)
+	}
+
+	rows, err := Rows(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rows[0].Arguments, "user ada (uid 1000)") {
+		t.Errorf("start row %+v, want the user", rows[0])
+	}
+	var words []string
+	for _, r := range rows[1 : len(rows)-1] {
+		words = append(words, r.DecidedBy)
+	}
+	wantWords := []string{"rule Bash(npm test) in /w/.lathe/config.toml", "mode auto", "person: session",
+		"person, earlier in the session (call c3)", "person: deny (use make)", "nobody: nobody can approve it"}
+	if !slices.Equal(words, wantWords) {
+		t.Errorf("report says:\n got %q\nwant %q", words, wantWords)
 	}
 }

@@ -28,7 +28,7 @@ func (l *Log) Emit(e event.Event) {
 		_ = l.append(&Record{
 			Time: e.Time, Type: TypeStart, SessionID: e.SessionID, Mode: e.PermissionMode, Workspace: e.Cwd,
 			Provider: e.Provider, Model: e.Model, Version: e.Version, Resumed: e.Resumed, ModeNotice: e.ModeNotice,
-			Sandbox: l.info.Sandbox, RuleSources: l.info.RuleSources,
+			Sandbox: l.info.Sandbox, RuleSources: l.info.RuleSources, User: l.info.User,
 		})
 	case event.ToolStart:
 		l.inputs[e.CallID] = e.Input
@@ -36,7 +36,7 @@ func (l *Log) Emit(e event.Event) {
 		r := &Record{
 			Time: e.Time, Type: TypeDecision, CallID: e.CallID, Tool: e.Name,
 			Verdict: string(e.Verdict), DecidedBy: string(e.DecidedBy), Rule: e.Rule, RuleSource: e.RuleSource,
-			Answer: string(e.Approval), Message: e.Message, Reason: e.Reason,
+			Answer: string(e.Approval), Message: e.Message, GrantedBy: e.GrantedBy, Reason: e.Reason,
 		}
 		if r.DecidedBy == string(event.ByMode) {
 			r.Mode = l.mode

@@ -77,6 +77,9 @@ func Rows(r io.Reader) ([]Row, error) {
 			if len(rec.RuleSources) > 0 {
 				args += ", rules from " + strings.Join(rec.RuleSources, ", ")
 			}
+			if rec.User != "" {
+				args += ", user " + rec.User
+			}
 			if rec.ModeNotice != "" {
 				args += " (" + rec.ModeNotice + ")"
 			}
@@ -199,6 +202,9 @@ func decidedBy(r *Record) string {
 		}
 		return s
 	case "session":
+		if r.GrantedBy != "" {
+			return "person, earlier in the session (call " + r.GrantedBy + ")"
+		}
 		return "person, earlier in the session"
 	case "nobody":
 		if r.Message != "" {

@@ -76,6 +76,8 @@ type Info struct {
 	Sandbox string
 	// RuleSources name the files the permission rules came from.
 	RuleSources []string
+	// User names the account Lathe runs as, who answers its approvals.
+	User string
 }
 
 // Path is where the audit log of session id lives in dir.

@@ -60,6 +60,9 @@ type Record struct {
 	Sandbox string `json:"sandbox,omitempty"`
 	// RuleSources are the files the permission rules came from.
 	RuleSources []string `json:"rule_sources,omitempty"`
+	// User is the account Lathe runs as: the person a "person" decision
+	// of the run is from.
+	User string `json:"user,omitempty"`
 
 	// decision and result
 	CallID string `json:"call_id,omitempty"`
@@ -70,13 +73,16 @@ type Record struct {
 	InputSHA256 string          `json:"input_sha256,omitempty"`
 	InputBytes  int             `json:"input_bytes,omitempty"`
 	// Verdict is allow or deny; DecidedBy one of event.DecidedBy's
-	// values, with Rule and RuleSource, Mode, or Answer and Message.
+	// values, with Rule and RuleSource, Mode, Answer and Message, or
+	// GrantedBy: the call whose approval granted a call decided by the
+	// session's grant.
 	Verdict    string `json:"verdict,omitempty"`
 	DecidedBy  string `json:"decided_by,omitempty"`
 	Rule       string `json:"rule,omitempty"`
 	RuleSource string `json:"rule_source,omitempty"`
 	Answer     string `json:"answer,omitempty"`
 	Message    string `json:"message,omitempty"`
+	GrantedBy  string `json:"granted_by,omitempty"`
 	Reason     string `json:"reason,omitempty"`
 
 	// result: the digest of what the model was sent, and the files the

@@ -184,6 +184,9 @@ type Event struct {
 	DecidedBy  DecidedBy `json:"decided_by,omitempty"`
 	Rule       string    `json:"rule,omitempty"`
 	RuleSource string    `json:"rule_source,omitempty"`
+	// GrantedBy is, for a call decided BySession, the call whose
+	// approval granted it.
+	GrantedBy string `json:"granted_by,omitempty"`
 	// Kind is read, edit, exec or fetch (see policy.Kind).
 	Kind   string   `json:"kind,omitempty"`
 	Writes []string `json:"writes,omitempty"`
