@@ -147,7 +147,10 @@ func modelOf(r *Record) string {
 }
 
 // arguments sums up a call's arguments: the command or path they name,
-// else their JSON, cut to a line.
+// else their JSON, cut to a line. The JSON is redacted member by member
+// first, as the log's own records are now: a log written before may not
+// have been, and the summary's text alone no longer says which value is
+// a member's.
 func arguments(r *Record) string {
 	if len(r.Input) == 0 {
 		if r.InputSHA256 != "" {
@@ -155,8 +158,9 @@ func arguments(r *Record) string {
 		}
 		return ""
 	}
+	input := RedactJSON(r.Input)
 	var obj map[string]any
-	if json.Unmarshal(r.Input, &obj) == nil {
+	if json.Unmarshal(input, &obj) == nil {
 		for _, k := range []string{"command", "file_path", "path", "url", "pattern"} {
 			if s, ok := obj[k].(string); ok {
 				return clip(s)
@@ -171,10 +175,10 @@ func arguments(r *Record) string {
 		}
 	}
 	var s string
-	if json.Unmarshal(r.Input, &s) == nil {
+	if json.Unmarshal(input, &s) == nil {
 		return clip(s)
 	}
-	return clip(string(r.Input))
+	return clip(string(input))
 }
 
 func clip(s string) string {
