@@ -71,7 +71,10 @@ type Config struct {
 	MaxTurns int
 	// MaxBudgetUSD stops the run once its cost reaches it; 0 means none.
 	MaxBudgetUSD float64
-	MaxTokens    int
+	// MaxDuration stops a run (one Send) after this much wall-clock
+	// time, even in the middle of a response or a command; 0 means none.
+	MaxDuration time.Duration
+	MaxTokens   int
 	// Window is the model's context window in tokens; 0 means unknown,
 	// and the model is not told how full its context is.
 	Window int
@@ -208,7 +211,9 @@ func (a *Agent) Send(ctx context.Context, prompt string) Outcome {
 	a.inboxMu.Lock()
 	a.running = true
 	a.inboxMu.Unlock()
-	out := a.loop(ctx, prompt)
+	ctx, stop := a.withDuration(ctx)
+	defer stop()
+	out := a.overtime(ctx, a.loop(ctx, prompt))
 	a.inboxMu.Lock()
 	out.Undelivered, a.inbox, a.running = a.inbox, nil, false
 	a.inboxMu.Unlock()

@@ -47,7 +47,7 @@ func (a *Agent) runCalls(ctx context.Context, calls []llm.Part, out *Outcome) ([
 		}
 		for _, err := range errs {
 			if err != nil {
-				return a.interruptRest(results, end, calls)
+				return a.interruptRest(ctx, results, end, calls)
 			}
 		}
 		start = end
@@ -57,9 +57,9 @@ func (a *Agent) runCalls(ctx context.Context, calls []llm.Part, out *Outcome) ([
 
 // interruptRest fills in and records results for the calls from i on,
 // which were never run, and reports the interruption.
-func (a *Agent) interruptRest(results []llm.Part, i int, calls []llm.Part) ([]llm.Part, error) {
+func (a *Agent) interruptRest(ctx context.Context, results []llm.Part, i int, calls []llm.Part) ([]llm.Part, error) {
+	msg := "Interrupted by " + interrupter(ctx) + " before this call ran."
 	for ; i < len(calls); i++ {
-		const msg = "Interrupted by the user before this call ran."
 		a.emit(event.Event{Type: event.ToolStart, CallID: calls[i].CallID, Name: calls[i].Name, Input: calls[i].Input})
 		a.emit(event.Event{Type: event.ToolEnd, CallID: calls[i].CallID, Name: calls[i].Name, Output: msg, IsError: true, Summary: "interrupted"})
 		results[i] = resultPart(calls[i], msg, true)
@@ -83,7 +83,7 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 	res, denied := a.execute(ctx, call, out)
 	// A call interrupted before it ran already says so.
 	if ctx.Err() != nil && !denied && res.Summary != "interrupted" {
-		res = tool.Result{Content: "Interrupted by the user; the command was stopped.", IsError: true, Summary: "interrupted"}
+		res = tool.Result{Content: "Interrupted by " + interrupter(ctx) + "; the command was stopped.", IsError: true, Summary: "interrupted"}
 	}
 	a.emit(event.Event{
 		Type: event.ToolEnd, CallID: call.CallID, Name: call.Name,
@@ -132,7 +132,7 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 		if err != nil && ctx.Err() != nil {
 			verdict.Verdict, verdict.Message = event.Denied, "interrupted while the call waited for approval"
 			a.emit(verdict)
-			return tool.Result{Content: "Interrupted by the user while the call waited for approval.", IsError: true, Summary: "interrupted"}, false
+			return tool.Result{Content: "Interrupted by " + interrupter(ctx) + " while the call waited for approval.", IsError: true, Summary: "interrupted"}, false
 		}
 		if ans.Grant == No {
 			verdict.Verdict = event.Denied
@@ -143,7 +143,7 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 	verdict.Verdict = event.Allowed
 	a.emit(verdict)
 	if !a.checkpoint(ctx, call, p) {
-		return tool.Result{Content: "Interrupted by the user before this call ran.", IsError: true, Summary: "interrupted"}, false
+		return tool.Result{Content: "Interrupted by " + interrupter(ctx) + " before this call ran.", IsError: true, Summary: "interrupted"}, false
 	}
 	return a.run(ctx, call, p, d), false
 }

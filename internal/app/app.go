@@ -47,10 +47,11 @@ type Options struct {
 	// Provider names a provider (built in or in config.toml); Model the
 	// model; PermissionMode a policy mode (policy.ParseMode).
 	Provider, Model, PermissionMode string
-	// MaxTurns and MaxBudgetUSD, when not nil, override the configured
-	// limits; 0 means no limit.
+	// MaxTurns, MaxBudgetUSD and MaxDuration, when not nil, override the
+	// configured limits; 0 means no limit.
 	MaxTurns     *int
 	MaxBudgetUSD *float64
+	MaxDuration  *time.Duration
 	// Resume names a session to continue; Continue continues the latest
 	// session in Dir instead; Repair drops the records of that session
 	// that cannot be read rather than refusing to resume it.
@@ -150,6 +151,10 @@ func Open(opts Options) (*App, error) {
 	if opts.MaxBudgetUSD != nil {
 		maxBudget = *opts.MaxBudgetUSD
 	}
+	maxDuration := cfg.MaxDuration
+	if opts.MaxDuration != nil {
+		maxDuration = *opts.MaxDuration
+	}
 
 	p, err := a.newProvider(&opts)
 	if err != nil {
@@ -217,7 +222,9 @@ func Open(opts Options) (*App, error) {
 		},
 		MaxTurns:     maxTurns,
 		MaxBudgetUSD: maxBudget,
+		MaxDuration:  maxDuration,
 		MaxTokens:    a.prov.MaxTokens,
+		Window:       a.contextWindow(opts.Warn),
 		Checkpoints:  a.snapshots,
 		History:      llm.NewHistory(a.history...),
 	})

@@ -42,7 +42,7 @@ func exitCode(o agent.Outcome) int {
 		return ExitOK
 	case event.ProviderError:
 		return ExitProvider
-	case event.MaxTurns, event.MaxBudget, event.ContextWindow, event.OutputLimit:
+	case event.MaxTurns, event.MaxBudget, event.MaxDuration, event.ContextWindow, event.OutputLimit:
 		return ExitLimit
 	case event.Interrupted:
 		return ExitInterrupted

@@ -146,8 +146,9 @@ Flags (before or after the prompt):
   --allow RULE, --deny RULE    a permission rule, such as 'Bash(npm test)' (repeatable)
   --settings FILE              a settings file: Lathe's TOML or Claude Code's settings.json (repeatable)
   --trust-workspace            let this workspace's configuration widen permissions for this run
-  --max-turns N                stop after N model responses
+  --max-turns N                stop after N model responses (default: no limit)
   --max-budget-usd X           stop once the run has cost X dollars
+  --max-duration D             stop once the run has taken D of wall-clock time, such as 30m or 2h
   -c, --continue               continue the latest session in this directory
   -r, --resume ID              continue session ID
   --repair                     with --resume or --continue, drop the records of the session that cannot be read
@@ -165,7 +166,7 @@ Environment:
 
 Exit codes:
   0 done   1 failed   2 usage or configuration error   3 provider error after retries
-  4 limit reached (turns, budget, context window)   5 done, but some tool calls were denied
+  4 limit reached (turns, budget, duration, context window)   5 done, but some tool calls were denied
   130 interrupted
 `
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lathe-dev/lathe/internal/app"
 )
@@ -21,6 +22,7 @@ type runFlags struct {
 	permissionMode string
 	maxTurns       int
 	maxBudgetUSD   float64
+	maxDuration    time.Duration
 	continueLast   bool
 	resume         string
 	repair         bool
@@ -52,6 +54,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.permissionMode, "permission-mode", "", "")
 	fs.IntVar(&f.maxTurns, "max-turns", 0, "")
 	fs.Float64Var(&f.maxBudgetUSD, "max-budget-usd", 0, "")
+	fs.DurationVar(&f.maxDuration, "max-duration", 0, "")
 	fs.BoolVar(&f.continueLast, "c", false, "")
 	fs.BoolVar(&f.continueLast, "continue", false, "")
 	fs.StringVar(&f.resume, "r", "", "")
@@ -129,6 +132,8 @@ func (f *runFlags) check() error {
 		return usagef("--max-turns %d: want 0 (no limit) or more", f.maxTurns)
 	case f.given["max-budget-usd"] && (math.IsNaN(f.maxBudgetUSD) || math.IsInf(f.maxBudgetUSD, 0) || f.maxBudgetUSD < 0):
 		return usagef("--max-budget-usd %v: want a finite number of dollars, 0 (no limit) or more", f.maxBudgetUSD)
+	case f.given["max-duration"] && f.maxDuration < 0:
+		return usagef("--max-duration %v: want a duration such as 30m, 0 (no limit) or more", f.maxDuration)
 	}
 	return nil
 }

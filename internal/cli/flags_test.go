@@ -25,6 +25,9 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--max-budget-usd", "NaN", "x"}, "--max-budget-usd NaN: want a finite number"},
 		{[]string{"--max-budget-usd", "-Inf", "x"}, "--max-budget-usd -Inf: want a finite number"},
 		{[]string{"--max-budget-usd", "-0.5", "x"}, "--max-budget-usd -0.5: want a finite number"},
+		{[]string{"--max-duration", "90m", "--max-duration", "1h30m", "x"}, ""},
+		{[]string{"--max-duration", "-1s", "x"}, "--max-duration -1s: want a duration such as 30m"},
+		{[]string{"--max-duration", "30", "x"}, `invalid value "30" for flag -max-duration`},
 		{[]string{"--frobnicate"}, "unknown flag -frobnicate"},
 	}
 	for _, tt := range tests {

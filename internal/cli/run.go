@@ -102,6 +102,9 @@ func (f *runFlags) options(stderr io.Writer) app.Options {
 	if f.given["max-budget-usd"] {
 		o.MaxBudgetUSD = &f.maxBudgetUSD
 	}
+	if f.given["max-duration"] {
+		o.MaxDuration = &f.maxDuration
+	}
 	return o
 }
 

@@ -61,9 +61,13 @@ type Config struct {
 	// Warnings are problems that do not stop Lathe, such as a rule that
 	// can never match. The front end shows them.
 	Warnings []string
-	// MaxTurns bounds the model responses of a run; 0 means no bound.
-	// Default 100.
+	// MaxTurns bounds the model responses of a run; 0 means no bound,
+	// the default: the budget, the duration and the loop detection are
+	// the guards of a long run.
 	MaxTurns int
+	// MaxDuration bounds a run's wall-clock time; 0 means no bound, the
+	// default. Key "max_duration".
+	MaxDuration time.Duration
 	// MaxBudgetUSD stops a run once it has cost this much; 0 means no
 	// budget, the default.
 	MaxBudgetUSD float64
@@ -160,7 +164,6 @@ type ProviderConfig struct {
 func defaults() *Config {
 	return &Config{
 		ProviderName: TypeAnthropic,
-		MaxTurns:     100,
 		Shell:        Shell{Timeout: 2 * time.Minute},
 		Retry: Retry{
 			MaxRetries:        5,
@@ -306,4 +309,8 @@ type ModelConfig struct {
 	// FreeformTools, when set, says whether the model may be offered
 	// apply_patch as a freeform grammar tool.
 	FreeformTools *bool
+	// ContextWindow and MaxOutput, when not 0, override the embedded
+	// model table's limits (internal/models), in tokens.
+	ContextWindow int
+	MaxOutput     int
 }

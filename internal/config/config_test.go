@@ -47,6 +47,11 @@ func TestLoadDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load with no files = %+v, want the defaults %+v", c, want)
 	}
+	// A long run stops on its budget, duration or loop detection, not at
+	// an arbitrary turn.
+	if c.MaxTurns != 0 || c.MaxDuration != 0 {
+		t.Errorf("default max_turns %d, max_duration %v; want both unbounded", c.MaxTurns, c.MaxDuration)
+	}
 }
 
 const example = `
@@ -55,6 +60,7 @@ model = "claude-sonnet-4-5"
 permission_mode = "plan"
 max_turns = 40
 max_budget_usd = 5.0
+max_duration = "2h"
 
 [shell]
 timeout = "3m"
@@ -84,6 +90,8 @@ reasoning_effort = "high"
 [models."gpt-oss-120b"]
 dialect = "codex"
 freeform_tools = false
+context_window = 65536
+max_output = 4096
 
 [prices."qwen3-coder"]
 input = 0.5
@@ -109,6 +117,7 @@ func TestLoadUserFile(t *testing.T) {
 	want.Trust.Dir = home
 	want.MaxTurns = 40
 	want.MaxBudgetUSD = 5
+	want.MaxDuration = 2 * time.Hour
 	want.Shell.Timeout = 3 * time.Minute
 	want.Sandbox.IsolateCaches = true
 	want.Retry = Retry{MaxRetries: 7, BaseDelay: 500 * time.Millisecond, MaxDelay: 20 * time.Second, StreamIdleTimeout: 45 * time.Second}
@@ -127,7 +136,7 @@ func TestLoadUserFile(t *testing.T) {
 	}
 	want.Prices["qwen3-coder"] = pricing.Price{Input: 0.5, Output: 1.5, CacheRead: 0.05, CacheWrite: 0.6}
 	no := false
-	want.Models["gpt-oss-120b"] = ModelConfig{Dialect: tool.DialectCodex, FreeformTools: &no}
+	want.Models["gpt-oss-120b"] = ModelConfig{Dialect: tool.DialectCodex, FreeformTools: &no, ContextWindow: 65536, MaxOutput: 4096}
 	want.Files = []string{path}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", c, want)
@@ -229,7 +238,7 @@ func TestProjectOutsideRepo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxTurns != 100 || len(c.Files) != 0 {
+	if c.MaxTurns != 0 || len(c.Files) != 0 {
 		t.Errorf("max_turns = %d, files %q: a project file above cwd outside a repository was read", c.MaxTurns, c.Files)
 	}
 	own := filepath.Join(cwd, ".lathe", "config.toml")
@@ -389,6 +398,10 @@ func TestLoadErrors(t *testing.T) {
 			`~/.config/lathe/config.toml:1:20: retry.base_delay: duration "0s" must be positive`},
 		{"negative", "max_turns = -1\nmax_budget_usd = -0.5\n",
 			"~/.config/lathe/config.toml:1:13: max_turns: must not be negative\n~/.config/lathe/config.toml:2:18: max_budget_usd: must not be negative"},
+		{"bad max_duration", "max_duration = \"forever\"\n",
+			`~/.config/lathe/config.toml:1:16: max_duration: invalid duration "forever" (want a number and a unit, such as "90s" or "2m")`},
+		{"negative model window", "[models.m]\ncontext_window = -1\n",
+			`~/.config/lathe/config.toml:2:18: models.m.context_window: must not be negative`},
 		{"provider type", "[providers.x]\ntype = \"gemini\"\n",
 			`~/.config/lathe/config.toml:2:8: providers.x.type: unknown provider type "gemini" (want anthropic, openai, openai-chat)`},
 		{"missing type", "[providers]\nlocal = { base_url = \"http://x\" }\n",
@@ -546,7 +559,7 @@ func TestForeignGitIsNoRepo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxTurns != 100 || len(c.Files) != 0 {
+	if c.MaxTurns != 0 || len(c.Files) != 0 {
 		t.Errorf("max_turns = %d, files %q: a .git owned by another user made %s a repository", c.MaxTurns, c.Files, planted)
 	}
 	if root, ok := RepoRoot(cwd); ok {

@@ -34,6 +34,7 @@ type fileConfig struct {
 	PermissionMode *string                  `toml:"permission_mode"`
 	MaxTurns       *int64                   `toml:"max_turns"`
 	MaxBudgetUSD   *float64                 `toml:"max_budget_usd"`
+	MaxDuration    *string                  `toml:"max_duration"`
 	Shell          fileShell                `toml:"shell"`
 	Retry          fileRetry                `toml:"retry"`
 	Providers      map[string]*fileProvider `toml:"providers"`
@@ -52,6 +53,8 @@ type fileSandbox struct {
 type fileModel struct {
 	Dialect       *string `toml:"dialect"`
 	FreeformTools *bool   `toml:"freeform_tools"`
+	ContextWindow *int64  `toml:"context_window"`
+	MaxOutput     *int64  `toml:"max_output"`
 }
 
 type fileShell struct {
@@ -177,6 +180,7 @@ func (ld *loader) merge(src source) error {
 	l.permissions(c, f.Permissions)
 	l.count(&c.MaxTurns, f.MaxTurns, "max_turns")
 	l.amount(&c.MaxBudgetUSD, f.MaxBudgetUSD, "max_budget_usd")
+	l.duration(&c.MaxDuration, f.MaxDuration, 0, "max_duration")
 	l.duration(&c.Shell.Timeout, f.Shell.Timeout, MaxShellTimeout, "shell", "timeout")
 	setTo(&c.Sandbox.IsolateCaches, f.Sandbox.IsolateCaches)
 	l.count(&c.Retry.MaxRetries, f.Retry.MaxRetries, "retry", "max_retries")
@@ -296,6 +300,8 @@ func (l *layer) model(m ModelConfig, name string, f *fileModel) ModelConfig {
 	if f.FreeformTools != nil {
 		m.FreeformTools = f.FreeformTools
 	}
+	l.count(&m.ContextWindow, f.ContextWindow, "models", name, "context_window")
+	l.count(&m.MaxOutput, f.MaxOutput, "models", name, "max_output")
 	return m
 }
 

@@ -268,11 +268,12 @@ const (
 	Failed Outcome = "error"
 	// ProviderError: the model could not be reached after retries.
 	ProviderError Outcome = "provider_error"
-	// MaxTurns, MaxBudget, ContextWindow, OutputLimit: a limit stopped
-	// the run. OutputLimit: response after response was cut off at the
-	// output token limit.
+	// MaxTurns, MaxBudget, MaxDuration, ContextWindow, OutputLimit: a
+	// limit stopped the run. OutputLimit: response after response was cut
+	// off at the output token limit.
 	MaxTurns      Outcome = "max_turns"
 	MaxBudget     Outcome = "max_budget"
+	MaxDuration   Outcome = "max_duration"
 	ContextWindow Outcome = "context_window"
 	OutputLimit   Outcome = "output_limit"
 	// Interrupted: SIGINT, SIGTERM or SIGHUP.

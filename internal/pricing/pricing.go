@@ -9,12 +9,12 @@ import (
 	_ "embed"
 	"fmt"
 	"maps"
-	"regexp"
 	"sync"
 
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/models"
 )
 
 // Price is what a model costs, in USD per million tokens of each kind.
@@ -79,35 +79,10 @@ func (t *Table) Override(prices map[string]Price) {
 	maps.Copy(t.prices, prices)
 }
 
-// snapshotSuffix matches what may follow a known model name in the name of
-// a snapshot of that same model: an Anthropic date (-20250929, or
-// @20250929 on Vertex), an OpenAI date (-2025-04-14), "-latest", or an
-// Ollama-style ":tag". Nothing else qualifies, because names that merely
-// extend a known one are usually different models at different prices
-// (gpt-5 and gpt-5-nano, gpt-5.2 and gpt-5.2-pro); those are unknown
-// rather than priced wrong. Compiled on first use: every `lathe tool` and
-// `lathe --version` would pay for it otherwise.
-var snapshotSuffix = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^(?:[-@]\d{8}(?:[-@:].*)?|-\d{4}-\d{2}-\d{2}|-latest|:.*)$`)
-})
-
 // Lookup returns the price of model: the entry of that exact name, or else
-// that of the longest name of which model is a dated snapshot. ok is false
-// for an unknown model, whose cost the caller should report as unknown
-// rather than as zero.
+// that of the longest name of which model is a dated snapshot
+// ([models.Resolve]). ok is false for an unknown model, whose cost the
+// caller should report as unknown rather than as zero.
 func (t *Table) Lookup(model string) (p Price, ok bool) {
-	if p, ok := t.prices[model]; ok {
-		return p, true
-	}
-	best := ""
-	for name := range t.prices {
-		if len(name) > len(best) && len(model) > len(name) &&
-			model[:len(name)] == name && snapshotSuffix().MatchString(model[len(name):]) {
-			best = name
-		}
-	}
-	if best == "" {
-		return Price{}, false
-	}
-	return t.prices[best], true
+	return models.Resolve(t.prices, model)
 }

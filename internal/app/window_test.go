@@ -1,0 +1,50 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lathe-dev/lathe/internal/config"
+	"github.com/lathe-dev/lathe/internal/models"
+)
+
+func TestContextWindow(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		model    string
+		provider int
+		models   map[string]config.ModelConfig
+		want     int
+		warned   bool
+	}{
+		{"table", "claude-sonnet-4-5-20250929", 0, nil, 200_000, false},
+		{"model config over the table", "claude-sonnet-4-5", 0,
+			map[string]config.ModelConfig{"claude-sonnet-4-5": {ContextWindow: 50_000}}, 50_000, false},
+		{"model config for a snapshot", "qwen3-coder:30b", 0,
+			map[string]config.ModelConfig{"qwen3-coder": {ContextWindow: 65_536}}, 65_536, false},
+		{"provider over everything", "qwen3-coder", 16_384,
+			map[string]config.ModelConfig{"qwen3-coder": {ContextWindow: 65_536}}, 16_384, false},
+		{"unknown model", "my-finetune", 0, nil, models.Fallback.ContextWindow, true},
+		{"model config without a window", "my-finetune", 0,
+			map[string]config.ModelConfig{"my-finetune": {MaxOutput: 4096}}, models.Fallback.ContextWindow, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &App{
+				cfg:   &config.Config{Models: tt.models},
+				prov:  config.ProviderConfig{Name: "local", ContextWindow: tt.provider},
+				model: tt.model,
+			}
+			var warnings []string
+			got := a.contextWindow(func(err error) { warnings = append(warnings, err.Error()) })
+			if got != tt.want {
+				t.Errorf("window = %d, want %d", got, tt.want)
+			}
+			if tt.warned != (len(warnings) == 1) || len(warnings) > 1 {
+				t.Fatalf("warnings = %q, want one: %v", warnings, tt.warned)
+			}
+			if tt.warned && !strings.Contains(warnings[0], `[models."`+tt.model+`"] or [providers.local]`) {
+				t.Errorf("warning %q does not say what to set", warnings[0])
+			}
+		})
+	}
+}
