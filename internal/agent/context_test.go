@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -179,4 +180,31 @@ func TestContextStatusAppendedToNewestResult(t *testing.T) {
 		strings.Contains(results[0], "context") || strings.Contains(results[2], "context") {
 		t.Errorf("recorded results = %q; want the status line at the end of the second only", results)
 	}
+}
+
+// BenchmarkContextStatus measures the per-step cost of the accounting for
+// a long conversation: with the provider's count to build on (the common
+// case) and estimated whole (a resumed session's first step).
+func BenchmarkContextStatus(b *testing.B) {
+	var msgs []llm.Message
+	for i := range 1000 {
+		msgs = append(msgs, textMessage(llm.RoleUser, strings.Repeat("x", 2000+i)))
+	}
+	hist := llm.NewHistory(msgs...)
+	results := []llm.Part{{Kind: llm.PartToolResult, CallID: "toolu_1", Name: "Bash", Text: strings.Repeat("y", 4000)}}
+	b.Run("counted", func(b *testing.B) {
+		a := New(Config{Window: 200_000_000})
+		a.hist = hist
+		a.noteContext(hist, llm.Usage{Input: 100, CacheRead: 700_000, Output: 100})
+		for b.Loop() {
+			a.addContextStatus(slices.Clone(results))
+		}
+	})
+	b.Run("estimated", func(b *testing.B) {
+		a := New(Config{Window: 200_000_000})
+		a.hist = hist
+		for b.Loop() {
+			a.addContextStatus(slices.Clone(results))
+		}
+	})
 }
