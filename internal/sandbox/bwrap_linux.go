@@ -3,8 +3,8 @@ package sandbox
 import "strconv"
 
 // bwrapArgs returns bwrap's options for pl: the same file system, with
-// the command in dir, the helper exe visible, and the seccomp filter read
-// from descriptor filterFD.
+// the command in dir, Lathe's own binary exe visible unless exe is "",
+// and the seccomp filter read from descriptor filterFD.
 func bwrapArgs(pl plan, dir, exe string, filterFD int) []string {
 	args := []string{
 		"--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
@@ -15,7 +15,7 @@ func bwrapArgs(pl plan, dir, exe string, filterFD int) []string {
 		"--proc", "/proc",
 		"--tmpfs", "/tmp",
 	}
-	if within(exe, "/tmp") {
+	if exe != "" && within(exe, "/tmp") {
 		args = append(args, "--ro-bind", exe, exe)
 	}
 	args = append(args, "--bind", pl.tmp, pl.tmp)

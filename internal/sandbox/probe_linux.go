@@ -10,13 +10,14 @@ import (
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/regfile"
+	"github.com/lathe-dev/lathe/internal/sandbox/helper"
 )
 
 // Probe says what confinement works here, by confining a process with
 // each backend, as a command would be.
 func Probe(ctx context.Context) Status {
-	st := Status{OS: runtime.GOOS, LandlockABI: landlockABI()}
-	if err := seccompWorks(); err != nil {
+	st := Status{OS: runtime.GOOS, LandlockABI: helper.LandlockABI()}
+	if err := helper.SeccompWorks(); err != nil {
 		st.Seccomp = err.Error()
 		st.Missing = append(st.Missing, "seccomp: the kernel must be built with CONFIG_SECCOMP_FILTER")
 	}

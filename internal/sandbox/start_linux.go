@@ -19,40 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lathe-dev/lathe/internal/netproxy"
+	"github.com/lathe-dev/lathe/internal/sandbox/helper"
 )
-
-// helperArg is the first argument that makes Lathe the sandbox helper
-// (see helper_linux.go).
-const helperArg = "__sandbox-exec"
-
-// spec is what the helper is told, as JSON in its one argument.
-type spec struct {
-	// Report is the descriptor the helper reports on: "ok" once the
-	// command has started, an error otherwise.
-	Report int `json:"report"`
-	// Files is how many descriptors of the helper's, from 0, the command
-	// gets: the caller's stdio and ExtraFiles.
-	Files int `json:"files"`
-	// Bwrap says that bwrap has set up the sandbox: the helper only runs
-	// the bridge and starts the command.
-	Bwrap bool `json:"bwrap,omitempty"`
-	// Proxy, when not 0, is the descriptor of the proxy's socket, for
-	// the bridge on 127.0.0.1:ProxyPort.
-	Proxy int `json:"proxy,omitempty"`
-	// Path and Args are the command's.
-	Path string   `json:"path"`
-	Args []string `json:"args"`
-
-	// Dir is the command's working directory; the rest is the plan.
-	Dir       string   `json:"dir"`
-	Writable  []string `json:"writable,omitempty"`
-	Readable  []string `json:"readable,omitempty"`
-	ReadOnly  []string `json:"read_only,omitempty"`
-	HideDirs  []string `json:"hide_dirs,omitempty"`
-	HideFiles []string `json:"hide_files,omitempty"`
-	Sockets   []string `json:"sockets,omitempty"`
-	Tmp       string   `json:"tmp"`
-}
 
 // startConfined starts cmd confined by p under backend b.
 func (s *Sandbox) startConfined(ctx context.Context, b Backend, cmd *exec.Cmd, p Profile) error {
@@ -134,7 +102,7 @@ func (s *Sandbox) startBwrap(ctx context.Context, cmd *exec.Cmd, pl plan, path, 
 	if err != nil {
 		return fmt.Errorf("find Lathe's own binary: %w", err)
 	}
-	filter, err := filterBytes()
+	filter, err := helper.Filter()
 	if err != nil {
 		return err
 	}
@@ -154,7 +122,7 @@ func (s *Sandbox) startBwrap(ctx context.Context, cmd *exec.Cmd, pl plan, path, 
 	}
 	extra := slices.Clone(cmd.ExtraFiles)
 	var reportR, reportW *os.File
-	sp := spec{Bwrap: true, Files: 3 + len(extra), Path: path, Args: cmd.Args, Dir: dir}
+	sp := helper.Spec{Bwrap: true, Files: 3 + len(extra), Path: path, Args: cmd.Args, Dir: dir}
 	if proxy != nil {
 		if reportR, reportW, err = os.Pipe(); err != nil {
 			return fmt.Errorf("report pipe: %w", err)
@@ -164,7 +132,14 @@ func (s *Sandbox) startBwrap(ctx context.Context, cmd *exec.Cmd, pl plan, path, 
 		sp.Report, sp.Proxy = 3+len(extra), 4+len(extra)
 		extra = append(extra, reportW, proxy)
 	}
-	args := append([]string{bw}, bwrapArgs(pl, dir, exe, 3+len(extra))...)
+	// Lathe's own binary needs binding where the fresh /tmp hides it
+	// (a test binary) only when it runs in the sandbox: each mount is
+	// one more pass of bwrap's over the mount table.
+	runs := ""
+	if path == exe || proxy != nil {
+		runs = exe
+	}
+	args := append([]string{bw}, bwrapArgs(pl, dir, runs, 3+len(extra))...)
 	extra = append(extra, filterR)
 	switch {
 	case proxy != nil:
@@ -172,7 +147,7 @@ func (s *Sandbox) startBwrap(ctx context.Context, cmd *exec.Cmd, pl plan, path, 
 		if err != nil {
 			return err
 		}
-		args = append(args, "--", exe, helperArg, string(js))
+		args = append(args, "--", exe, helper.Arg, string(js))
 	default:
 		// bwrap gives the program its path as argv[0]; a link named as
 		// the caller's argv[0], in the sandbox's own /tmp, keeps its
@@ -208,7 +183,7 @@ func startHelper(ctx context.Context, cmd *exec.Cmd, pl plan, path, dir string, 
 	}
 	defer reportR.Close()
 	defer reportW.Close()
-	sp := spec{
+	sp := helper.Spec{
 		Files: 3 + len(cmd.ExtraFiles), Report: 3 + len(cmd.ExtraFiles),
 		Path: path, Args: cmd.Args, Dir: dir,
 		Writable: pl.writable, Readable: pl.readable, ReadOnly: pl.readOnly,
@@ -223,7 +198,7 @@ func startHelper(ctx context.Context, cmd *exec.Cmd, pl plan, path, dir string, 
 	if err != nil {
 		return err
 	}
-	cmd.Path, cmd.Args = "/proc/self/exe", []string{"lathe", helperArg, string(js)}
+	cmd.Path, cmd.Args = "/proc/self/exe", []string{"lathe", helper.Arg, string(js)}
 	cmd.SysProcAttr = namespaced(cmd.SysProcAttr)
 	cmd.ExtraFiles = extra
 	if err := cmd.Start(); err != nil {

@@ -19,8 +19,8 @@ var startsAllowed = map[string]string{
 	"internal/sandbox/start_linux.go (*exec.Cmd).Start": "the sandbox executor, confined",
 	// The helper runs inside the namespaces the executor made, and
 	// starts the command there.
-	"internal/sandbox/helper_linux.go syscall.ForkExec": "the helper of the landlock backend",
-	"internal/sandbox/helper_linux.go syscall.Exec":     "the helper, becoming Lathe's supervisor",
+	"internal/sandbox/helper/helper_linux.go syscall.ForkExec": "the helper of the landlock backend",
+	"internal/sandbox/helper/helper_linux.go syscall.Exec":     "the helper, becoming Lathe's supervisor",
 	// It runs in the supervisor process, which the executor started,
 	// so whatever confines the supervisor confines the command too.
 	"internal/shell/supervise_linux.go syscall.ForkExec": "the supervisor starts its command",

@@ -1,4 +1,4 @@
-package sandbox
+package helper
 
 import (
 	"encoding/binary"
@@ -104,9 +104,9 @@ func filterProgram() ([]unix.SockFilter, error) {
 	return prog, nil
 }
 
-// filterBytes returns the filter as bwrap reads it: struct sock_filter
+// Filter returns the filter as bwrap reads it: struct sock_filter
 // after struct sock_filter, in the machine's byte order.
-func filterBytes() ([]byte, error) {
+func Filter() ([]byte, error) {
 	prog, err := filterProgram()
 	if err != nil {
 		return nil, err
@@ -135,8 +135,8 @@ func loadFilter() error {
 	return nil
 }
 
-// seccompWorks reports whether this kernel filters system calls.
-func seccompWorks() error {
+// SeccompWorks reports whether this kernel filters system calls.
+func SeccompWorks() error {
 	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err != nil {
 		if errors.Is(err, unix.EINVAL) {
 			return errors.New("the kernel has no seccomp (CONFIG_SECCOMP)")

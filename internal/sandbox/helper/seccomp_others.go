@@ -1,6 +1,6 @@
 //go:build linux && !amd64 && !arm64
 
-package sandbox
+package helper
 
 // No filter is written for this architecture, so the landlock backend
 // refuses to start, and bwrap gets no filter either: both fail closed.
