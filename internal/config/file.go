@@ -249,11 +249,11 @@ func grantsOf(c *Config) grants {
 }
 
 // restore puts g back into c, so that nothing a project tried to widen
-// takes effect.
+// takes effect; what it made stricter in the package guard stays.
 func (g grants) restore(c *Config) {
 	c.PermissionMode, c.ModeSource = g.mode, g.modeSource
 	c.Rules.Allow = g.allow
-	c.PackageGuard = g.guard
+	c.PackageGuard = stricterGuard(g.guard, c.PackageGuard)
 	c.Sandbox.IsolateCaches = g.isolateCaches
 }
 

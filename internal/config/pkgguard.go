@@ -56,8 +56,21 @@ func (r *fileRegistries) byRegistry() map[pkgguard.Registry]*string {
 // packageGuard applies f, this file's [package_guard], to g. The
 // registries merge key by key; allow is replaced whole, as a list is one
 // setting. Values are replaced, never changed in place, so that a copy
-// of g taken before (grants) stays what it was.
+// of g taken before (grants) stays what it was. Sources records this
+// file for each deciding key it sets.
 func (l *layer) packageGuard(g *PackageGuard, f *filePackageGuard) {
+	set := map[string]bool{"enabled": f.Enabled != nil, "allow": f.Allow != nil, "require_allowlist": f.RequireAllowlist != nil,
+		"min_age_days": f.MinAgeDays != nil, "min_downloads": f.MinDownloads != nil}
+	sources := maps.Clone(g.Sources)
+	for key, ok := range set {
+		if ok {
+			if sources == nil {
+				sources = map[string]string{}
+			}
+			sources[key] = l.source
+		}
+	}
+	g.Sources = sources
 	setTo(&g.Enabled, f.Enabled)
 	setTo(&g.RequireAllowlist, f.RequireAllowlist)
 	var minAge int
@@ -128,4 +141,45 @@ func guardWidened(before, after PackageGuard) []string {
 		}
 	}
 	return ws
+}
+
+// stricterGuard is before with what after makes stricter, setting by
+// setting, each with its source: the guard of an untrusted workspace
+// whose file both loosens and tightens it.
+func stricterGuard(before, after PackageGuard) PackageGuard {
+	g := before
+	g.Sources = maps.Clone(before.Sources)
+	from := func(key string) {
+		if f, ok := after.Sources[key]; ok {
+			if g.Sources == nil {
+				g.Sources = map[string]string{}
+			}
+			g.Sources[key] = f
+		}
+	}
+	if after.Enabled && !before.Enabled {
+		g.Enabled = true
+		from("enabled")
+	}
+	if after.RequireAllowlist && !before.RequireAllowlist {
+		g.RequireAllowlist = true
+		from("require_allowlist")
+	}
+	if after.MinAgeDays > before.MinAgeDays {
+		g.MinAgeDays = after.MinAgeDays
+		from("min_age_days")
+	}
+	if after.MinDownloads > before.MinDownloads {
+		g.MinDownloads = after.MinDownloads
+		from("min_downloads")
+	}
+	// Fewer packages exempt is stricter: those of before that after
+	// keeps.
+	if allow := slices.DeleteFunc(slices.Clone(before.Allow), func(e string) bool { return !slices.Contains(after.Allow, e) }); len(allow) < len(before.Allow) {
+		g.Allow = allow
+		from("allow")
+	}
+	// The timeout widens nothing: how long a look-up may take.
+	g.Timeout = after.Timeout
+	return g
 }

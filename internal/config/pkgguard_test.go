@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -34,6 +35,8 @@ npm = "http://127.0.0.1:4873"
 		Allow:            []string{"pypi:requests", "npm:@types/**"},
 		RequireAllowlist: true, MinAgeDays: 14, MinDownloads: 500, Timeout: 3 * time.Second,
 	}}
+	user := filepath.Join(home, ".config", "lathe", "config.toml")
+	want.Sources = map[string]string{"enabled": user, "allow": user, "require_allowlist": user, "min_age_days": user, "min_downloads": user}
 	if !reflect.DeepEqual(c.PackageGuard, want) {
 		t.Errorf("package guard %+v,\nwant %+v", c.PackageGuard, want)
 	}
@@ -86,9 +89,11 @@ func TestProjectPackageGuard(t *testing.T) {
 	for _, tt := range []struct {
 		name, project string
 		// trusted is the guard in a trusted workspace; widened what the
-		// project loosens, which an untrusted one ignores.
-		trusted PackageGuard
-		widened []string
+		// project loosens, which an untrusted one ignores, keeping what
+		// it tightens: untrusted, when that is not the user's guard.
+		trusted   PackageGuard
+		widened   []string
+		untrusted *PackageGuard
 	}{
 		{name: "stricter", project: "[package_guard]\nrequire_allowlist = true\nmin_age_days = 30\nmin_downloads = 1000\nallow = [\"npm:lodash\"]\ntimeout = \"1s\"\n",
 			trusted: PackageGuard{Enabled: true, Config: pkgguard.Config{Allow: []string{"npm:lodash"}, RequireAllowlist: true, MinAgeDays: 30, MinDownloads: 1000, Timeout: time.Second}}},
@@ -102,8 +107,18 @@ func TestProjectPackageGuard(t *testing.T) {
 			trusted: loosened(func(g *PackageGuard) { g.MinDownloads = 0 }),
 			widened: []string{"package_guard.min_downloads = 0 (lower than 100)"}},
 		{name: "trust more", project: "[package_guard]\nallow = [\"pypi:requests\", \"pypi:evil\", \"npm:evil\"]\n",
-			trusted: loosened(func(g *PackageGuard) { g.Allow = []string{"pypi:requests", "pypi:evil", "npm:evil"} }),
-			widened: []string{`package_guard.allow entry "pypi:evil"`, `package_guard.allow entry "npm:evil"`}},
+			trusted:   loosened(func(g *PackageGuard) { g.Allow = []string{"pypi:requests", "pypi:evil", "npm:evil"} }),
+			widened:   []string{`package_guard.allow entry "pypi:evil"`, `package_guard.allow entry "npm:evil"`},
+			untrusted: ptr(loosened(func(g *PackageGuard) { g.Allow = []string{"pypi:requests"} }))},
+		// Another widening ignored keeps the guard's tightening too.
+		{name: "allow rule and a stricter guard", project: "[permissions]\nallow = [\"Bash(make)\"]\n[package_guard]\nmin_age_days = 30\n",
+			trusted:   loosened(func(g *PackageGuard) { g.MinAgeDays = 30 }),
+			widened:   []string{"allow rule Bash(make)"},
+			untrusted: ptr(loosened(func(g *PackageGuard) { g.MinAgeDays = 30 }))},
+		{name: "loosen and tighten", project: "[package_guard]\nenabled = false\nmin_age_days = 30\nrequire_allowlist = true\n",
+			trusted:   loosened(func(g *PackageGuard) { g.Enabled, g.MinAgeDays, g.RequireAllowlist = false, 30, true }),
+			widened:   []string{"package_guard.enabled = false"},
+			untrusted: ptr(loosened(func(g *PackageGuard) { g.MinAgeDays, g.RequireAllowlist = 30, true }))},
 		{name: "own registry", project: "[package_guard.registries]\npypi = \"https://evil.example/pypi\"\n",
 			trusted: loosened(func(g *PackageGuard) {
 				g.Registries = map[pkgguard.Registry]string{pkgguard.PyPI: "https://evil.example/pypi"}
@@ -129,10 +144,13 @@ func TestProjectPackageGuard(t *testing.T) {
 				t.Fatal(err)
 			}
 			untrusted := tt.trusted
-			if len(tt.widened) > 0 {
+			switch {
+			case tt.untrusted != nil:
+				untrusted = *tt.untrusted
+			case len(tt.widened) > 0:
 				untrusted = userGuard
 			}
-			if !reflect.DeepEqual(c.PackageGuard, untrusted) {
+			if !reflect.DeepEqual(settings(c.PackageGuard), untrusted) {
 				t.Errorf("untrusted: package guard %+v,\nwant %+v", c.PackageGuard, untrusted)
 			}
 			if !slices.Equal(c.Trust.Ignored, want) || len(c.Trust.Granted) > 0 {
@@ -142,13 +160,51 @@ func TestProjectPackageGuard(t *testing.T) {
 			if c, err = Load(repo, WithTrustedWorkspace()); err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(c.PackageGuard, tt.trusted) {
+			if !reflect.DeepEqual(settings(c.PackageGuard), tt.trusted) {
 				t.Errorf("trusted: package guard %+v,\nwant %+v", c.PackageGuard, tt.trusted)
 			}
 			if !slices.Equal(c.Trust.Granted, want) || len(c.Trust.Ignored) > 0 {
 				t.Errorf("trusted: granted %+v, ignored %+v; want granted %+v", c.Trust.Granted, c.Trust.Ignored, want)
 			}
 		})
+	}
+}
+
+// settings is g without its sources, which TestPackageGuardSources pins.
+func settings(g PackageGuard) PackageGuard {
+	g.Sources = nil
+	return g
+}
+
+// Each setting that decides names the file it came from, the layer
+// that set it last; one an untrusted workspace's file loosened names
+// the file whose value applies.
+func TestPackageGuardSources(t *testing.T) {
+	home := env(t)
+	user := filepath.Join(home, ".config", "lathe", "config.toml")
+	write(t, user, "[package_guard]\nmin_age_days = 7\nmin_downloads = 10\n")
+	repo := filepath.Join(home, "repo")
+	write(t, filepath.Join(repo, ".git", "HEAD"), "")
+	proj := filepath.Join(repo, ".lathe", "config.toml")
+	write(t, proj, "[package_guard]\nmin_age_days = 1\nmin_downloads = 100\nrequire_allowlist = true\n")
+	for _, tc := range []struct {
+		trusted bool
+		want    map[string]string
+	}{
+		{false, map[string]string{"min_age_days": user, "min_downloads": proj, "require_allowlist": proj}},
+		{true, map[string]string{"min_age_days": proj, "min_downloads": proj, "require_allowlist": proj}},
+	} {
+		var opts []Option
+		if tc.trusted {
+			opts = append(opts, WithTrustedWorkspace())
+		}
+		c, err := Load(repo, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(c.PackageGuard.Sources, tc.want) {
+			t.Errorf("trusted %v: sources %v, want %v", tc.trusted, c.PackageGuard.Sources, tc.want)
+		}
 	}
 }
 
@@ -179,3 +235,5 @@ func TestProjectPackageGuardLayers(t *testing.T) {
 		t.Errorf("trusted: min age %d, granted %+v; want 5, granted %+v", c.PackageGuard.MinAgeDays, c.Trust.Granted, want[:1])
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -41,6 +41,11 @@ type Config struct {
 	MinDownloads int64
 	// Timeout bounds each look-up; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// Sources names the file that set each key of the settings that
+	// decide ("enabled", "allow", "require_allowlist", "min_age_days",
+	// "min_downloads"), so that a decision names the file of the setting
+	// that made it; a key not in it is at its default.
+	Sources map[string]string
 }
 
 // DefaultTimeout bounds a look-up when Config.Timeout is 0.
@@ -359,4 +364,14 @@ func days(d time.Duration) string {
 		return "less than a day"
 	}
 	return fmt.Sprintf("%d days", n)
+}
+
+// source is the Decision.Source of a decision that rule, a
+// "package_guard.KEY" setting, made: the file that set KEY, or [Source]
+// for a default.
+func (c *Checker) source(rule string) string {
+	if f := c.cfg.Sources[strings.TrimPrefix(rule, "package_guard.")]; f != "" {
+		return f
+	}
+	return Source
 }

@@ -12,7 +12,8 @@ type Decider interface {
 	Decide(ctx context.Context, call *policy.Call) policy.Decision
 }
 
-// Source is the Decision.Source of the guard's decisions.
+// Source is the Decision.Source of the guard's decisions by a setting at
+// its default; one set in a file names the file (Config.Sources).
 const Source = "package guard"
 
 // Guard is a Decider that checks the packages a command installs on top
@@ -68,7 +69,7 @@ func (g *Guard) Decide(ctx context.Context, call *policy.Call) policy.Decision {
 	}
 	out.Verdict = max(d.Verdict, worst.Verdict)
 	out.Reason = strings.Join(reasons, "; ")
-	out.Rule, out.Source = worst.Rule, Source
+	out.Rule, out.Source = worst.Rule, g.check.source(worst.Rule)
 	if d.Verdict == policy.Ask && out.Verdict == policy.Ask {
 		out.Reason += "; and " + d.Reason
 	}

@@ -76,6 +76,21 @@ func TestGuardDecide(t *testing.T) {
 	}
 }
 
+// A decision names the file of the setting that made it, where a file
+// set it, and the guard where the setting is at its default.
+func TestGuardNamesTheSettingsFile(t *testing.T) {
+	r := fake(t)
+	const user = "/home/u/.config/lathe/config.toml"
+	c := checker(t, pkgguard.Config{Registries: r.URLs(), MinAgeDays: 30, Sources: map[string]string{"min_age_days": user}})
+	g := pkgguard.Wrap(fixed{Verdict: policy.Allow}, c)
+	if d := g.Decide(context.Background(), exec("npm install fresh-pkg")); d.Rule != "package_guard.min_age_days" || d.Source != user {
+		t.Errorf("too young: rule %q from %q, want package_guard.min_age_days from %s", d.Rule, d.Source, user)
+	}
+	if d := g.Decide(context.Background(), exec("pip install reqeusts")); d.Rule != "package_guard.enabled" || d.Source != pkgguard.Source {
+		t.Errorf("missing: rule %q from %q, want package_guard.enabled from %q", d.Rule, d.Source, pkgguard.Source)
+	}
+}
+
 func sameDecision(a, b policy.Decision) bool {
 	return a.Verdict == b.Verdict && a.Reason == b.Reason && a.Rule == b.Rule && a.Source == b.Source &&
 		strings.Join(a.Profile.HideEnv, ",") == strings.Join(b.Profile.HideEnv, ",")
