@@ -400,12 +400,12 @@ func TestLogNetwork(t *testing.T) {
 	start := time.Date(2026, 12, 7, 8, 30, 0, 0, time.UTC)
 	l.Emit(event.Event{Type: event.SessionStart, SessionID: sid})
 	l.Network(netproxy.Conn{Host: "proxy.golang.org", Port: 443, Method: "CONNECT", Allowed: true, Rule: "proxy.golang.org",
-		Addr: "142.250.1.1:443", Status: 200, Sent: 10, Received: 20, Start: start, Duration: 1500 * time.Millisecond})
+		RuleSource: "/home/u/.config/lathe/config.toml", Addr: "142.250.1.1:443", Status: 200, Sent: 10, Received: 20, Start: start, Duration: 1500 * time.Millisecond})
 	l.Network(netproxy.Conn{Host: "evil.example", Port: 80, Method: "GET", Reason: "evil.example is not an allowed domain", Status: 403, Start: start})
 	l.Close()
 	data, _ := os.ReadFile(l.Path())
 	recs := records(t, data)
-	if r := recs[1]; r.Type != TypeNetwork || r.Time != "2026-12-07T08:30:00.000Z" || r.Allowed == nil || !*r.Allowed || r.Addr != "142.250.1.1:443" || r.DurationMS != 1500 {
+	if r := recs[1]; r.Type != TypeNetwork || r.Time != "2026-12-07T08:30:00.000Z" || r.Allowed == nil || !*r.Allowed || r.Addr != "142.250.1.1:443" || r.DurationMS != 1500 || r.RuleSource != "/home/u/.config/lathe/config.toml" {
 		t.Errorf("allowed connection = %+v", r)
 	}
 	if r := recs[2]; r.Allowed == nil || *r.Allowed || r.Reason == "" {
@@ -424,7 +424,7 @@ func TestLogNetwork(t *testing.T) {
 	}
 	want := []Row{
 		{Time: recs[0].Time, Action: "session start", Arguments: "mode , workspace "},
-		{Time: "2026-12-07T08:30:00.000Z", Action: "network", Arguments: "CONNECT proxy.golang.org:443", Decision: "allow", DecidedBy: "network rule proxy.golang.org",
+		{Time: "2026-12-07T08:30:00.000Z", Action: "network", Arguments: "CONNECT proxy.golang.org:443", Decision: "allow", DecidedBy: "network rule proxy.golang.org in /home/u/.config/lathe/config.toml",
 			Result: "status 200, to 142.250.1.1:443, 10 bytes sent, 20 received"},
 		{Time: "2026-12-07T08:30:00.000Z", Action: "network", Arguments: "GET evil.example:80", Decision: "deny", DecidedBy: "network rules",
 			Reason: "evil.example is not an allowed domain", Result: "status 403"},

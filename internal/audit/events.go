@@ -160,8 +160,8 @@ const maxInput = 4 << 10
 // goroutine, and does not block on anything but the log's file.
 func (l *Log) Network(c netproxy.Conn) {
 	r := &Record{
-		Type: TypeNetwork, Host: c.Host, Port: c.Port, Method: c.Method, Allowed: &c.Allowed, Rule: c.Rule, Reason: c.Reason,
-		Addr: c.Addr, Error: c.Err, Status: c.Status, Sent: c.Sent, Received: c.Received, DurationMS: c.Duration.Milliseconds(),
+		Type: TypeNetwork, Host: c.Host, Port: c.Port, Method: c.Method, Allowed: &c.Allowed, Rule: c.Rule, RuleSource: c.RuleSource,
+		Reason: c.Reason, Addr: c.Addr, Error: c.Err, Status: c.Status, Sent: c.Sent, Received: c.Received, DurationMS: c.Duration.Milliseconds(),
 	}
 	if !c.Start.IsZero() {
 		r.Time = c.Start.UTC().Format(timeFormat)

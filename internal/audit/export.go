@@ -120,6 +120,9 @@ func network(r *Record) Row {
 	}
 	if r.Rule != "" {
 		row.DecidedBy = "network rule " + r.Rule
+		if r.RuleSource != "" {
+			row.DecidedBy += " in " + r.RuleSource
+		}
 	}
 	var res []string
 	if r.Status != 0 {

@@ -29,6 +29,10 @@ type Conn struct {
 	Allowed bool
 	Rule    string
 	Reason  string
+	// RuleSource is the file or flag Rule came from. The proxy knows
+	// patterns only and leaves it empty, for the report function of
+	// whoever gave it its rules to fill in.
+	RuleSource string
 	// Addr is the address dialed, "ip:port", empty when nothing was.
 	Addr string
 	// Err is why an allowed connection failed (the dial, the origin),
