@@ -189,7 +189,7 @@ func Open(opts Options) (*App, error) {
 		a.log.Close()
 		return nil, err
 	}
-	a.env, a.sandbox = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers, a.audit.Network, sandbox.WithIsolateCaches(cfg.Sandbox.IsolateCaches))
+	a.env, a.sandbox = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers, a.networkReport(), sandbox.WithIsolateCaches(cfg.Sandbox.IsolateCaches))
 
 	// The session log and the audit log are the records of the session,
 	// so they are the bus's synchronous hooks: they miss nothing.

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"strconv"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/audit"
 	"github.com/lathe-dev/lathe/internal/config"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/netproxy"
 	"github.com/lathe-dev/lathe/internal/policy"
 	"github.com/lathe-dev/lathe/internal/session"
 )
@@ -48,6 +50,27 @@ func account() string {
 		return u.Username + " (uid " + uid + ")"
 	}
 	return "uid " + uid
+}
+
+// networkReport returns the report function of the session's network
+// proxies: each connection goes to the audit log with the file or flag
+// of the WebFetch(domain:…) allow rule whose pattern decided it, the
+// first such rule as the policy's domains are. It may be called from
+// any goroutine.
+func (a *App) networkReport() func(netproxy.Conn) {
+	sources := map[string]string{}
+	for _, r := range a.perms.Policy.Rules.Allow {
+		d, ok := strings.CutPrefix(r.Specifier, "domain:")
+		// The proxy's patterns are lower case, with no trailing dot.
+		d = strings.TrimSuffix(strings.ToLower(d), ".")
+		if _, seen := sources[d]; ok && r.Tool == "WebFetch" && !seen {
+			sources[d] = r.Source
+		}
+	}
+	return func(c netproxy.Conn) {
+		c.RuleSource = sources[c.Rule]
+		a.audit.Network(c)
+	}
 }
 
 // audited is the policy of a session with an audit log: once the log
