@@ -2,7 +2,12 @@ package shell
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"sync"
+
+	"github.com/lathe-dev/lathe/internal/spill"
+	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
 // A command's output is kept as its first headCap bytes and a ring of its
@@ -29,6 +34,14 @@ type buffer struct {
 	runes int64
 	lines int64
 	last  byte
+
+	// dir, if set, is where the whole output goes once it outgrows head:
+	// file, sanitised as it is written (carry is held-back input, as for
+	// render), or saveErr saying why it could not.
+	dir     *spill.Dir
+	file    *os.File
+	carry   []byte
+	saveErr error
 }
 
 // cursor is a reader's position in a buffer's output.
@@ -55,6 +68,7 @@ func (b *buffer) Write(p []byte) (int, error) {
 		b.head = append(b.head, p[:k]...)
 		p = p[k:]
 	}
+	b.save(p)
 	if len(p) > tailCap {
 		p = p[len(p)-tailCap:]
 	}
@@ -123,4 +137,65 @@ func countRunes(p []byte) int64 {
 		}
 	}
 	return n
+}
+
+// save writes to the spill file p, the bytes written after head, all of
+// the output from the moment head is full: the file is made then, with
+// head, so that an output that fits in memory costs no file. A failed
+// write stops saving and is reported by saved.
+func (b *buffer) save(p []byte) {
+	if b.dir == nil || b.saveErr != nil || len(p) == 0 {
+		return
+	}
+	if b.file == nil {
+		if b.file, b.saveErr = b.dir.Create(); b.saveErr != nil {
+			return
+		}
+		b.put(b.head, false)
+	}
+	b.put(p, false)
+}
+
+// put sanitises p after what was held back and appends it to the file.
+func (b *buffer) put(p []byte, final bool) {
+	if b.saveErr != nil {
+		return
+	}
+	text, rest := termsafe.Clean(append(b.carry, p...), final)
+	b.carry = append(b.carry[:0], rest...)
+	if _, err := b.file.WriteString(text); err != nil {
+		b.saveErr = fmt.Errorf("save output: %w", err)
+	}
+}
+
+// closeSave ends the spill file once the command has exited and all its
+// output has been read.
+func (b *buffer) closeSave() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.file == nil {
+		return
+	}
+	b.put(nil, true)
+	if err := b.file.Close(); err != nil && b.saveErr == nil {
+		b.saveErr = fmt.Errorf("save output: %w", err)
+	}
+	if b.saveErr != nil {
+		// A partial copy would pass for the whole output.
+		os.Remove(b.file.Name())
+	}
+}
+
+// saved says where the whole output is: in the spill file, if there is
+// one, else nowhere (both fields empty).
+func (b *buffer) saved() spill.Where {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.saveErr != nil:
+		return spill.Where{Err: b.saveErr}
+	case b.file != nil:
+		return spill.Where{Path: b.file.Name()}
+	}
+	return spill.Where{}
 }

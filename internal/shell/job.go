@@ -172,11 +172,11 @@ func (j *Job) Read() (State, Result) {
 	case <-j.p.done:
 	default:
 		res := Result{Lines: j.p.out.Lines(), Duration: time.Since(j.p.start)}
-		res.Output, j.carry, res.Truncated = render(j.p.out, &j.cur, j.carry, false)
+		res.Output, j.carry, res.Truncated, res.Saved = render(j.p.out, &j.cur, j.carry, false)
 		return Running, res
 	}
 	res := j.p.result()
-	res.Output, j.carry, res.Truncated = render(j.p.out, &j.cur, j.carry, true)
+	res.Output, j.carry, res.Truncated, res.Saved = render(j.p.out, &j.cur, j.carry, true)
 	if j.p.stopped {
 		return Killed, res
 	}

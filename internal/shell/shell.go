@@ -19,8 +19,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lathe-dev/lathe/internal/sandbox"
+	"github.com/lathe-dev/lathe/internal/spill"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
@@ -117,13 +119,20 @@ type Command struct {
 	// Timeout bounds a foreground run; zero means the Runner's timeout. It
 	// is capped at MaxTimeout. Background jobs have no timeout.
 	Timeout time.Duration
+	// Spill, if set, keeps the whole output, sanitised, in a file of its
+	// own once it is more than the model sees, and the cut output names
+	// that file (see [spill]); an output short enough is not saved.
+	Spill *spill.Dir
 }
 
 // Result is the outcome of a command.
 type Result struct {
 	// Output is stdout and stderr merged in arrival order, sanitised and
-	// truncated for the model.
+	// truncated for the model (see [spill.Clip]).
 	Output string
+	// Saved is the file that holds the whole output when Output is cut
+	// and the Command had a Spill directory, else "".
+	Saved string
 	// Truncated counts the characters cut from the middle of Output.
 	Truncated int64
 	// Lines counts the lines of the whole output, before truncation.
@@ -166,7 +175,7 @@ func (r *Runner) Run(ctx context.Context, c Command) (Result, error) {
 	r.supervise(ctx, p, timeout)
 	res := p.result()
 	res.Timeout = timeout
-	res.Output, _, res.Truncated = render(p.out, &cursor{}, nil, true)
+	res.Output, _, res.Truncated, res.Saved = render(p.out, &cursor{}, nil, true)
 	if p.stopped && !p.timedOut {
 		return res, fmt.Errorf("run command: %w", context.Cause(ctx))
 	}
@@ -256,7 +265,7 @@ func (r *Runner) start(ctx context.Context, c Command) (*proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shell: output pipe: %w", err)
 	}
-	p := &proc{pipe: pr, out: &buffer{}, onOutput: outputFrom(ctx), read: make(chan struct{}), done: make(chan struct{})}
+	p := &proc{pipe: pr, out: &buffer{dir: c.Spill}, onOutput: outputFrom(ctx), read: make(chan struct{}), done: make(chan struct{})}
 	p.start = time.Now()
 	p.proc, err = launch(ctx, r.exec, cmd, pw)
 	pw.Close()
@@ -318,6 +327,7 @@ func (r *Runner) supervise(ctx context.Context, p *proc, timeout time.Duration) 
 	_ = p.pipe.SetReadDeadline(time.Now().Add(pipeGrace))
 	<-p.read
 	p.pipe.Close()
+	p.out.closeSave()
 }
 
 // stop ends everything p started: SIGTERM so programs can clean up, then
@@ -351,14 +361,20 @@ func (p *proc) result() Result {
 // render returns the output after c for the model and advances c. carry
 // is held-back input from the previous call, prefixed to what follows it;
 // unless final, an incomplete sequence at the end is returned as the new
-// carry.
-func render(out *buffer, c *cursor, carry []byte, final bool) (text string, rest []byte, truncated int64) {
+// carry. A text cut for the model names the file that holds the whole
+// output, returned as saved: the buffer's spill file, or, for an output
+// held whole in memory, a file made for it now.
+func render(out *buffer, c *cursor, carry []byte, final bool) (text string, rest []byte, truncated int64, saved string) {
 	head, tail, gap := out.since(c)
 	head = append(carry, head...)
+	where := out.saved()
 	if gap == 0 {
 		t, rest := termsafe.Clean(head, final)
-		text, truncated = clip(t, "", 0, outputLimit)
-		return text, rest, truncated
+		if where == (spill.Where{}) && out.dir != nil && utf8.RuneCountInString(t) > spill.Limit {
+			where.Path, where.Err = out.dir.Save(t)
+		}
+		text, truncated = spill.Clip(t, "", 0, spill.Limit, where)
+		return text, rest, truncated, savedPath(truncated, where)
 	}
 	// The ring may start inside a character.
 	for len(tail) > 0 && tail[0]&0xC0 == 0x80 {
@@ -366,6 +382,14 @@ func render(out *buffer, c *cursor, carry []byte, final bool) (text string, rest
 	}
 	h, _ := termsafe.Clean(head, true)
 	t, rest := termsafe.Clean(tail, final)
-	text, truncated = clip(h, t, gap, outputLimit)
-	return text, rest, truncated
+	text, truncated = spill.Clip(h, t, gap, spill.Limit, where)
+	return text, rest, truncated, savedPath(truncated, where)
+}
+
+// savedPath is where's path if the text was cut, else "".
+func savedPath(truncated int64, where spill.Where) string {
+	if truncated == 0 {
+		return ""
+	}
+	return where.Path
 }

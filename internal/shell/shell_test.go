@@ -18,6 +18,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/sandbox/sandboxtest"
+	"github.com/lathe-dev/lathe/internal/spill"
 )
 
 func run(t *testing.T, r *Runner, c Command) Result {
@@ -245,17 +246,91 @@ func TestRunTruncatesMiddle(t *testing.T) {
 		fmt.Fprintf(&full, "%d\n", i)
 	}
 	res := run(t, NewRunner(), Command{Script: "seq 1 20000"})
-	want := int64(full.Len() - outputLimit)
+	want := int64(full.Len() - spill.Limit)
 	marker := fmt.Sprintf("\n\n... [%d characters truncated] ...\n\n", want)
 	if res.Truncated != want || !strings.Contains(res.Output, marker) {
 		t.Fatalf("truncated %d, want %d and the marker %q", res.Truncated, want, marker)
 	}
 	head, tail, _ := strings.Cut(res.Output, marker)
-	if !strings.HasPrefix(full.String(), head) || !strings.HasSuffix(full.String(), tail) || len(head)+len(tail) != outputLimit {
+	if !strings.HasPrefix(full.String(), head) || !strings.HasSuffix(full.String(), tail) || len(head)+len(tail) != spill.Limit {
 		t.Errorf("kept %d head and %d tail characters that are not the ends of the output", len(head), len(tail))
 	}
 	if res.Lines != 20000 {
 		t.Errorf("Lines = %d, want 20000", res.Lines)
+	}
+}
+
+// TestRunSavesWholeOutput: an output cut for the model is saved whole,
+// sanitised, in the file the marker names, whether it outgrew what is held
+// in memory (streamed to the file) or not (saved at the end); one that is
+// not cut is not saved.
+func TestRunSavesWholeOutput(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, script string
+		cut          bool
+	}{
+		{"streamed", `for i in $(seq 1 40000); do printf '\033[31m%d\033[0m\r\n' $i; done`, true},
+		{"held in memory", "seq 1 9000", true},
+		{"short", "seq 1 100", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := spill.New(filepath.Join(t.TempDir(), "outputs"))
+			res := run(t, NewRunner(), Command{Script: tt.script, Spill: dir})
+			if !tt.cut {
+				if res.Saved != "" || res.Truncated != 0 {
+					t.Fatalf("saved %q, truncated %d; want neither", res.Saved, res.Truncated)
+				}
+				if _, err := os.Stat(dir.Path()); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("a short output made the outputs directory (%v)", err)
+				}
+				return
+			}
+			if res.Saved == "" || !strings.Contains(res.Output, "; the full output is in "+res.Saved+"] ...") {
+				t.Fatalf("saved %q; output does not name it", res.Saved)
+			}
+			b, err := os.ReadFile(res.Saved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want strings.Builder
+			n := 40000
+			if tt.name == "held in memory" {
+				n = 9000
+			}
+			for i := 1; i <= n; i++ {
+				fmt.Fprintf(&want, "%d\n", i)
+			}
+			if string(b) != want.String() {
+				t.Errorf("saved %d bytes, want the %d of the whole sanitised output", len(b), want.Len())
+			}
+		})
+	}
+}
+
+// TestJobSavesWholeOutput: a background job's output is saved as it is
+// written, and a read cut for the model names the file.
+func TestJobSavesWholeOutput(t *testing.T) {
+	t.Parallel()
+	dir := spill.New(filepath.Join(t.TempDir(), "outputs"))
+	r := NewRunner()
+	defer r.Close()
+	j, err := r.Start(context.Background(), Command{Script: "seq 1 100000", Spill: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-j.p.done
+	st, res := j.Read()
+	if st != Exited || res.Saved != filepath.Join(dir.Path(), "1.txt") || !strings.Contains(res.Output, res.Saved) {
+		t.Fatalf("state %v, saved %q; want exited, saved in 1.txt and named", st, res.Saved)
+	}
+	b, err := os.ReadFile(res.Saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(b), "\n"); lines != 100000 || !strings.HasSuffix(string(b), "\n100000\n") {
+		t.Errorf("saved %d lines, want all 100000", lines)
 	}
 }
 
@@ -267,10 +342,10 @@ func TestRunHugeOutputIsBounded(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	res := run(t, NewRunner(), Command{Script: fmt.Sprintf("head -c %d /dev/zero | tr '\\0' a", size)})
 	runtime.ReadMemStats(&after)
-	half := strings.Repeat("a", outputLimit/2)
-	want := fmt.Sprintf("%s\n\n... [%d characters truncated] ...\n\n%s", half, size-outputLimit, half)
-	if res.Output != want || res.Truncated != size-outputLimit {
-		t.Errorf("got %d characters, %d truncated; want %d and %d", len(res.Output), res.Truncated, len(want), size-outputLimit)
+	half := strings.Repeat("a", spill.Limit/2)
+	want := fmt.Sprintf("%s\n\n... [%d characters truncated] ...\n\n%s", half, size-spill.Limit, half)
+	if res.Output != want || res.Truncated != size-spill.Limit {
+		t.Errorf("got %d characters, %d truncated; want %d and %d", len(res.Output), res.Truncated, len(want), size-spill.Limit)
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("allocated %d bytes for %d bytes of output; want bounded memory", alloc, size)
