@@ -85,6 +85,7 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 	if ctx.Err() != nil && !denied && res.Summary != "interrupted" {
 		res = tool.Result{Content: "Interrupted by " + interrupter(ctx) + "; the command was stopped.", IsError: true, Summary: "interrupted"}
 	}
+	res = a.cfg.Env.Cap(res)
 	a.emit(event.Event{
 		Type: event.ToolEnd, CallID: call.CallID, Name: call.Name,
 		Output: res.Content, IsError: res.IsError, Denied: denied, Summary: res.Summary,

@@ -31,6 +31,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/provider"
 	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/session"
+	"github.com/lathe-dev/lathe/internal/spill"
 	"github.com/lathe-dev/lathe/internal/textfile"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
@@ -205,6 +206,7 @@ func Open(opts Options) (*App, error) {
 	// WebFetch reaches a private or loopback address only of a host the
 	// rules name.
 	a.env.NamedHost = tool.NamedHosts(perms.Policy.Rules)
+	a.env.Outputs = spill.New(filepath.Join(store.Dir(a.log.ID()), "outputs"))
 	a.agent = agent.New(agent.Config{
 		SessionID: a.log.ID(),
 		Provider:  retrying,

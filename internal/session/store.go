@@ -110,6 +110,13 @@ func (s *Store) path(id string) string {
 	return filepath.Join(s.dir, id+ext)
 }
 
+// Dir returns the directory for what session id keeps besides its log,
+// such as the whole of tool outputs cut for the model: <id>/ next to
+// <id>.jsonl. Nothing makes it until something is kept there.
+func (s *Store) Dir(id string) string {
+	return filepath.Join(s.dir, id)
+}
+
 // Open loads session id to resume it: the returned Log appends to the same
 // file, and the Transcript holds the conversation so far. A line in the
 // middle of the log that cannot be used is a *CorruptError; the last line

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/lathe-dev/lathe/internal/spill"
 	"github.com/lathe-dev/lathe/internal/termsafe"
@@ -42,6 +43,10 @@ type buffer struct {
 	file    *os.File
 	carry   []byte
 	saveErr error
+	// kept counts the bytes in file; once it reaches spill.MaxSave,
+	// partial is set and nothing more is written.
+	kept    int
+	partial bool
 }
 
 // cursor is a reader's position in a buffer's output.
@@ -158,11 +163,18 @@ func (b *buffer) save(p []byte) {
 
 // put sanitises p after what was held back and appends it to the file.
 func (b *buffer) put(p []byte, final bool) {
-	if b.saveErr != nil {
+	if b.saveErr != nil || b.partial {
 		return
 	}
 	text, rest := termsafe.Clean(append(b.carry, p...), final)
 	b.carry = append(b.carry[:0], rest...)
+	if room := spill.MaxSave - b.kept; len(text) > room {
+		for room > 0 && !utf8.RuneStart(text[room]) {
+			room--
+		}
+		text, b.partial = text[:room], true
+	}
+	b.kept += len(text)
 	if _, err := b.file.WriteString(text); err != nil {
 		b.saveErr = fmt.Errorf("save output: %w", err)
 	}
@@ -195,7 +207,7 @@ func (b *buffer) saved() spill.Where {
 	case b.saveErr != nil:
 		return spill.Where{Err: b.saveErr}
 	case b.file != nil:
-		return spill.Where{Path: b.file.Name()}
+		return spill.Where{Path: b.file.Name(), Partial: b.partial}
 	}
 	return spill.Where{}
 }

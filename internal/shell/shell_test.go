@@ -309,6 +309,20 @@ func TestRunSavesWholeOutput(t *testing.T) {
 	}
 }
 
+// TestRunSavesAtMostMaxSave: a command printing more than spill.MaxSave
+// bytes has its first MaxSave saved, and the cut says so.
+func TestRunSavesAtMostMaxSave(t *testing.T) {
+	t.Parallel()
+	dir := spill.New(filepath.Join(t.TempDir(), "outputs"))
+	res := run(t, NewRunner(), Command{Script: fmt.Sprintf("head -c %d /dev/zero | tr '\\0' a", spill.MaxSave+1<<20), Spill: dir})
+	if !strings.Contains(res.Output, "; the first 64 MiB of the full output are in "+res.Saved+"] ...") {
+		t.Errorf("output does not say that %q holds only the start: %q", res.Saved, res.Output[spill.Limit/2:spill.Limit/2+200])
+	}
+	if fi, err := os.Stat(res.Saved); err != nil || fi.Size() != spill.MaxSave {
+		t.Errorf("saved file: %v, %v; want %d bytes", fi, err, spill.MaxSave)
+	}
+}
+
 // TestJobSavesWholeOutput: a background job's output is saved as it is
 // written, and a read cut for the model names the file.
 func TestJobSavesWholeOutput(t *testing.T) {

@@ -24,6 +24,11 @@ import (
 // Claude Code and crush.
 const Limit = 30_000
 
+// MaxSave bounds a saved output, in bytes: a command that prints
+// gigabytes must not fill the disk holding the session logs. Past it
+// the file keeps the output's start; the model sees its end anyway.
+const MaxSave = 64 << 20
+
 // Dir is the directory a session saves whole outputs in, one numbered
 // file each. It is created when the first output is saved, private to the
 // user like the session log.
@@ -71,6 +76,9 @@ func (d *Dir) Create() (*os.File, error) {
 
 // Save writes text to a new file and returns its path.
 func (d *Dir) Save(text string) (string, error) {
+	if len(text) > MaxSave {
+		return "", fmt.Errorf("save output: %d bytes is more than %d MiB", len(text), MaxSave>>20)
+	}
 	f, err := d.Create()
 	if err != nil {
 		return "", err
@@ -103,10 +111,12 @@ func (d *Dir) Cap(s string) (text, saved string) {
 }
 
 // Where is where the whole of a cut output is: at Path, or nowhere, Err
-// saying why when saving it failed.
+// saying why when saving it failed. Partial says that Path holds only
+// the first MaxSave bytes.
 type Where struct {
-	Path string
-	Err  error
+	Path    string
+	Partial bool
+	Err     error
 }
 
 // Clip joins head and tail, the output on either side of gap characters
@@ -135,6 +145,8 @@ func Clip(head, tail string, gap int64, limit int, where Where) (string, int64) 
 func elide(head string, hk int, tail string, tk int, cut int64, where Where) (string, int64) {
 	note := ""
 	switch {
+	case where.Path != "" && where.Partial:
+		note = fmt.Sprintf("; the first %d MiB of the full output are in %s", MaxSave>>20, where.Path)
 	case where.Path != "":
 		note = "; the full output is in " + where.Path
 	case where.Err != nil:

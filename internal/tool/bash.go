@@ -66,7 +66,7 @@ func (bash) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 	if err != nil {
 		return Prepared{}, err
 	}
-	c := shell.Command{Script: args.Command, Dir: workDir(env), Timeout: timeout}
+	c := shell.Command{Script: args.Command, Dir: workDir(env), Timeout: timeout, Spill: env.Outputs}
 	return Prepared{
 		Access: policy.Call{Kind: policy.Exec, Dir: c.Dir, Command: c.Script},
 		Run: func(ctx context.Context) (Result, error) {
@@ -120,6 +120,7 @@ func runBash(ctx context.Context, env *Env, c shell.Command, background bool) (R
 	}
 	return Result{
 		Content:  sb.String(),
+		Capped:   true,
 		IsError:  res.TimedOut || res.ExitCode != 0,
 		Summary:  summarize(res),
 		ExitCode: exitCode(res),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/shell"
+	"github.com/lathe-dev/lathe/internal/spill"
 )
 
 // Env is what tools act on: the workspace and the state shared by the
@@ -27,6 +28,26 @@ type Env struct {
 	// every other process, such as ripgrep: the one place a sandbox
 	// reaches them all.
 	Shell *shell.Runner
+	// Outputs keeps the whole of each output cut for the model, in the
+	// session's directory; nil keeps none.
+	Outputs *spill.Dir
+}
+
+// Cap caps a result's content as it enters the history: a result longer
+// than [spill.Limit] characters keeps its head and tail, and the whole of
+// it is saved in Outputs under a path the cut content names. A result the
+// tool sized itself (Capped) is left as it is. A nil Env saves nothing.
+func (e *Env) Cap(res Result) Result {
+	if res.Capped {
+		return res
+	}
+	var dir *spill.Dir
+	if e != nil {
+		dir = e.Outputs
+	}
+	res.Content, _ = dir.Cap(res.Content)
+	res.Capped = true
+	return res
 }
 
 // executor returns the executor of the Shell, or nil for none.

@@ -124,7 +124,7 @@ func readLines(ctx context.Context, env *Env, path, key string, offset, limit in
 			b.WriteString("\n\n" + note)
 		}
 	}
-	return Result{Content: b.String(), Summary: summary}, nil
+	return Result{Content: b.String(), Capped: true, Summary: summary}, nil
 }
 
 // viewError turns an error from readView into what a reading tool

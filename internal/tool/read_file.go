@@ -76,7 +76,9 @@ func (readFileTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 // readFileLines runs a read_file call: lines from offset on, at most
 // limit, of the file named path to the model and key on disk.
 func readFileLines(ctx context.Context, env *Env, path, key string, offset, limit int) (Result, error) {
-	v, err := readView(ctx, key, viewOptions{offset: offset, limit: limit, maxLine: readFileMaxLine})
+	// Pages are as large as Read's: 2000 lines of 500 bytes would be
+	// a quarter of a million tokens.
+	v, err := readView(ctx, key, viewOptions{offset: offset, limit: limit, maxLine: readFileMaxLine, maxBytes: readMaxBytes})
 	if res, err := viewError(env, path, err, "Use list_dir to list it."); res != nil || err != nil {
 		return *res, err
 	}
@@ -98,6 +100,9 @@ func readFileLines(ctx context.Context, env *Env, path, key string, offset, limi
 	if note := v.encodingNote(); note != "" {
 		b.WriteString("\n" + note)
 	}
+	if v.capped {
+		b.WriteString("\n" + v.moreNote())
+	}
 	first, last := v.shown()
-	return Result{Content: b.String(), Summary: fmt.Sprintf("read %s lines %d-%d of %d", name, first, last, v.total)}, nil
+	return Result{Content: b.String(), Capped: true, Summary: fmt.Sprintf("read %s lines %d-%d of %d", name, first, last, v.total)}, nil
 }

@@ -85,7 +85,7 @@ func (shellTool) Prepare(env *Env, input json.RawMessage) (Prepared, error) {
 		p.Access.Tool = "apply_patch"
 		return p, nil
 	}
-	c := shell.Command{Args: nonLogin(args.Command), Dir: dir, Timeout: timeout}
+	c := shell.Command{Args: nonLogin(args.Command), Dir: dir, Timeout: timeout, Spill: env.Outputs}
 	return Prepared{Access: exec, Run: func(ctx context.Context) (Result, error) { return runShell(ctx, env, c) }}, nil
 }
 
@@ -119,6 +119,7 @@ func runShell(ctx context.Context, env *Env, c shell.Command) (Result, error) {
 	sb.WriteString(output)
 	return Result{
 		Content:  sb.String(),
+		Capped:   true,
 		IsError:  code != 0,
 		Summary:  summarize(res),
 		ExitCode: exitCode(res),

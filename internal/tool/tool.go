@@ -53,8 +53,13 @@ type Tool interface {
 
 // Result is what a tool call returns to the model.
 type Result struct {
-	// Content is exactly what the model sees.
+	// Content is exactly what the model sees, once [Env.Cap] has capped
+	// it.
 	Content string
+	// Capped says that Content is already sized for the model by the
+	// tool, as a command's output cut by the shell or a page of a file
+	// that says how to read on, so that Env.Cap leaves it as it is.
+	Capped bool
 	// IsError marks a failure the model should act on.
 	IsError bool
 	// Summary is a one-line description for logs and displays, such as
