@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -58,8 +59,10 @@ type Sandbox struct {
 	bwrap    string // the bwrap program, found in PATH unless set
 	network  Network
 
-	tmpMu sync.Mutex
-	tmp   string
+	// tmpMu guards tmp and placeholders, what Close removes.
+	tmpMu        sync.Mutex
+	tmp          string
+	placeholders []placeholder
 }
 
 // Option configures a Sandbox.
@@ -170,14 +173,16 @@ func (s *Sandbox) tempDir() (string, error) {
 }
 
 // Close removes the private temporary directory, and with it the
-// private caches. Processes still running lose it.
+// private caches, and the empty protected directories the Sandbox made
+// in workspaces that had none. Processes still running lose them.
 func (s *Sandbox) Close() error {
 	s.tmpMu.Lock()
 	defer s.tmpMu.Unlock()
+	err := s.removePlaceholders()
 	if s.tmp == "" {
-		return nil
+		return err
 	}
-	err := removeAll(s.tmp)
+	err = errors.Join(err, removeAll(s.tmp))
 	s.tmp = ""
 	return err
 }

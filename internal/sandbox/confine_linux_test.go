@@ -550,3 +550,64 @@ func TestConfineRunner(t *testing.T) {
 		}
 	})
 }
+
+// TestConfineProtectedAbsent checks that a workspace without .lathe or
+// .claude does not get them from a command either, that the empty
+// directories standing in for them go with the Sandbox, and that one
+// Lathe or the user put something in stays.
+func TestConfineProtectedAbsent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		script := `
+mkdir -p .lathe && echo x > .lathe/config.toml && echo wrote-lathe
+mkdir -p .claude && echo x > .claude/settings.json && echo wrote-claude
+rmdir .lathe && echo removed-lathe
+mv .claude .claude-moved && echo moved-claude
+echo x > src.go && echo wrote-src`
+		out, _ := x.sh(x.profile(), script)
+		if strings.Contains(out, "wrote-lathe") || strings.Contains(out, "wrote-claude") || strings.Contains(out, "removed-") || strings.Contains(out, "moved-") {
+			t.Errorf("an absent protected directory was made from the sandbox:\n%s", out)
+		}
+		if !strings.Contains(out, "wrote-src") {
+			t.Errorf("the rest of the workspace was not writable:\n%s", out)
+		}
+		for _, name := range []string{".lathe", ".claude"} {
+			if entries, err := os.ReadDir(filepath.Join(x.ws, name)); err != nil || len(entries) != 0 {
+				t.Errorf("%s during the session: %v, %v; want Lathe's empty directory", name, entries, err)
+			}
+		}
+		// Lathe itself writes .lathe/config.local.toml ("always" rules).
+		if err := os.WriteFile(filepath.Join(x.ws, ".lathe", "config.local.toml"), []byte("# kept\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.sb.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(x.ws, ".claude")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf(".claude after Close: %v, want it removed", err)
+		}
+		if _, err := os.Stat(filepath.Join(x.ws, ".lathe", "config.local.toml")); err != nil {
+			t.Errorf("a file Lathe wrote in .lathe during the session: %v", err)
+		}
+	})
+}
+
+// TestConfineProtectedDangling checks that a protected name that is a
+// symbolic link to nothing refuses the start: a command could put a
+// directory of its own where it points.
+func TestConfineProtectedDangling(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		if err := os.Symlink(filepath.Join(x.outside, "nowhere"), filepath.Join(x.ws, ".claude")); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("true")
+		cmd.Dir = x.ws
+		err := x.sb.Start(sandbox.WithProfile(t.Context(), x.profile()), cmd)
+		if err == nil {
+			_ = cmd.Wait()
+			t.Fatal("a command started with .claude a link to nowhere")
+		}
+		if !strings.Contains(err.Error(), ".claude") {
+			t.Errorf("Start = %v, want it to name .claude", err)
+		}
+	})
+}

@@ -9,10 +9,12 @@ import (
 // backend starts: the plan of what it sees.
 func BenchmarkPlan(b *testing.B) {
 	ws, tmp := b.TempDir(), b.TempDir()
+	s := New(Profile{}, WithTempRoot(b.TempDir()))
+	defer s.Close()
 	p := Profile{Confine: WorkspaceWrite, Workspace: ws}
 	env := os.Environ()
 	for b.Loop() {
-		if _, err := makePlan(p, os.Getenv("HOME"), tmp, false, env); err != nil {
+		if _, err := s.plan(p, tmp, env); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -123,9 +123,18 @@ func isolatedCaches(dir string) []string {
 	}
 }
 
-// makePlan returns the plan of a process confined by p, whose
-// environment is env, in the private temporary directory tmp.
-func makePlan(p Profile, home, tmp string, isolate bool, env []string) (plan, error) {
+// absentProtected are the protected names that, where the workspace has
+// none, get an empty directory of Lathe's for as long as the Sandbox
+// lasts, bound read-only like the others: a command that could make
+// .claude/settings.json would have its hooks run, unconfined, by the
+// user's next Claude Code, and a malformed .lathe/config.toml would stop
+// the next Lathe from starting.
+var absentProtected = []string{".lathe", ".claude"}
+
+// plan returns the plan of a process confined by p, whose environment
+// is env, in the private temporary directory tmp.
+func (s *Sandbox) plan(p Profile, tmp string, env []string) (plan, error) {
+	home, isolate := s.home, s.isolate
 	pl := plan{tmp: tmp, env: []string{"TMPDIR=" + tmp}}
 	if p.Confine == ReadOnly && p.Workspace != "" {
 		ws, err := realDir(p.Workspace)
@@ -166,7 +175,12 @@ func makePlan(p Profile, home, tmp string, isolate bool, env []string) (plan, er
 		for _, name := range protectedNames {
 			path := filepath.Join(ws, name)
 			if _, err := os.Stat(path); err != nil {
-				continue
+				if !errors.Is(err, fs.ErrNotExist) || !slices.Contains(absentProtected, name) {
+					continue
+				}
+				if err := s.placehold(path); err != nil {
+					return plan{}, err
+				}
 			}
 			pl.readOnly = append(pl.readOnly, path)
 			// A directory holding a protected path is bound onto itself

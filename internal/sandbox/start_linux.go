@@ -52,7 +52,7 @@ func (s *Sandbox) startConfined(ctx context.Context, b Backend, cmd *exec.Cmd, p
 	if err != nil {
 		return err
 	}
-	pl, err := makePlan(p, s.home, tmp, s.isolate, cmd.Env)
+	pl, err := s.plan(p, tmp, cmd.Env)
 	if err != nil {
 		return err
 	}

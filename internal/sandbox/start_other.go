@@ -22,3 +22,9 @@ func (s *Sandbox) choose() (Backend, error) {
 func Probe(ctx context.Context) Status {
 	return Status{OS: runtime.GOOS, Missing: []string{"sandboxing is Linux only for now: commands are asked, or refused headless"}}
 }
+
+// placeholder is what a Linux Sandbox makes for protected directories:
+// nothing, here, where nothing is confined.
+type placeholder struct{}
+
+func (s *Sandbox) removePlaceholders() error { return nil }
