@@ -269,6 +269,8 @@ func (a *Agent) Replace(ctx context.Context, h llm.History) error {
 	a.histMu.Lock()
 	a.hist = h
 	a.histMu.Unlock()
+	// What reads showed may be gone from h: a read must show it again.
+	a.cfg.Env.ForgetShown()
 	return nil
 }
 

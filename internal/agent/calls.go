@@ -248,7 +248,7 @@ func (a *Agent) deny(call llm.Part, d policy.Decision, ans Answer, err error, ou
 // output streamed as the call's command.output events until it returns.
 func (a *Agent) run(ctx context.Context, call llm.Part, p *prepared, d policy.Decision) tool.Result {
 	live := a.newLiveOutput(call.CallID)
-	res, err := p.run(shell.WithOutput(sandbox.WithProfile(ctx, d.Profile), live.write))
+	res, err := p.run(tool.WithTurn(shell.WithOutput(sandbox.WithProfile(ctx, d.Profile), live.write), a.currentTurn()))
 	live.close()
 	if err != nil {
 		// The harness failed, not the call: tell the model plainly so it
@@ -260,4 +260,11 @@ func (a *Agent) run(ctx context.Context, call llm.Part, p *prepared, d policy.De
 
 func resultPart(call llm.Part, content string, isError bool) llm.Part {
 	return llm.Part{Kind: llm.PartToolResult, CallID: call.CallID, Name: call.Name, Text: content, IsError: isError, Freeform: call.Freeform}
+}
+
+// currentTurn is the turn the calls running now belong to.
+func (a *Agent) currentTurn() int {
+	a.emitMu.Lock()
+	defer a.emitMu.Unlock()
+	return a.turn
 }

@@ -33,6 +33,14 @@ type Env struct {
 	Outputs *spill.Dir
 }
 
+// ForgetShown forgets what reads showed the model (see
+// [ReadTracker.ForgetShown]). A nil Env remembers nothing anyway.
+func (e *Env) ForgetShown() {
+	if e != nil {
+		e.Reads.ForgetShown()
+	}
+}
+
 // Cap caps a result's content as it enters the history: a result longer
 // than [spill.Limit] characters keeps its head and tail, and the whole of
 // it is saved in Outputs under a path the cut content names. A result the
@@ -66,14 +74,79 @@ func (e *Env) executor() sandbox.Executor {
 //
 // A ReadTracker is safe for concurrent use. A nil *ReadTracker remembers
 // nothing, so every file looks unread.
+//
+// It also remembers which window of each file a read showed the model,
+// and when, so that reading the same window of the same content again
+// can be answered in a line (see [ReadTracker.ShownAt]).
 type ReadTracker struct {
 	mu     sync.Mutex
 	hashes map[string][sha256.Size]byte
+	shown  map[string]shownRead
+}
+
+// shownRead is a window of a file a read showed the model: its content
+// then, the window (tool, offset, limit) and the turn.
+type shownRead struct {
+	sum    [sha256.Size]byte
+	window string
+	turn   int
 }
 
 // NewReadTracker returns an empty tracker.
 func NewReadTracker() *ReadTracker {
-	return &ReadTracker{hashes: make(map[string][sha256.Size]byte)}
+	return &ReadTracker{hashes: make(map[string][sha256.Size]byte), shown: make(map[string]shownRead)}
+}
+
+// Wrote notes that Lathe has just written the file at path, now
+// content hashing to sum: Edit may change it again without a read, but
+// what a read showed of it before is no longer current.
+func (t *ReadTracker) Wrote(path string, sum [sha256.Size]byte) {
+	if t == nil {
+		return
+	}
+	t.RecordHash(path, sum)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.shown, filepath.Clean(path))
+}
+
+// Show notes that a read showed the model window of the file at path,
+// whose whole content hashes to sum, at turn.
+func (t *ReadTracker) Show(path, window string, sum [sha256.Size]byte, turn int) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.shown[filepath.Clean(path)] = shownRead{sum: sum, window: window, turn: turn}
+}
+
+// ShownAt returns the turn at which the last read of path showed the
+// model the same window of the same content, which the caller hashed
+// from the file on disk just now: the memory of the read alone proves
+// nothing, as a command may have changed the file since.
+func (t *ReadTracker) ShownAt(path, window string, sum [sha256.Size]byte) (turn int, ok bool) {
+	if t == nil {
+		return 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.shown[filepath.Clean(path)]
+	if !ok || s.window != window || s.sum != sum {
+		return 0, false
+	}
+	return s.turn, true
+}
+
+// ForgetShown forgets what reads showed the model, for a conversation
+// that no longer holds their results (compacted or replaced).
+func (t *ReadTracker) ForgetShown() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.shown)
 }
 
 // Record notes that the model has seen, or has just written, content as

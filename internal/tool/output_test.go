@@ -1,6 +1,8 @@
 package tool
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -53,5 +55,60 @@ func TestReadFilePages(t *testing.T) {
 	}
 	if !regexp.MustCompile(`\n\(Showing lines 1-\d+ of 2000; output size limit reached. To read more, use offset=\d+.\)$`).MatchString(res.Content) {
 		t.Errorf("page ends %q", res.Content[len(res.Content)-120:])
+	}
+}
+
+// TestReread: reading the same window of a file whose content has not
+// changed since the model was shown it returns a line saying so; any
+// change to the content (by Lathe or behind its back), another window,
+// or a forgotten conversation shows the lines again.
+func TestReread(t *testing.T) {
+	for _, tc := range []struct {
+		tool   Tool
+		prefix string
+	}{{NewRead(), "     1\tone"}, {NewReadFile(), "L1: one"}} {
+		t.Run(tc.tool.Def().Name, func(t *testing.T) {
+			env := fileEnv(t)
+			path := filepath.Join(env.Dir, "f.txt")
+			put(t, path, "one\ntwo\n", 0o644)
+			read := func(turn int, args map[string]any) Result {
+				t.Helper()
+				args["file_path"] = path
+				b, _ := json.Marshal(args)
+				res, err := tc.tool.Run(WithTurn(context.Background(), turn), env, b)
+				if err != nil || res.IsError {
+					t.Fatalf("read: %+v, %v", res, err)
+				}
+				return res
+			}
+			shows := func(what string, res Result) {
+				t.Helper()
+				if !strings.HasPrefix(res.Content, tc.prefix) {
+					t.Errorf("%s: got %q, want the lines", what, res.Content)
+				}
+			}
+			shows("first read", read(1, map[string]any{}))
+			const unchanged = "File unchanged since your last read of it at turn 1: lines 1-2 as shown then are still current. Refer to that result instead of reading it again."
+			if res := read(3, map[string]any{}); res.Content != unchanged || !strings.Contains(res.Summary, "unchanged") {
+				t.Errorf("second read: %q (%s)", res.Content, res.Summary)
+			}
+			shows("another window", read(4, map[string]any{"offset": 1, "limit": 1}))
+			shows("back to the first window", read(5, map[string]any{}))
+
+			// A command appends behind Lathe's back.
+			put(t, path, "one\ntwo\nthree\n", 0o644)
+			shows("after an outside change", read(6, map[string]any{}))
+
+			// Lathe writes the file (even to the same content).
+			if res := runTool(t, NewWrite(), env, map[string]any{"file_path": path, "content": "one\ntwo\nthree\n"}); res.IsError {
+				t.Fatalf("write: %+v", res)
+			}
+			shows("after Lathe wrote it", read(7, map[string]any{}))
+			if res := read(8, map[string]any{}); !strings.Contains(res.Content, "at turn 7") {
+				t.Errorf("read after the read at turn 7: %q", res.Content)
+			}
+			env.ForgetShown()
+			shows("after the conversation was replaced", read(9, map[string]any{}))
+		})
 	}
 }

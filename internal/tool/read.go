@@ -106,6 +106,10 @@ func readLines(ctx context.Context, env *Env, path, key string, offset, limit in
 			Summary: fmt.Sprintf("read %s (%d lines, offset past the end)", name, v.total),
 		}, nil
 	}
+	if res, ok := reread(ctx, env, key, fmt.Sprintf("Read %d %d", offset, limit), v); ok {
+		res.Summary = fmt.Sprintf("read %s (%s)", name, res.Summary)
+		return res, nil
+	}
 	var b strings.Builder
 	for i, line := range v.lines {
 		if i > 0 {

@@ -90,6 +90,10 @@ func readFileLines(ctx context.Context, env *Env, path, key string, offset, limi
 	case offset > v.total:
 		return Errorf("offset exceeds file length"), nil
 	}
+	if res, ok := reread(ctx, env, key, fmt.Sprintf("read_file %d %d", offset, limit), v); ok {
+		res.Summary = fmt.Sprintf("read %s (%s)", name, res.Summary)
+		return res, nil
+	}
 	var b strings.Builder
 	for i, line := range v.lines {
 		if i > 0 {

@@ -139,7 +139,7 @@ func writeText(ctx context.Context, env *Env, path, key string, format textfile.
 	}
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
-	env.Reads.RecordHash(key, sum)
+	env.Reads.Wrote(key, sum)
 	return Result{}, nil
 }
 
