@@ -59,6 +59,10 @@ type Sandbox struct {
 	bwrap    string // the bwrap program, found in PATH unless set
 	network  Network
 
+	// envMu guards envs, the dotenv files of each workspace.
+	envMu sync.Mutex
+	envs  map[string]*dotenvs
+
 	// tmpMu guards tmp and placeholders, what Close removes.
 	tmpMu        sync.Mutex
 	tmp          string
@@ -174,8 +178,10 @@ func (s *Sandbox) tempDir() (string, error) {
 
 // Close removes the private temporary directory, and with it the
 // private caches, and the empty protected directories the Sandbox made
-// in workspaces that had none. Processes still running lose them.
+// in workspaces that had none, and stops watching the workspaces for
+// dotenv files. Processes still running lose them.
 func (s *Sandbox) Close() error {
+	s.closeDotenvs()
 	s.tmpMu.Lock()
 	defer s.tmpMu.Unlock()
 	err := s.removePlaceholders()

@@ -611,3 +611,52 @@ func TestConfineProtectedDangling(t *testing.T) {
 		}
 	})
 }
+
+// TestConfineDotenv checks that the dotenv files of the workspace cannot
+// be read from the sandbox, however a command finds them, those made
+// after the Sandbox first confined a command included, while templates
+// and a virtual environment named .env stay readable.
+func TestConfineDotenv(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		write := func(rel, content string) {
+			t.Helper()
+			path := filepath.Join(x.ws, rel)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(".env", "ROOT-SECRET\n")
+		write("sub/.env.local", "LOCAL-SECRET\n")
+		write(".env.example", "TEMPLATE\n")
+		write("py/.env/bin/activate", "VENV\n")
+		if err := os.Symlink(".env", filepath.Join(x.ws, "link")); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := x.sh(x.profile(), `x=.env; cat $x; cat sub/.env.local link .env.example py/.env/bin/activate; echo planted > .env; find . -name '.env*' -type f -exec cat {} +`)
+		if strings.Contains(out, "SECRET") {
+			t.Errorf("a dotenv file was read from the sandbox:\n%s", out)
+		}
+		if !strings.Contains(out, "TEMPLATE") || !strings.Contains(out, "VENV") {
+			t.Errorf("a template or a virtual environment was hidden:\n%s", out)
+		}
+		if b, _ := os.ReadFile(filepath.Join(x.ws, ".env")); string(b) != "ROOT-SECRET\n" {
+			t.Errorf(".env = %q after the command", b)
+		}
+		// Made since: in a new directory, and by a rename.
+		write("new/deep/.env.production", "NEW-SECRET\n")
+		write("staged", "RENAMED-SECRET\n")
+		if err := os.Rename(filepath.Join(x.ws, "staged"), filepath.Join(x.ws, ".env.staging")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(x.ws, "sub/.env.local")); err != nil {
+			t.Fatal(err)
+		}
+		out, _ = x.sh(x.profile(), `cat new/deep/.env.production .env.staging; echo done`)
+		if strings.Contains(out, "SECRET") || !strings.Contains(out, "done") {
+			t.Errorf("a dotenv file made after the first command:\n%s", out)
+		}
+	})
+}

@@ -191,6 +191,21 @@ func (s *Sandbox) plan(p Profile, tmp string, env []string) (plan, error) {
 			}
 		}
 	}
+	if p.Workspace != "" && p.Confine != Unconfined {
+		// Resolved as the workspace was above.
+		ws, err := realDir(p.Workspace)
+		if err != nil {
+			return plan{}, fmt.Errorf("workspace: %w", err)
+		}
+		for _, path := range s.dotenvFiles(ws) {
+			// The mount over a link covers its target, which must be
+			// there to be covered.
+			real, err := filepath.EvalSymlinks(path)
+			if err == nil && pl.visible(real) && !slices.Contains(pl.hideFiles, real) {
+				pl.hideFiles = append(pl.hideFiles, real)
+			}
+		}
+	}
 	for _, path := range secret.Paths(home) {
 		info, err := os.Stat(path)
 		switch {

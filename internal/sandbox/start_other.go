@@ -28,3 +28,8 @@ func Probe(ctx context.Context) Status {
 type placeholder struct{}
 
 func (s *Sandbox) removePlaceholders() error { return nil }
+
+// dotenvs is what a Linux Sandbox keeps of a workspace's dotenv files.
+type dotenvs struct{}
+
+func (s *Sandbox) closeDotenvs() {}
