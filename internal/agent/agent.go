@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lathe-dev/lathe/internal/compact"
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/policy"
@@ -43,6 +44,9 @@ type Recorder interface {
 	AppendMessage(m llm.Message) error
 	AppendToolResult(p llm.Part) error
 	AppendUsage(turn int, u llm.Usage, costUSD float64) error
+	// AppendCompaction records a compaction boundary: a resume loads the
+	// conversation from the last one on.
+	AppendCompaction(b compact.Boundary) error
 	Sync() error
 }
 
@@ -90,6 +94,10 @@ type Config struct {
 	// History is the conversation to continue (a resumed transcript);
 	// empty for a new one.
 	History llm.History
+
+	// Compaction is when and from what the conversation is compacted
+	// (compact.go).
+	Compaction CompactionConfig
 }
 
 // Outcome is how a run ended.
@@ -151,11 +159,14 @@ type Agent struct {
 
 	// acct is the context accounting (context.go).
 	acct contextState
+	// cmp is the compaction state (compact.go).
+	cmp compactState
 }
 
 // New returns an agent for cfg.
 func New(cfg Config) *Agent {
-	a := &Agent{cfg: cfg, tools: make(map[string]tool.Tool, len(cfg.Tools)), owner: make(chan struct{}, 1), hist: cfg.History}
+	a := &Agent{cfg: cfg, tools: make(map[string]tool.Tool, len(cfg.Tools)), owner: make(chan struct{}, 1), hist: cfg.History,
+		cmp: compactState{ledger: cfg.Compaction.Ledger, covered: cfg.Compaction.Covered}}
 	for _, t := range cfg.Tools {
 		d := t.Def()
 		a.tools[d.Name] = t
@@ -301,6 +312,9 @@ func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 	msgs := a.extend(user)
 
 	var cut cutOff
+	// reacted says the request being retried was compacted for the
+	// provider's "too long" answer already.
+	reacted := false
 	for {
 		if ctx.Err() != nil {
 			return a.fail(out, event.Interrupted, ctx.Err())
@@ -319,31 +333,35 @@ func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 				return a.fail(out, event.Failed, err)
 			}
 		}
+		var err error
+		if msgs, err = a.atBoundary(ctx, msgs, &out); err != nil {
+			return a.fail(out, compactOutcome(ctx, err), err)
+		}
 		out.Turns++
 		a.emitMu.Lock()
 		a.turn = out.Turns
 		a.partial.Reset()
 		a.emitMu.Unlock()
 
-		resp, err := a.cfg.Provider.Stream(ctx, &llm.Request{
-			Model:     a.cfg.Model,
-			System:    a.cfg.System,
-			Tools:     a.defs,
-			History:   msgs,
-			MaxTokens: a.cfg.MaxTokens,
-			CacheKey:  a.cfg.SessionID,
-		}, a.onDelta)
+		resp, err := a.cfg.Provider.Stream(ctx, a.request(msgs), a.onDelta)
 		if err != nil {
 			out.Turns--
 			switch {
 			case ctx.Err() != nil:
 				return a.interrupted(ctx, out)
+			case errors.Is(err, llm.ErrContextWindow) && !reacted:
+				reacted = true
+				if msgs, err = a.reactive(ctx, msgs, &out); err != nil {
+					return a.fail(out, compactOutcome(ctx, err), err)
+				}
+				continue
 			case errors.Is(err, llm.ErrContextWindow):
 				return a.fail(out, event.ContextWindow, fmt.Errorf("the conversation no longer fits in the model's context window: %w", err))
 			}
 			return a.fail(out, event.ProviderError, err)
 		}
 
+		reacted = false
 		if err := a.account(&out, resp.Usage); err != nil {
 			return a.fail(out, event.Failed, err)
 		}

@@ -71,6 +71,14 @@ const (
 	// RuleSource, for later sessions. It comes before the call's
 	// approval.resolved.
 	RuleAdded Type = "permission.rule_added"
+	// CompactionStart says the conversation is being compacted, and why
+	// (Reason: auto, reactive or manual), filling TokensBefore tokens.
+	// CompactionEnd says it was replaced by its compacted form, which
+	// fills TokensAfter; LedgerOnly, with Error saying why, when the
+	// model gave no usable summary. The summary request's usage event
+	// comes between them.
+	CompactionStart Type = "compaction.start"
+	CompactionEnd   Type = "compaction.end"
 )
 
 // Verdict is a decision's outcome.
@@ -202,6 +210,11 @@ type Event struct {
 	DelayMS int64  `json:"delay_ms,omitempty"`
 	Status  int    `json:"status,omitempty"`
 	Error   string `json:"error,omitempty"`
+
+	// compaction.start and compaction.end (and Reason, Error above)
+	TokensBefore int  `json:"tokens_before,omitempty"`
+	TokensAfter  int  `json:"tokens_after,omitempty"`
+	LedgerOnly   bool `json:"ledger_only,omitempty"`
 
 	// usage (per turn) and result (per run)
 	Usage   *llm.Usage `json:"usage,omitempty"`

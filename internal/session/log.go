@@ -8,8 +8,9 @@
 // which loading reports once and drops. Any other line that cannot be used
 // stops loading, unless a repair drops it. The first record of a log is
 // its meta record; then come the messages, tool results, usage and events
-// of one or more runs, each run closed by a result record, and repair
-// records naming the lines dropped.
+// of one or more runs, each run closed by a result record, compaction
+// records, from each of which on the conversation is the compacted one it
+// holds, and repair records naming the lines dropped.
 package session
 
 import (
@@ -21,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lathe-dev/lathe/internal/compact"
 	"github.com/lathe-dev/lathe/internal/llm"
 )
 
@@ -35,6 +37,9 @@ const (
 	// typeRepair records the lines a load dropped, so that they are
 	// reported once and the log itself stays append-only.
 	typeRepair = "repair"
+	// typeCompaction is a compaction boundary: the conversation from it
+	// on is the compacted one it holds and what follows.
+	typeCompaction = "compaction"
 )
 
 // Meta describes a session. It is the first record of its log.
@@ -98,6 +103,12 @@ type eventRecord struct {
 type resultRecord struct {
 	Type string `json:"type"`
 	Result
+}
+
+type compactionRecord struct {
+	Type string    `json:"type"`
+	Time time.Time `json:"time"`
+	compact.Boundary
 }
 
 type repairRecord struct {
@@ -217,6 +228,12 @@ func (l *Log) AppendToolResult(p llm.Part) error {
 // a run.
 func (l *Log) AppendUsage(turn int, u llm.Usage, costUSD float64) error {
 	return l.Append(usageRecord{Type: typeUsage, Turn: turn, Usage: u, CostUSD: costUSD})
+}
+
+// AppendCompaction records a compaction boundary, in one record, so that
+// a crash while it is written leaves the boundary before it in force.
+func (l *Log) AppendCompaction(b compact.Boundary) error {
+	return l.Append(compactionRecord{Type: typeCompaction, Time: time.Now().UTC(), Boundary: b})
 }
 
 // AppendEvent records any other event worth keeping in the audit trail.

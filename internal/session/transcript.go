@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lathe-dev/lathe/internal/compact"
 	"github.com/lathe-dev/lathe/internal/llm"
 )
 
@@ -24,6 +25,13 @@ type Transcript struct {
 	// each assistant message with tool calls is followed by a user message
 	// holding one result per call, in the order of the calls.
 	Messages []llm.Message
+	// Ledger is the task ledger of the last compaction boundary, which
+	// covers the first Covered messages; both are zero for a session
+	// never compacted.
+	Ledger  compact.Ledger
+	Covered int
+	// Compactions counts the boundaries.
+	Compactions int
 	// Usage, Cost and Turns total the model responses of all runs.
 	Usage llm.Usage
 	Cost  float64
@@ -86,6 +94,9 @@ type record struct {
 	Usage   llm.Usage    `json:"usage"`
 	CostUSD float64      `json:"cost_usd"`
 	Dropped []Problem    `json:"dropped"`
+	// A compaction record's.
+	Messages []llm.Message `json:"messages"`
+	Ledger   compact.Ledger `json:"ledger"`
 }
 
 // loaded is a log as read.
@@ -139,6 +150,10 @@ func load(r io.Reader) (*loaded, error) {
 			b.t.Usage = b.t.Usage.Add(rec.Usage)
 			b.t.Cost += rec.CostUSD
 			b.t.Turns++
+		case typeCompaction:
+			if err := b.compaction(rec.Messages, rec.Ledger); err != nil {
+				bad(n, "%v", err)
+			}
 		case typeRepair:
 			for _, p := range rec.Dropped {
 				dropped[p.Line] = true
@@ -188,6 +203,27 @@ func checkMessage(m *llm.Message) error {
 			return fmt.Errorf("message part of unknown kind %q%s", p.Kind, newer)
 		}
 	}
+	return nil
+}
+
+// compaction starts the conversation again from msgs, the compacted
+// conversation a boundary holds, whose ledger is l.
+func (b *builder) compaction(msgs []llm.Message, l compact.Ledger) error {
+	if len(msgs) == 0 || msgs[0].Role != llm.RoleUser {
+		return errors.New("compaction record without a conversation that begins with a user message")
+	}
+	for i := range msgs {
+		if err := checkMessage(&msgs[i]); err != nil {
+			return fmt.Errorf("compaction record: %w", err)
+		}
+	}
+	b.calls, b.results = nil, nil
+	if last := msgs[len(msgs)-1]; last.Role == llm.RoleAssistant {
+		b.calls, b.results = last.ToolCalls(), map[string]llm.Part{}
+	}
+	b.t.Messages = slices.Clone(msgs)
+	b.t.Ledger, b.t.Covered = l, len(msgs)
+	b.t.Compactions++
 	return nil
 }
 
