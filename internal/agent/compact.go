@@ -81,6 +81,8 @@ type compactState struct {
 	// must be under the trigger again after the next response.
 	armed bool
 	turn  int
+	// last is the last compaction, without its messages.
+	last compact.Boundary
 }
 
 // contextLimit is the most tokens a request may fill, or 0 when the
@@ -176,6 +178,11 @@ func (a *Agent) Compact(ctx context.Context, focus string) Outcome {
 	if _, err := a.compact(ctx, h, compact.Manual, focus, &out); err != nil {
 		return a.fail(out, compactOutcome(ctx, err), err)
 	}
+	b := a.cmp.last
+	out.Answer = fmt.Sprintf("Compacted the conversation from %d to %d tokens.", b.TokensBefore, b.TokensAfter)
+	if b.LedgerOnly {
+		out.Answer += " The model gave no usable summary; the task ledger alone carries the task on."
+	}
 	out.Kind = event.Success
 	return out
 }
@@ -230,6 +237,8 @@ func (a *Agent) compact(ctx context.Context, h llm.History, reason string, focus
 	a.histMu.Unlock()
 	a.cmp.ledger, a.cmp.covered = ledger, len(rebuilt)
 	a.cmp.armed, a.cmp.turn = reason != compact.Manual, out.Turns
+	a.cmp.last = b
+	a.cmp.last.Messages = nil
 	e := event.Event{Type: event.CompactionEnd, Reason: reason, TokensBefore: before, TokensAfter: after, LedgerOnly: sumErr != nil}
 	if sumErr != nil {
 		e.Error = sumErr.Error()

@@ -107,6 +107,9 @@ type App struct {
 	forkedFrom string
 	dropped    []session.Problem
 
+	// compaction is the resumed session's last compaction boundary.
+	compaction agent.CompactionConfig
+
 	env   *tool.Env
 	bus   *event.Bus
 	agent *agent.Agent
@@ -229,6 +232,7 @@ func Open(opts Options) (*App, error) {
 		Window:       a.contextWindow(opts.Warn),
 		Checkpoints:  a.snapshots,
 		History:      llm.NewHistory(a.history...),
+		Compaction:   a.compactionConfig(),
 	})
 	return a, nil
 }
@@ -393,7 +397,12 @@ type Result struct {
 // session's and the earlier prompts'.
 func (a *App) Prompt(ctx context.Context, text string) Result {
 	start := time.Now()
-	o := a.agent.Send(ctx, text)
+	return a.finish(start, a.agent.Send(ctx, text))
+}
+
+// finish ends a run that started at start and ended as o: it records the
+// result in the session log and publishes the result event.
+func (a *App) finish(start time.Time, o agent.Outcome) Result {
 	// Stop background commands before reporting, so nothing the agent
 	// started outlives the run, and the result can say what was stopped.
 	var killed []event.BackgroundCommand

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/config"
 	"github.com/lathe-dev/lathe/internal/session"
 )
@@ -81,6 +82,7 @@ func (a *App) openSession(store *session.Store, opts *Options) error {
 		return err
 	}
 	a.log, a.history, a.dropped = log, tr.Messages, tr.Dropped
+	a.compaction = agent.CompactionConfig{Ledger: tr.Ledger, Covered: tr.Covered}
 	if opts.Fork {
 		a.forkedFrom = id
 	} else {

@@ -77,6 +77,8 @@ func dispatch(ctx context.Context, args []string, stdio IO) error {
 			return runHeadless(ctx, args[1:], stdio, true)
 		case "sessions":
 			return listSessions(args[1:], stdio)
+		case "compact":
+			return compactSession(ctx, args[1:], stdio)
 		case "audit":
 			return runAudit(args[1:], stdio)
 		case "tool":
@@ -111,6 +113,7 @@ Usage:
   lathe exec [flags] "PROMPT"   the same (Codex style)
   echo PROMPT | lathe -p        the prompt may come on stdin
   lathe sessions                list saved sessions
+  lathe compact [--resume ID] [FOCUS...]   compact a saved session (default: the latest here)
   lathe rewind SESSION          list a session's checkpoints (before each edit and command)
   lathe rewind SESSION --to N [--dry-run]
                                 restore the files to how they were before step N

@@ -85,6 +85,7 @@ type Config struct {
 	// install.
 	PackageGuard PackageGuard
 	Sandbox      Sandbox
+	Compaction   Compaction
 	// Files lists the files read, lowest precedence first.
 	Files []string
 }
@@ -95,6 +96,22 @@ type Shell struct {
 	// MaxShellTimeout. Default 2m.
 	Timeout time.Duration
 }
+
+// Compaction configures when the conversation is compacted.
+type Compaction struct {
+	// Budget is the working-set budget in tokens: the conversation is
+	// compacted once it fills this much of the context, or earlier when
+	// the window is smaller (at most 85 % of it is ever sent). 0 leaves
+	// only the window's trigger. Default DefaultCompactionBudget. Key
+	// "compaction.budget".
+	Budget int
+}
+
+// DefaultCompactionBudget is the default working-set budget: a long
+// session's requests average about half of it, which keeps a 160-turn
+// task's cumulative input within issue 8's target, while a summary's
+// worth of context is small beside it.
+const DefaultCompactionBudget = 80_000
 
 // Sandbox configures the sandbox commands run in.
 type Sandbox struct {
@@ -180,6 +197,7 @@ func defaults() *Config {
 		Models: map[string]ModelConfig{},
 
 		PackageGuard: PackageGuard{Enabled: true},
+		Compaction:   Compaction{Budget: DefaultCompactionBudget},
 	}
 }
 

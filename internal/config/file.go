@@ -43,6 +43,11 @@ type fileConfig struct {
 	PackageGuard   filePackageGuard         `toml:"package_guard"`
 	Permissions    filePermissions          `toml:"permissions"`
 	Sandbox        fileSandbox              `toml:"sandbox"`
+	Compaction     fileCompaction           `toml:"compaction"`
+}
+
+type fileCompaction struct {
+	Budget *int64 `toml:"budget"`
 }
 
 type fileSandbox struct {
@@ -183,6 +188,7 @@ func (ld *loader) merge(src source) error {
 	l.duration(&c.MaxDuration, f.MaxDuration, 0, "max_duration")
 	l.duration(&c.Shell.Timeout, f.Shell.Timeout, MaxShellTimeout, "shell", "timeout")
 	setTo(&c.Sandbox.IsolateCaches, f.Sandbox.IsolateCaches)
+	l.count(&c.Compaction.Budget, f.Compaction.Budget, "compaction", "budget")
 	l.count(&c.Retry.MaxRetries, f.Retry.MaxRetries, "retry", "max_retries")
 	l.duration(&c.Retry.BaseDelay, f.Retry.BaseDelay, 0, "retry", "base_delay")
 	l.duration(&c.Retry.MaxDelay, f.Retry.MaxDelay, 0, "retry", "max_delay")

@@ -1,0 +1,24 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/lathe-dev/lathe/internal/agent"
+)
+
+// compactionConfig is when the session's conversation is compacted, and
+// from what ledger a resumed compacted session goes on.
+func (a *App) compactionConfig() agent.CompactionConfig {
+	c := a.compaction
+	c.Budget = a.cfg.Compaction.Budget
+	return c
+}
+
+// Compact compacts the session's conversation now (`lathe compact`),
+// keeping focus in particular, and ends like a prompt: the result, whose
+// answer says how much the context shrank, is recorded and published.
+func (a *App) Compact(ctx context.Context, focus string) Result {
+	start := time.Now()
+	return a.finish(start, a.agent.Compact(ctx, focus))
+}

@@ -1,0 +1,41 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCompactionBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		want       int
+		err        string
+	}{
+		{"default", "", DefaultCompactionBudget, ""},
+		{"set", "[compaction]\nbudget = 50000\n", 50000, ""},
+		{"off", "compaction.budget = 0\n", 0, ""},
+		{"negative", "[compaction]\nbudget = -1\n", 0, "~/.config/lathe/config.toml:2:10: compaction.budget: must not be negative"},
+		{"unknown key", "[compaction]\nbudgte = 1\n", 0, "compaction.budgte"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := env(t)
+			if tc.file != "" {
+				write(t, filepath.Join(home, ".config", "lathe", "config.toml"), tc.file)
+			}
+			c, err := Load(home)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Load error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Compaction.Budget != tc.want {
+				t.Errorf("budget = %d, want %d", c.Compaction.Budget, tc.want)
+			}
+		})
+	}
+}
