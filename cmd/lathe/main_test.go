@@ -292,7 +292,8 @@ func seqAfterMessage(p, e event.Event) bool {
 // turn's deltas and retries before its usage and its tool calls after it,
 // every tool.end after its tool.start and every tool.start ended, a call's
 // checkpoint and command output between its tool.start and tool.end, one usage
-// per completed turn adding up to the result's, denials listed in the
+// per completed turn adding up to the result's (and the summary requests'
+// usage between each compaction.start and its compaction.end), denials listed in the
 // result, and deltas that, after the turn's last retry, spell the blocks of
 // a completed turn.
 func checkOrder(evs []event.Event) error {
@@ -316,6 +317,8 @@ func checkOrder(evs []event.Event) error {
 		ended   = map[string]event.Event{}
 		texts   = map[int]*text{}
 		closed  = map[int]bool{} // turns whose usage event has been seen
+		// compacting is set between a compaction.start and its end.
+		compacting bool
 		sum     llm.Usage
 		cost    float64
 		turn    int
@@ -360,7 +363,18 @@ func checkOrder(evs []event.Event) error {
 			tx.blocks[0] += e.Text
 		case event.Thinking:
 			tx.blocks[1] += e.Text
+		case event.CompactionStart, event.CompactionEnd:
+			if compacting != (e.Type == event.CompactionEnd) {
+				return fmt.Errorf("line %d: %s, but a compaction was %s", line, e.Type, map[bool]string{true: "running", false: "not running"}[compacting])
+			}
+			compacting = e.Type == event.CompactionStart
 		case event.Usage:
+			if compacting {
+				// A summary request's: no turn of its own.
+				sum = sum.Add(*e.Usage)
+				cost += *e.CostUSD
+				break
+			}
 			if closed[e.Turn] {
 				return fmt.Errorf("line %d: second usage event for turn %d", line, e.Turn)
 			}

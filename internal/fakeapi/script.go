@@ -38,6 +38,10 @@ import (
 // Script is what a fake server answers, one step per HTTP request.
 type Script struct {
 	Steps []Step `json:"steps"`
+	// MaxInputTokens, when set, fails every request whose body is larger
+	// than this many tokens at the fake's four bytes a token: the
+	// declared window a client must keep its requests within.
+	MaxInputTokens int `json:"max_input_tokens,omitempty"`
 }
 
 // Step answers one request. It has a Reply, a Fault, or both: with a cut,

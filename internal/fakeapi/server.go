@@ -226,6 +226,9 @@ func (s *Server) prepare(r *http.Request, body []byte, received time.Time) *exch
 		e.message = "fakeapi: " + err.Error()
 		return &exchange{d: d, n: n, err: &e}
 	}
+	if m := s.script.MaxInputTokens; m > 0 && len(body)/bytesPerToken > m {
+		s.failf("request %d: %d input tokens (%d bytes), over the script's max_input_tokens of %d", n, len(body)/bytesPerToken, len(body), m)
+	}
 	if api == APIResponses && s.firstKey == nil {
 		s.firstKey = &conv.cacheKey
 	}

@@ -1,6 +1,9 @@
 package fakeapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -15,6 +18,9 @@ import (
 //	                           the API environment variables at it
 //	fakeapi check              fail if any expectation failed or steps remain
 //	fakeapi request N FILE     write the raw body of request N (1-based)
+//	fakeapi messages N FILE    write request N's conversation (Anthropic and
+//	                           Chat messages, Responses input) as indented
+//	                           JSON without cache_control, for a golden file
 //	fakeapi count N            assert exactly N requests were received
 //
 // start sets FAKEAPI_URL, ANTHROPIC_BASE_URL, OPENAI_BASE_URL (with /v1),
@@ -82,6 +88,19 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		}
 		ts.Check(os.WriteFile(ts.MkAbs(args[1]), reqs[n-1].Body, 0o666))
 	}
+	messages := func(ts *testscript.TestScript, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: fakeapi messages N FILE")
+		}
+		reqs := server(ts).Requests()
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 || n > len(reqs) {
+			ts.Fatalf("fakeapi: messages %q: have requests 1-%d", args[0], len(reqs))
+		}
+		out, err := conversationJSON(reqs[n-1].Body)
+		ts.Check(err)
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), out, 0o666))
+	}
 	count := func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 1 {
 			ts.Fatalf("usage: fakeapi count N")
@@ -102,7 +121,7 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"fakeapi": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) == 0 {
-				ts.Fatalf("usage: fakeapi start|check|request|count ...")
+				ts.Fatalf("usage: fakeapi start|check|request|messages|count ...")
 			}
 			sub, rest := args[0], args[1:]
 			if neg && sub != "check" && sub != "count" {
@@ -118,11 +137,49 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 				check(ts, neg)
 			case "request":
 				request(ts, rest)
+			case "messages":
+				messages(ts, rest)
 			case "count":
 				count(ts, neg, rest)
 			default:
-				ts.Fatalf("fakeapi: unknown subcommand %q (want start, check, request or count)", sub)
+				ts.Fatalf("fakeapi: unknown subcommand %q (want start, check, request, messages or count)", sub)
 			}
 		},
 	}
+}
+
+// conversationJSON is the conversation of a request body, indented, with
+// the prompt-cache markers removed, which move from request to request.
+func conversationJSON(body []byte) ([]byte, error) {
+	var req map[string]any
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("fakeapi: request body: %w", err)
+	}
+	conv, ok := req["messages"]
+	if !ok {
+		conv = req["input"]
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(withoutCacheControl(conv)); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func withoutCacheControl(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		delete(v, "cache_control")
+		for k, x := range v {
+			v[k] = withoutCacheControl(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = withoutCacheControl(x)
+		}
+	}
+	return v
 }
