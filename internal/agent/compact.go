@@ -313,7 +313,9 @@ func (a *Agent) forkRequest(ctx context.Context, h llm.History, prompt llm.Messa
 func (a *Agent) observer() compact.Observer {
 	return compact.Observer{
 		Classify: a.classify,
-		Harness:  func(text string) bool { return text == continuation },
+		// The compacted conversation's own first message is no
+		// request either, should its ledger be lost.
+		Harness: func(text string) bool { return text == continuation || strings.HasPrefix(text, compact.Header) },
 		Todo: func(name string, input json.RawMessage) (string, bool) {
 			items, ok := todo.FromCall(name, input)
 			if !ok {

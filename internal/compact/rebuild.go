@@ -238,4 +238,7 @@ const (
 	Reactive = "reactive"
 	// Manual: the user asked (lathe compact).
 	Manual = "manual"
+	// Fork: no compaction, but a forked session's copy of its parent's
+	// last boundary (session log records only).
+	Fork = "fork"
 )

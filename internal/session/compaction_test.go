@@ -107,3 +107,20 @@ func TestCompactionRecordInvalid(t *testing.T) {
 		})
 	}
 }
+
+// A fork of a compacted session starts from the same boundary, ledger
+// included, so that a resume of the fork keeps the task.
+func TestForkAfterCompaction(t *testing.T) {
+	store := NewStore(filepath.Join(t.TempDir(), "sessions"))
+	log, b := compacted(t, store)
+	fork, tr, err := store.Fork(log.ID(), Meta{Cwd: "/src/x"}, false)
+	must(t, err)
+	if tr.Covered != 3 || !reflect.DeepEqual(tr.Ledger, b.Ledger) {
+		t.Errorf("fork's transcript: covered %d, ledger %+v", tr.Covered, tr.Ledger)
+	}
+	must(t, fork.Close())
+	got := reopen(t, store, fork.ID())
+	if got.Compactions != 1 || got.Covered != 3 || !reflect.DeepEqual(got.Ledger, b.Ledger) || !reflect.DeepEqual(got.Messages, tr.Messages) {
+		t.Errorf("fork reopened: %d compactions, covered %d, ledger %+v, %d messages", got.Compactions, got.Covered, got.Ledger, len(got.Messages))
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lathe-dev/lathe/internal/compact"
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/regfile"
 )
@@ -192,7 +193,7 @@ func (s *Store) Fork(id string, meta Meta, repair bool) (*Log, *Transcript, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := copyConversation(l, ld.t.Messages); err != nil {
+	if err := copyConversation(l, ld.t); err != nil {
 		l.Close()
 		os.Remove(l.path)
 		return nil, nil, fmt.Errorf("fork session %s: %w", id, err)
@@ -204,7 +205,17 @@ func (s *Store) Fork(id string, meta Meta, repair bool) (*Log, *Transcript, erro
 
 // copyConversation records msgs in l as the agent would have: tool
 // results one by one, every other message whole.
-func copyConversation(l *Log, msgs []llm.Message) error {
+// A compacted conversation is copied as the boundary it starts with,
+// ledger and all, and what followed it.
+func copyConversation(l *Log, t *Transcript) error {
+	msgs := t.Messages
+	if t.Compactions > 0 {
+		b := compact.Boundary{Messages: msgs[:t.Covered], Ledger: t.Ledger, Reason: compact.Fork}
+		if err := l.AppendCompaction(b); err != nil {
+			return err
+		}
+		msgs = msgs[t.Covered:]
+	}
 	for _, m := range msgs {
 		if !toolResults(m) {
 			if err := l.AppendMessage(m); err != nil {

@@ -95,7 +95,7 @@ type record struct {
 	CostUSD float64      `json:"cost_usd"`
 	Dropped []Problem    `json:"dropped"`
 	// A compaction record's.
-	Messages []llm.Message `json:"messages"`
+	Messages []llm.Message  `json:"messages"`
 	Ledger   compact.Ledger `json:"ledger"`
 }
 
