@@ -317,12 +317,12 @@ func checkOrder(evs []event.Event) error {
 		ended   = map[string]event.Event{}
 		texts   = map[int]*text{}
 		closed  = map[int]bool{} // turns whose usage event has been seen
-		// compacting is set between a compaction.start and its end.
-		compacting bool
 		sum     llm.Usage
 		cost    float64
 		turn    int
 	)
+	// compacting is set between a compaction.start and its end.
+	compacting := false
 	for i, e := range evs {
 		line := i + 1
 		if e.SessionID != evs[0].SessionID {
