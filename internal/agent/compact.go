@@ -136,7 +136,9 @@ func (a *Agent) atBoundary(ctx context.Context, h llm.History, out *Outcome) (ll
 				"or raise compaction.budget or the model's context_window", errCompaction, used, t)
 		}
 	}
-	if used < t {
+	// What only the last step fills (a huge prompt) no compaction can
+	// shrink: it is sent as it is, for the provider to judge.
+	if old, _ := compact.Split(h.Messages()); used < t || len(old) == 0 {
 		return h, nil
 	}
 	return a.compact(ctx, h, compact.Auto, "", out)
@@ -190,9 +192,13 @@ func (a *Agent) Compact(ctx context.Context, focus string) Outcome {
 // compact replaces h, the whole conversation, with its compacted form,
 // recorded as a boundary in the transcript, and returns it.
 func (a *Agent) compact(ctx context.Context, h llm.History, reason string, focus string, out *Outcome) (llm.History, error) {
+	msgs := h.Messages()
+	old, recent := compact.Split(msgs)
+	if len(old) == 0 {
+		return h, fmt.Errorf("%w: nothing before the last step to compact", errCompaction)
+	}
 	before := a.contextUsed(h)
 	a.emit(event.Event{Type: event.CompactionStart, Reason: reason, TokensBefore: before})
-	msgs := h.Messages()
 	covered := min(a.cmp.covered, len(msgs))
 	ledger := a.cmp.ledger.Fold(msgs[covered:], a.observer())
 
@@ -211,7 +217,6 @@ func (a *Agent) compact(ctx context.Context, h llm.History, reason string, focus
 		a.cmp.failures = 0
 	}
 
-	old, recent := compact.Split(msgs)
 	recentTokens := unknownRecent
 	if t := a.compactionTrigger(); t > 0 {
 		recentTokens = t / 4
