@@ -39,6 +39,9 @@ type CompactionConfig struct {
 	// first. 0 leaves the window's alone; with no window known either,
 	// only a provider's "too long" answer compacts.
 	Budget int
+	// Off turns automatic compaction off: only a provider's "too long"
+	// answer and [Agent.Compact] compact.
+	Off bool
 	// Ledger continues a compacted session: the ledger its last boundary
 	// recorded, which covers the first Covered messages of
 	// [Config.History].
@@ -124,7 +127,7 @@ func (a *Agent) request(h llm.History) *llm.Request {
 // when it fills the context up to the trigger, and returns what to send.
 func (a *Agent) atBoundary(ctx context.Context, h llm.History, out *Outcome) (llm.History, error) {
 	t := a.compactionTrigger()
-	if t == 0 {
+	if t == 0 || a.cfg.Compaction.Off {
 		return h, nil
 	}
 	used := a.contextUsed(h)

@@ -184,3 +184,23 @@ func TestCompactionLedgerAcrossResume(t *testing.T) {
 		t.Errorf("compaction.start = %+v", starts)
 	}
 }
+
+// With automatic compaction off the trigger compacts nothing, but a
+// provider's "too long" still does.
+func TestCompactionOff(t *testing.T) {
+	h := newHarness(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "echo one"}}], "usage": {"input_tokens": 9000, "output_tokens": 50}}},
+	  {"fault": {"context_window": true}},
+	  {"expect": {"user_contains": ["about to be compacted"]}, "reply": {"text": `+goodSummary+`}},
+	  {"reply": {"text": "done", "usage": {"input_tokens": 900, "output_tokens": 5}}}]}`)
+	h.cfg.Window = 10_000
+	h.cfg.Compaction.Off = true
+	o := h.run(context.Background(), "go")
+	h.check()
+	if o.Kind != event.Success {
+		t.Fatalf("outcome = %v (%v)", o.Kind, o.Err)
+	}
+	if starts, _ := h.compactions(); len(starts) != 1 || starts[0].Reason != compact.Reactive {
+		t.Errorf("compaction.start = %+v", starts)
+	}
+}

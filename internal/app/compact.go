@@ -11,7 +11,7 @@ import (
 // from what ledger a resumed compacted session goes on.
 func (a *App) compactionConfig() agent.CompactionConfig {
 	c := a.compaction
-	c.Budget = a.cfg.Compaction.Budget
+	c.Budget, c.Off = a.cfg.Compaction.Budget, !a.cfg.Compaction.Auto
 	return c
 }
 

@@ -105,6 +105,10 @@ type Compaction struct {
 	// only the window's trigger. Default DefaultCompactionBudget. Key
 	// "compaction.budget".
 	Budget int
+	// Auto compacts when the context reaches the trigger; false leaves
+	// only a provider's "too long" answer and `lathe compact` to
+	// compact. Default true. Key "compaction.auto".
+	Auto bool
 }
 
 // DefaultCompactionBudget is the default working-set budget: a long
@@ -197,7 +201,7 @@ func defaults() *Config {
 		Models: map[string]ModelConfig{},
 
 		PackageGuard: PackageGuard{Enabled: true},
-		Compaction:   Compaction{Budget: DefaultCompactionBudget},
+		Compaction:   Compaction{Budget: DefaultCompactionBudget, Auto: true},
 	}
 }
 

@@ -48,6 +48,7 @@ type fileConfig struct {
 
 type fileCompaction struct {
 	Budget *int64 `toml:"budget"`
+	Auto   *bool  `toml:"auto"`
 }
 
 type fileSandbox struct {
@@ -189,6 +190,7 @@ func (ld *loader) merge(src source) error {
 	l.duration(&c.Shell.Timeout, f.Shell.Timeout, MaxShellTimeout, "shell", "timeout")
 	setTo(&c.Sandbox.IsolateCaches, f.Sandbox.IsolateCaches)
 	l.count(&c.Compaction.Budget, f.Compaction.Budget, "compaction", "budget")
+	setTo(&c.Compaction.Auto, f.Compaction.Auto)
 	l.count(&c.Retry.MaxRetries, f.Retry.MaxRetries, "retry", "max_retries")
 	l.duration(&c.Retry.BaseDelay, f.Retry.BaseDelay, 0, "retry", "base_delay")
 	l.duration(&c.Retry.MaxDelay, f.Retry.MaxDelay, 0, "retry", "max_delay")
