@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/compact"
@@ -98,6 +99,10 @@ type Config struct {
 	// Compaction is when and from what the conversation is compacted
 	// (compact.go).
 	Compaction CompactionConfig
+
+	// Execute, in a plan-mode run, is the phase an approved plan is
+	// carried out in; nil ends the run with the plan as its answer.
+	Execute *Phase
 }
 
 // Outcome is how a run ended.
@@ -128,9 +133,10 @@ const repeatLimit = 3
 // only goroutine that changes it, and the other waits for it (or for its
 // context). Steer and History never wait for a run.
 type Agent struct {
-	cfg   Config
-	tools map[string]tool.Tool
-	defs  []llm.ToolDef
+	cfg Config
+	// set is the tools and policy of the run's phase; only owner's
+	// holder replaces it (see planned).
+	set atomic.Pointer[toolset]
 
 	// owner is held (a token in it) by the Send or Replace running now:
 	// the one goroutine that may change the history.
@@ -161,24 +167,25 @@ type Agent struct {
 	acct contextState
 	// cmp is the compaction state (compact.go).
 	cmp compactState
+
+	// plans are the plans the running response's calls submitted, by
+	// call id; guarded by emitMu.
+	plans map[string]string
 }
 
 // New returns an agent for cfg.
 func New(cfg Config) *Agent {
-	a := &Agent{cfg: cfg, tools: make(map[string]tool.Tool, len(cfg.Tools)), owner: make(chan struct{}, 1), hist: cfg.History,
+	a := &Agent{cfg: cfg, owner: make(chan struct{}, 1), hist: cfg.History,
 		cmp: compactState{ledger: cfg.Compaction.Ledger, covered: cfg.Compaction.Covered}}
-	for _, t := range cfg.Tools {
-		d := t.Def()
-		a.tools[d.Name] = t
-		a.defs = append(a.defs, d)
-	}
+	a.set.Store(newToolset(cfg.Tools, cfg.Policy))
 	return a
 }
 
 // ToolNames lists the tools offered to the model, in order.
 func (a *Agent) ToolNames() []string {
-	names := make([]string, len(a.defs))
-	for i, d := range a.defs {
+	defs := a.set.Load().defs
+	names := make([]string, len(defs))
+	for i, d := range defs {
 		names[i] = d.Name
 	}
 	return names
@@ -420,6 +427,9 @@ func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 		}
 		if err := a.cfg.Recorder.Sync(); err != nil {
 			return a.fail(out, event.Failed, err)
+		}
+		if a.planned(calls, &out) {
+			return out
 		}
 		if cutErr != nil {
 			return a.fail(out, event.OutputLimit, cutErr)

@@ -71,7 +71,7 @@ func (a *Agent) interruptRest(ctx context.Context, results []llm.Part, i int, ca
 }
 
 func (a *Agent) readOnly(call llm.Part) bool {
-	t, ok := a.tools[call.Name]
+	t, ok := a.set.Load().byName[call.Name]
 	return ok && t.ReadOnly()
 }
 
@@ -81,6 +81,9 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 	start := time.Now()
 	a.emit(event.Event{Type: event.ToolStart, CallID: call.CallID, Name: call.Name, Input: call.Input})
 	res, denied := a.execute(ctx, call, out)
+	if res.Plan != "" && !res.IsError {
+		a.notePlan(call.CallID, res.Plan)
+	}
 	// A call interrupted before it ran already says so.
 	if ctx.Err() != nil && !denied && res.Summary != "interrupted" {
 		res = tool.Result{Content: "Interrupted by " + interrupter(ctx) + "; the command was stopped.", IsError: true, Summary: "interrupted"}
@@ -153,7 +156,7 @@ func (a *Agent) execute(ctx context.Context, call llm.Part, out *Outcome) (res t
 // grants applied: a call granted for the session is allowed, and granted
 // says so, grantedBy naming the call whose approval granted it.
 func (a *Agent) decide(ctx context.Context, p *prepared) (d policy.Decision, grantedBy string, granted bool) {
-	d = a.cfg.Policy.Decide(ctx, &p.access)
+	d = a.set.Load().policy.Decide(ctx, &p.access)
 	if d.Verdict == policy.Ask {
 		if grantedBy, granted = a.grants.granted(&p.access); granted {
 			d.Verdict = policy.Allow

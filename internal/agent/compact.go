@@ -116,7 +116,7 @@ func (a *Agent) request(h llm.History) *llm.Request {
 	return &llm.Request{
 		Model:     a.cfg.Model,
 		System:    a.cfg.System,
-		Tools:     a.defs,
+		Tools:     a.set.Load().defs,
 		History:   h,
 		MaxTokens: a.cfg.MaxTokens,
 		CacheKey:  a.cfg.SessionID,

@@ -86,7 +86,7 @@ func (a *Agent) ContextStatus() (used, window int) {
 // conversation: the system prompt and the tool definitions.
 func (a *Agent) prefixBytes() int {
 	n := len(a.cfg.System)
-	for _, d := range a.defs {
+	for _, d := range a.set.Load().defs {
 		n += partOverhead + len(d.Name) + len(d.Description) + len(d.Schema) + len(d.Grammar)
 	}
 	return n

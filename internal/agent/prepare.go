@@ -51,7 +51,7 @@ func (a *Agent) prepare(call llm.Part) (p *prepared, failed tool.Result, ok bool
 	if call.Malformed != "" {
 		return nil, a.malformedResult(call), false
 	}
-	t, ok := a.tools[call.Name]
+	t, ok := a.set.Load().byName[call.Name]
 	if !ok {
 		return nil, tool.Errorf("Unknown tool %q. Available tools: %s.", call.Name, strings.Join(a.ToolNames(), ", ")), false
 	}

@@ -48,6 +48,10 @@ type Options struct {
 	// Provider names a provider (built in or in config.toml); Model the
 	// model; PermissionMode a policy mode (policy.ParseMode).
 	Provider, Model, PermissionMode string
+	// Then, in plan mode, is the mode the plan the model submits is
+	// carried out in, in the same run (--then); empty, the plan is the
+	// run's answer.
+	Then string
 	// MaxTurns, MaxBudgetUSD and MaxDuration, when not nil, override the
 	// configured limits; 0 means no limit.
 	MaxTurns     *int
@@ -99,10 +103,15 @@ type App struct {
 	model   string
 	version string
 
-	log     *session.Log
-	audit   *audit.Log
-	history []llm.Message
-	resumed bool
+	log   *session.Log
+	audit *audit.Log
+	// todos follows the session's todo list, as the agent's recorder;
+	// announce says Start publishes the list a resumed (or forked)
+	// session left.
+	todos    *todoRecorder
+	announce bool
+	history  []llm.Message
+	resumed  bool
 	// forkedFrom names the session a forked one began from.
 	forkedFrom string
 	dropped    []session.Problem
@@ -148,6 +157,10 @@ func Open(opts Options) (*App, error) {
 	}
 	cfg := perms.Config
 	a := &App{dir: dir, cfg: cfg, perms: perms, version: opts.Version}
+	then, err := thenMode(perms, opts.Then)
+	if err != nil {
+		return nil, err
+	}
 	maxTurns, maxBudget := cfg.MaxTurns, cfg.MaxBudgetUSD
 	if opts.MaxTurns != nil {
 		maxTurns = *opts.MaxTurns
@@ -193,11 +206,20 @@ func Open(opts Options) (*App, error) {
 		a.log.Close()
 		return nil, err
 	}
+	a.todos = &todoRecorder{Recorder: a.log}
+	if len(a.history) > 0 {
+		if a.announce, err = a.resumeTodos(a.todos); err != nil {
+			a.audit.Close()
+			a.log.Close()
+			return nil, err
+		}
+	}
 	a.env, a.sandbox = NewEnv(dir, cfg.Shell.Timeout, cfg.Providers, a.networkReport(), sandbox.WithIsolateCaches(cfg.Sandbox.IsolateCaches))
 
 	// The session log and the audit log are the records of the session,
 	// so they are the bus's synchronous hooks: they miss nothing.
 	a.bus = event.NewBus(event.WithHook(event.SinkFunc(a.recordEvent)), event.WithHook(a.audit), event.WithWarn(opts.Warn))
+	a.todos.emit = a.emit
 	retrying := provider.WithRetry(p, provider.RetryPolicy{
 		MaxRetries: cfg.Retry.MaxRetries,
 		BaseDelay:  cfg.Retry.BaseDelay,
@@ -210,16 +232,17 @@ func Open(opts Options) (*App, error) {
 	// rules name.
 	a.env.NamedHost = tool.NamedHosts(perms.Policy.Rules)
 	a.env.Outputs = spill.New(filepath.Join(store.Dir(a.log.ID()), "outputs"))
+	tools, execute := a.phases(then, dialect, freeform)
 	a.agent = agent.New(agent.Config{
 		SessionID: a.log.ID(),
 		Provider:  retrying,
 		Model:     a.model,
 		System:    system,
-		Tools:     tool.Set(dialect, freeform),
+		Tools:     tools,
 		Env:       a.env,
 		Policy:    audited{perms.decider(), a.audit},
 		Approver:  a.approver(&opts),
-		Recorder:  a.log,
+		Recorder:  a.todos,
 		Sink:      a.bus,
 		Cost: func(u llm.Usage) (float64, bool) {
 			p, ok := prices.Lookup(a.model)
@@ -233,6 +256,7 @@ func Open(opts Options) (*App, error) {
 		Checkpoints:  a.snapshots,
 		History:      llm.NewHistory(a.history...),
 		Compaction:   a.compactionConfig(),
+		Execute:      execute,
 	})
 	return a, nil
 }
@@ -378,6 +402,18 @@ func (a *App) Start() {
 		Cwd: a.dir, Tools: a.agent.ToolNames(), PermissionMode: string(a.perms.Policy.Mode), ModeNotice: a.perms.ModeNotice,
 		Resumed: a.resumed, ForkedFrom: a.forkedFrom, Version: a.version,
 	})
+	if a.announce {
+		a.todos.mu.Lock()
+		e := a.todos.updated()
+		a.todos.mu.Unlock()
+		a.emit(e)
+	}
+}
+
+// emit publishes an event of the session that the agent does not.
+func (a *App) emit(e event.Event) {
+	e.SessionID = a.log.ID()
+	a.bus.Emit(e)
 }
 
 // Result is how a prompt ended, as its result event reports it.

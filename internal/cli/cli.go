@@ -132,6 +132,7 @@ Usage:
 Examples:
   lathe -p "the tests in pager/ fail, fix them"
   lathe -p --permission-mode bypassPermissions "run go test and fix what fails"
+  lathe -p --permission-mode plan --then acceptEdits "split internal/cache into two packages"
   lathe -p --output-format stream-json "add a --json flag to cmd/report" > events.jsonl
   lathe -p --continue "now update the README"
   lathe -p --provider local --model qwen3-coder "explain internal/cache"
@@ -146,6 +147,7 @@ Flags (before or after the prompt):
   --permission-mode MODE       plan (read only), default (ask for edits and commands), acceptEdits (edits in
                                the workspace), auto (the default where the sandbox works: commands run inside it)
                                or bypassPermissions (everything, no sandbox)
+  --then MODE                  with --permission-mode plan, carry out the plan the model submits in MODE
   --allow RULE, --deny RULE    a permission rule, such as 'Bash(npm test)' (repeatable)
   --settings FILE              a settings file: Lathe's TOML or Claude Code's settings.json (repeatable)
   --trust-workspace            let this workspace's configuration widen permissions for this run

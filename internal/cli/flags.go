@@ -20,6 +20,7 @@ type runFlags struct {
 	provider       string
 	model          string
 	permissionMode string
+	then           string
 	maxTurns       int
 	maxBudgetUSD   float64
 	maxDuration    time.Duration
@@ -52,6 +53,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "")
 	fs.StringVar(&f.model, "m", "", "")
 	fs.StringVar(&f.permissionMode, "permission-mode", "", "")
+	fs.StringVar(&f.then, "then", "", "")
 	fs.IntVar(&f.maxTurns, "max-turns", 0, "")
 	fs.Float64Var(&f.maxBudgetUSD, "max-budget-usd", 0, "")
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "")

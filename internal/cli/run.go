@@ -87,6 +87,7 @@ func (f *runFlags) options(stderr io.Writer) app.Options {
 		Provider:       f.provider,
 		Model:          f.model,
 		PermissionMode: f.permissionMode,
+		Then:           f.then,
 		Resume:         f.resume,
 		Continue:       f.continueLast,
 		Repair:         f.repair,

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/todo"
 )
 
 // Type names an event.
@@ -79,6 +80,15 @@ const (
 	// comes between them.
 	CompactionStart Type = "compaction.start"
 	CompactionEnd   Type = "compaction.end"
+	// TodoUpdated says a todo call (CallID, Name: TodoWrite or
+	// update_plan) set the model's task list to Todos, with update_plan's
+	// Explanation; a resumed session's list is announced again after
+	// session.start, without a call.
+	TodoUpdated Type = "todo.updated"
+	// PlanSubmitted says the model, in plan mode, submitted the plan Text
+	// (call CallID, Name). PermissionMode is the mode the run carries it
+	// out in (--then); empty, the plan is the run's answer and it ends.
+	PlanSubmitted Type = "plan.submitted"
 )
 
 // Verdict is a decision's outcome.
@@ -204,6 +214,10 @@ type Event struct {
 	Reason   string         `json:"reason,omitempty"`
 	Approval ApprovalAnswer `json:"approval,omitempty"`
 	Message  string         `json:"message,omitempty"`
+
+	// todo.updated
+	Todos       []todo.Item `json:"todos,omitempty"`
+	Explanation string      `json:"explanation,omitempty"`
 
 	// retry
 	Attempt int    `json:"attempt,omitempty"`

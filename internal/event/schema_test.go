@@ -20,6 +20,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
+	"github.com/lathe-dev/lathe/internal/todo"
 )
 
 const (
@@ -130,6 +131,17 @@ func valid() map[string]event.Event {
 			Cwd: "/work/repo", Tools: []string{"Bash"}, PermissionMode: "acceptEdits", Version: "dev",
 			ModeNotice: "the sandbox is unavailable (no user namespaces), so the permission mode is acceptEdits rather than auto"},
 	}
+	m["todo.updated"] = event.Event{Type: event.TodoUpdated, SessionID: sid, Turn: 2, CallID: "toolu_07", Name: "TodoWrite", Todos: []todo.Item{
+		{Text: "Run the tests", Status: todo.Completed, Active: "Running the tests"},
+		{Text: "Fix the parser", Status: todo.InProgress, Active: "Fixing the parser"},
+		{Text: "Update the docs", Status: todo.Pending, Active: "Updating the docs"},
+	}}
+	m["todo.updated codex"] = event.Event{Type: event.TodoUpdated, SessionID: sid, Turn: 1, CallID: "call_1", Name: "update_plan",
+		Explanation: "tests first", Todos: []todo.Item{{Text: "Run the tests", Status: todo.InProgress}}}
+	m["todo.updated cleared"] = event.Event{Type: event.TodoUpdated, SessionID: sid, Turn: 4, CallID: "toolu_09", Name: "TodoWrite"}
+	m["todo.updated resumed"] = event.Event{Type: event.TodoUpdated, SessionID: sid, Todos: []todo.Item{{Text: "a", Status: todo.Pending, Active: "A"}}}
+	m["plan.submitted"] = event.Event{Type: event.PlanSubmitted, SessionID: sid, Turn: 3, CallID: "toolu_08", Name: "ExitPlanMode", Text: "1. Split cache.go\n2. Test"}
+	m["plan.submitted then"] = event.Event{Type: event.PlanSubmitted, SessionID: sid, Turn: 3, CallID: "call_3", Name: "exit_plan", Text: "1. Split", PermissionMode: "acceptEdits"}
 	m["checkpoint"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 2, CallID: "toolu_05", Name: "Bash", Step: 3,
 		CheckpointID: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", Target: "rm -rf build"}
 	m["checkpoint failed"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 1, CallID: "toolu_06", Name: "Edit", Step: 1,
@@ -189,6 +201,12 @@ func TestSchemaRejects(t *testing.T) {
 		"checkpoint no step":     `{"type":"checkpoint","session_id":"s","turn":1,"call_id":"c","name":"Bash","checkpoint_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904"}`,
 		"checkpoint no id":       `{"type":"checkpoint","session_id":"s","turn":1,"call_id":"c","name":"Bash","step":1}`,
 		"checkpoint id, error":   `{"type":"checkpoint","session_id":"s","turn":1,"call_id":"c","name":"Bash","step":1,"checkpoint_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","error":"x"}`,
+		"todo bad status":        `{"type":"todo.updated","session_id":"s","turn":1,"call_id":"c","name":"TodoWrite","todos":[{"text":"a","status":"done"}]}`,
+		"todo without text":      `{"type":"todo.updated","session_id":"s","turn":1,"call_id":"c","name":"TodoWrite","todos":[{"status":"pending"}]}`,
+		"todo call without name": `{"type":"todo.updated","session_id":"s","turn":1,"call_id":"c","todos":[{"text":"a","status":"pending"}]}`,
+		"todo other tool":        `{"type":"todo.updated","session_id":"s","turn":1,"call_id":"c","name":"Bash"}`,
+		"plan without text":      `{"type":"plan.submitted","session_id":"s","turn":1,"call_id":"c","name":"ExitPlanMode"}`,
+		"plan then plan":         `{"type":"plan.submitted","session_id":"s","turn":1,"call_id":"c","name":"ExitPlanMode","text":"x","permission_mode":"plan"}`,
 		"checkpoint bad id":      `{"type":"checkpoint","session_id":"s","turn":1,"call_id":"c","name":"Bash","step":1,"checkpoint_id":"HEAD"}`,
 	} {
 		// Each line has a stamp but for the field it is about, so it

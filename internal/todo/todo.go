@@ -38,16 +38,17 @@ const (
 	MaxTextSize = 1000 // bytes, of an item's text and of its active form each
 )
 
-// Item is one entry of the list.
+// Item is one entry of the list. Its JSON form is the todo.updated
+// event's (docs/events.md).
 type Item struct {
 	// Text is the task: TodoWrite's content, update_plan's step.
-	Text string
+	Text string `json:"text"`
 	// Status is Pending, InProgress or Completed.
-	Status string
+	Status string `json:"status"`
 	// Active is TodoWrite's activeForm, the present-continuous phrase
 	// shown while the item is in progress ("Running the tests"); empty
 	// for update_plan.
-	Active string
+	Active string `json:"active_form,omitempty"`
 }
 
 // Update is what one accepted call says.

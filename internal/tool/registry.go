@@ -7,10 +7,10 @@ type Dialect string
 
 const (
 	// DialectClaude is Claude Code's tool set: Bash, Read, Write, Edit,
-	// Glob, Grep, WebFetch and the background-command tools.
+	// Glob, Grep, WebFetch, the background-command tools and TodoWrite.
 	DialectClaude Dialect = "claude"
 	// DialectCodex is Codex CLI's: shell, apply_patch, read_file,
-	// list_dir, grep_files, and Lathe's web_fetch.
+	// list_dir, grep_files, update_plan, and Lathe's web_fetch.
 	DialectCodex Dialect = "codex"
 )
 
@@ -29,8 +29,8 @@ func ParseDialect(s string) (Dialect, error) {
 func Set(d Dialect, freeform bool) []Tool {
 	switch d {
 	case DialectCodex:
-		return []Tool{NewShell(), NewApplyPatch(freeform), NewReadFile(), NewListDir(), NewGrepFiles(), NewCodexWebFetch()}
+		return []Tool{NewShell(), NewApplyPatch(freeform), NewReadFile(), NewListDir(), NewGrepFiles(), NewCodexWebFetch(), NewUpdatePlan()}
 	default:
-		return []Tool{NewBash(), NewBashOutput(), NewKillShell(), NewRead(), NewWrite(), NewEdit(), NewGlob(), NewGrep(), NewWebFetch()}
+		return []Tool{NewBash(), NewBashOutput(), NewKillShell(), NewRead(), NewWrite(), NewEdit(), NewGlob(), NewGrep(), NewWebFetch(), NewTodoWrite()}
 	}
 }

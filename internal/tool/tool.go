@@ -71,6 +71,10 @@ type Result struct {
 	// Changes are the files the call changed, for displays and event
 	// consumers that show a diff per file.
 	Changes []event.FileChange
+	// Plan is the plan a plan-mode call submitted (ExitPlanMode,
+	// exit_plan), which the agent acts on once the response's calls are
+	// done.
+	Plan string
 }
 
 // Errorf returns an error Result for the model.
