@@ -2,11 +2,25 @@ package sandbox_test
 
 import (
 	"os/exec"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/lathe-dev/lathe/internal/sandbox"
 	"github.com/lathe-dev/lathe/internal/shell"
 )
+
+// reportQuantiles reports the 10th and 50th percentiles of the loop's
+// iterations besides the mean: on a shared machine the mean follows the
+// load, the low quantiles less so.
+func reportQuantiles(b *testing.B, ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/10].Microseconds())/1000, "p10-ms")
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
+}
 
 // BenchmarkStart measures what confinement adds to starting a command
 // and waiting for it: /bin/true on the host, then under each backend.
@@ -17,7 +31,9 @@ func BenchmarkStart(b *testing.B) {
 	}
 	run := func(b *testing.B, ex sandbox.Executor, p sandbox.Profile) {
 		ctx := sandbox.WithProfile(b.Context(), p)
+		var ds []time.Duration
 		for b.Loop() {
+			t := time.Now()
 			cmd := exec.Command(truePath)
 			if err := ex.Start(ctx, cmd); err != nil {
 				b.Fatal(err)
@@ -25,7 +41,9 @@ func BenchmarkStart(b *testing.B) {
 			if err := cmd.Wait(); err != nil {
 				b.Fatal(err)
 			}
+			ds = append(ds, time.Since(t))
 		}
+		reportQuantiles(b, ds)
 	}
 	b.Run("host", func(b *testing.B) { run(b, sandbox.NewHost(sandbox.Profile{}), sandbox.Profile{}) })
 	for _, backend := range backends {
@@ -49,12 +67,16 @@ func BenchmarkRun(b *testing.B) {
 		r := shell.NewRunner(shell.WithExecutor(ex))
 		defer r.Close()
 		ctx := sandbox.WithProfile(b.Context(), p)
+		var ds []time.Duration
 		for b.Loop() {
+			t := time.Now()
 			res, err := r.Run(ctx, shell.Command{Args: []string{"true"}, Dir: dir})
 			if err != nil || res.ExitCode != 0 {
 				b.Fatal(res, err)
 			}
+			ds = append(ds, time.Since(t))
 		}
+		reportQuantiles(b, ds)
 	}
 	b.Run("host", func(b *testing.B) { run(b, sandbox.NewHost(sandbox.Profile{}), sandbox.Profile{}, b.TempDir()) })
 	for _, backend := range backends {

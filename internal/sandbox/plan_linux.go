@@ -136,18 +136,17 @@ var absentProtected = []string{".lathe", ".claude"}
 func (s *Sandbox) plan(p Profile, tmp string, env []string) (plan, error) {
 	home, isolate := s.home, s.isolate
 	pl := plan{tmp: tmp, env: []string{"TMPDIR=" + tmp}}
-	if p.Confine == ReadOnly && p.Workspace != "" {
-		ws, err := realDir(p.Workspace)
-		if err != nil {
+	var ws string
+	if p.Workspace != "" {
+		var err error
+		if ws, err = realDir(p.Workspace); err != nil {
 			return plan{}, fmt.Errorf("workspace: %w", err)
 		}
+	}
+	if p.Confine == ReadOnly && ws != "" {
 		pl.readable = append(pl.readable, ws)
 	}
 	if p.Confine == WorkspaceWrite {
-		ws, err := realDir(p.Workspace)
-		if err != nil {
-			return plan{}, fmt.Errorf("workspace: %w", err)
-		}
 		pl.writable = append(pl.writable, ws)
 		for _, root := range p.WritableRoots {
 			dir, err := realDir(root)
@@ -191,12 +190,7 @@ func (s *Sandbox) plan(p Profile, tmp string, env []string) (plan, error) {
 			}
 		}
 	}
-	if p.Workspace != "" && p.Confine != Unconfined {
-		// Resolved as the workspace was above.
-		ws, err := realDir(p.Workspace)
-		if err != nil {
-			return plan{}, fmt.Errorf("workspace: %w", err)
-		}
+	if ws != "" {
 		for _, path := range s.dotenvFiles(ws) {
 			// The mount over a link covers its target, which must be
 			// there to be covered.
