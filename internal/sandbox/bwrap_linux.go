@@ -6,9 +6,12 @@ import "strconv"
 // the command in dir, Lathe's own binary exe visible unless exe is "",
 // and the seccomp filter read from descriptor filterFD.
 func bwrapArgs(pl plan, dir, exe string, filterFD int) []string {
+	// No --disable-userns: the seccomp filter refuses every way of
+	// making or joining a namespace, on both backends, and bwrap's own
+	// way costs a second user namespace per command.
 	args := []string{
 		"--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-		"--disable-userns", "--cap-drop", "ALL", "--die-with-parent",
+		"--cap-drop", "ALL", "--die-with-parent",
 		"--seccomp", strconv.Itoa(filterFD),
 		"--ro-bind", "/", "/",
 		"--dev", "/dev",

@@ -59,6 +59,11 @@ type Sandbox struct {
 	bwrap    string // the bwrap program, found in PATH unless set
 	network  Network
 
+	// bwrapOnce looks bwrap up in PATH, for bwrapFound or bwrapErr.
+	bwrapOnce  sync.Once
+	bwrapFound string
+	bwrapErr   error
+
 	// envMu guards envs, the dotenv files of each workspace.
 	envMu sync.Mutex
 	envs  map[string]*dotenvs

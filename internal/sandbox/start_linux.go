@@ -271,14 +271,17 @@ func executable(path string) error {
 	return nil
 }
 
-// bwrapPath returns the bwrap program to run.
+// bwrapPath returns the bwrap program to run, looked up in PATH once
+// per Sandbox: a program removed since fails its start.
 func (s *Sandbox) bwrapPath() (string, error) {
 	if s.bwrap != "" {
 		return s.bwrap, nil
 	}
-	path, err := exec.LookPath("bwrap")
-	if err != nil {
-		return "", fmt.Errorf("bubblewrap is not installed: %w", err)
-	}
-	return path, nil
+	s.bwrapOnce.Do(func() {
+		s.bwrapFound, s.bwrapErr = exec.LookPath("bwrap")
+		if s.bwrapErr != nil {
+			s.bwrapErr = fmt.Errorf("bubblewrap is not installed: %w", s.bwrapErr)
+		}
+	})
+	return s.bwrapFound, s.bwrapErr
 }
