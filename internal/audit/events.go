@@ -30,6 +30,12 @@ func (l *Log) Emit(e event.Event) {
 			Provider: e.Provider, Model: e.Model, Version: e.Version, Resumed: e.Resumed, ModeNotice: e.ModeNotice,
 			Sandbox: l.info.Sandbox, RuleSources: l.info.RuleSources, User: l.info.User,
 		})
+	case event.PlanSubmitted:
+		// A plan approved beforehand (--then) moves the run to another
+		// mode, which decides the calls from here on.
+		if e.PermissionMode != "" {
+			l.mode = e.PermissionMode
+		}
 	case event.ToolStart:
 		l.inputs[e.CallID] = e.Input
 	case event.Decision:
