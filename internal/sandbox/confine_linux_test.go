@@ -660,3 +660,22 @@ func TestConfineDotenv(t *testing.T) {
 		}
 	})
 }
+
+// TestConfineProtectedUnwritable checks that a workspace Lathe cannot
+// write in still runs commands: no placeholder is needed where a command
+// could not make the directory either.
+func TestConfineProtectedUnwritable(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("root writes in a directory without write permission")
+	}
+	forEachBackend(t, func(t *testing.T, x *box) {
+		if err := os.Chmod(x.ws, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(x.ws, 0o755)
+		out, code := x.sh(x.profile(), `mkdir .lathe 2>/dev/null && echo made; echo ran`)
+		if code != 0 || out != "ran\n" {
+			t.Errorf("exit %d:\n%s", code, out)
+		}
+	})
+}

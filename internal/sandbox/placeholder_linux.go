@@ -16,17 +16,23 @@ type placeholder struct {
 }
 
 // placehold makes the empty directory path, to be bound read-only in
-// the sandbox, unless something made it meanwhile. What cannot be made
-// a directory there, a symbolic link to nowhere say, fails the start: a
-// command could put a directory of its own in its place.
+// the sandbox, unless something made it meanwhile, or the directory it
+// would be in is not Lathe's to write. What cannot be made a directory
+// there for another reason, a symbolic link to nowhere say, fails the
+// start: a command could put a directory of its own in its place.
 func (s *Sandbox) placehold(path string) error {
 	s.tmpMu.Lock()
 	defer s.tmpMu.Unlock()
 	err := os.Mkdir(path, 0o755)
-	if errors.Is(err, fs.ErrExist) {
+	switch {
+	case errors.Is(err, fs.ErrExist):
 		if info, serr := os.Stat(path); serr == nil && info.IsDir() {
 			return nil
 		}
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EROFS):
+		// What Lathe cannot make there, a command, the same user with
+		// fewer privileges, cannot either.
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("protect %s where there is none: %w", path, err)
