@@ -16,7 +16,7 @@ import (
 // dotenvs knows the dotenv files (secret.DenyName) of one workspace, so
 // that each command's plan covers them without reading the whole tree:
 // a walk when the workspace is first confined, then an inotify instance
-// with a watch on each of its directories but .git's.
+// with a watch on each of its directories but those skipDir names.
 //
 // It runs no goroutine: inotify queues an event before the system call
 // that made the file returns, so reading the queue dry as a plan is made
@@ -38,6 +38,12 @@ type dotenvs struct {
 	found map[string]bool // candidates, absolute
 	buf   []byte
 }
+
+// skipDir reports whether a directory of this name is left out: git's
+// own, and node_modules, whose tens of thousands of directories hold
+// packages' files, not the user's secrets, and would otherwise make every
+// command walk the tree.
+func skipDir(name string) bool { return name == ".git" || name == "node_modules" }
 
 // maxEnvWatches bounds the directories of a workspace that are watched;
 // a larger one is walked for each command instead.
@@ -102,7 +108,7 @@ func (d *dotenvs) addTree(dir string) bool {
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		switch {
-		case e.IsDir() && e.Name() != ".git":
+		case e.IsDir() && !skipDir(e.Name()):
 			if !d.addTree(path) {
 				return false
 			}
@@ -172,7 +178,7 @@ func (d *dotenvs) drain() bool {
 				}
 			case name == "":
 			case ev.Mask&unix.IN_ISDIR != 0:
-				if name != ".git" {
+				if !skipDir(name) {
 					made = append(made, filepath.Join(dir, name))
 				}
 			case secret.DenyName(name):
@@ -189,7 +195,8 @@ func (d *dotenvs) drain() bool {
 }
 
 // walkDotenvs returns the dotenv files under root that are regular
-// files, following links, but for those under .git directories.
+// files, following links, but for those under the directories skipDir
+// names.
 func walkDotenvs(root string) []string {
 	var files []string
 	_ = filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
@@ -197,9 +204,10 @@ func walkDotenvs(root string) []string {
 		case err != nil:
 			// An unreadable directory is unreadable in the sandbox too.
 			return nil
-		case e.IsDir() && e.Name() == ".git" && path != root:
+		case e.IsDir() && skipDir(e.Name()) && path != root:
 			return filepath.SkipDir
-		case !e.IsDir() && secret.DenyName(e.Name()):
+		case e.IsDir():
+		case secret.DenyName(e.Name()):
 			if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
 				files = append(files, path)
 			}

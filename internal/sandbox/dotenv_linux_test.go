@@ -11,7 +11,7 @@ import (
 // follow is walked for each plan instead: nothing made in it is missed.
 func TestDotenvsWithoutWatcher(t *testing.T) {
 	root := t.TempDir()
-	for _, rel := range []string{".env", "a/b/.env.test", ".env.example", ".git/.env"} {
+	for _, rel := range []string{".env", "a/b/.env.test", ".env.example", ".git/.env", "node_modules/pkg/.env"} {
 		path := filepath.Join(root, rel)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
