@@ -39,8 +39,9 @@ import (
 type Script struct {
 	Steps []Step `json:"steps"`
 	// MaxInputTokens, when set, fails every request whose body is larger
-	// than this many tokens at the fake's four bytes a token: the
-	// declared window a client must keep its requests within.
+	// than this many tokens, at the fake's four bytes a token or as its
+	// token counter counts ([WithTokenCounter]): the declared window a
+	// client must keep its requests within.
 	MaxInputTokens int `json:"max_input_tokens,omitempty"`
 }
 

@@ -58,6 +58,23 @@ type Server struct {
 	known     map[string]bool
 	lastCalls []madeCall
 	produced  map[string]int
+	// tokens counts a request body's input tokens; nil is four bytes a
+	// token.
+	tokens func(body []byte) int
+}
+
+// Option configures a [Server].
+type Option func(*Server)
+
+// WithTokenCounter makes the server count each request body's input
+// tokens with count instead of at four bytes a token, as a benchmark
+// needs whose figures are in a real tokenizer's tokens: the usage
+// reported, and the declared window a script's limits hold requests to,
+// are then in those tokens. The cached parts of a prompt get their share
+// of the count by size. The server calls count under its lock, for one
+// request at a time.
+func WithTokenCounter(count func(body []byte) int) Option {
+	return func(s *Server) { s.tokens = count }
 }
 
 // madeCall is a tool call of a completed reply.
@@ -72,8 +89,8 @@ type madeCall struct {
 // NewServer starts a server for s on a loopback port. It panics if it cannot
 // listen, like httptest.NewServer; an invalid script is reported by
 // [Server.Failures].
-func NewServer(s *Script) *Server {
-	srv, err := Listen("127.0.0.1:0", s)
+func NewServer(s *Script, opts ...Option) *Server {
+	srv, err := Listen("127.0.0.1:0", s, opts...)
 	if err != nil {
 		panic(fmt.Sprintf("fakeapi: %v", err))
 	}
@@ -81,7 +98,7 @@ func NewServer(s *Script) *Server {
 }
 
 // Listen starts a server for s on addr (host:port; port 0 picks one).
-func Listen(addr string, s *Script) (*Server, error) {
+func Listen(addr string, s *Script, opts ...Option) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
@@ -95,6 +112,9 @@ func Listen(addr string, s *Script) (*Server, error) {
 		cache:     newPromptCache(),
 		known:     map[string]bool{},
 		produced:  map[string]int{},
+	}
+	for _, o := range opts {
+		o(srv)
 	}
 	if err := s.Validate(); err != nil {
 		srv.failures = append(srv.failures, "invalid script: "+err.Error())
@@ -226,8 +246,8 @@ func (s *Server) prepare(r *http.Request, body []byte, received time.Time) *exch
 		e.message = "fakeapi: " + err.Error()
 		return &exchange{d: d, n: n, err: &e}
 	}
-	if m := s.script.MaxInputTokens; m > 0 && len(body)/bytesPerToken > m {
-		s.failf("request %d: %d input tokens (%d bytes), over the script's max_input_tokens of %d", n, len(body)/bytesPerToken, len(body), m)
+	if m := s.script.MaxInputTokens; m > 0 && s.scale(body)(len(body)) > int64(m) {
+		s.failf("request %d: %d input tokens (%d bytes), over the script's max_input_tokens of %d", n, s.scale(body)(len(body)), len(body), m)
 	}
 	if api == APIResponses && s.firstKey == nil {
 		s.firstKey = &conv.cacheKey
@@ -257,7 +277,7 @@ func (s *Server) prepare(r *http.Request, body []byte, received time.Time) *exch
 		e := d.contextWindow()
 		x.err = &e
 	default:
-		x.turn = s.newTurn(api, n, conv, step.Reply, len(body))
+		x.turn = s.newTurn(api, n, conv, step.Reply, body)
 		if f != nil && f.MidStreamError != "" {
 			e := d.namedError(f.MidStreamError).withOverrides(f)
 			x.midErr = &e
@@ -276,11 +296,11 @@ var defaultModels = map[API]string{
 // newTurn prepares a reply, accounting its usage and recording what the
 // request writes to the prompt cache: the prompt was processed even if the
 // reply is then cut.
-func (s *Server) newTurn(api API, n int, conv *conversation, reply *Reply, bodyLen int) *turn {
+func (s *Server) newTurn(api API, n int, conv *conversation, reply *Reply, body []byte) *turn {
 	if reply == nil {
 		reply = &Reply{}
 	}
-	usage := s.cache.usage(api, conv, bodyLen)
+	usage := s.cache.usage(api, conv, len(body), s.scale(body))
 	output, reasoning := outputTokens(reply)
 	if reply.Usage != nil {
 		usage = *reply.Usage
@@ -293,6 +313,15 @@ func (s *Server) newTurn(api API, n int, conv *conversation, reply *Reply, bodyL
 		model = defaultModels[api]
 	}
 	return &turn{api: api, n: n, model: model, conv: conv, reply: reply, usage: usage, reasoning: reasoning, created: time.Now().Unix()}
+}
+
+// scale returns how many tokens n bytes of body are.
+func (s *Server) scale(body []byte) func(n int) int64 {
+	if s.tokens == nil {
+		return func(n int) int64 { return int64(n / bytesPerToken) }
+	}
+	total, size := int64(s.tokens(body)), int64(max(1, len(body)))
+	return func(n int) int64 { return int64(n) * total / size }
 }
 
 // complete records a reply as received in full: only its tool calls may be

@@ -50,11 +50,12 @@ func newPromptCache() *promptCache {
 }
 
 // usage computes the input side of a reply's usage for a request of
-// bodyLen bytes and records what the request caches. Input tokens are
-// about bodyLen/4; cached parts are sized by their canonical blocks.
-func (pc *promptCache) usage(api API, c *conversation, bodyLen int) Usage {
-	total := max(1, int64(bodyLen/bytesPerToken))
-	tokens := func(p prefix) int64 { return min(total, int64(p.bytes/bytesPerToken)) }
+// bodyLen bytes and records what the request caches. scale turns bytes of
+// the request into tokens: the whole body's are its input tokens; cached
+// parts are sized by their canonical blocks.
+func (pc *promptCache) usage(api API, c *conversation, bodyLen int, scale func(bytes int) int64) Usage {
+	total := max(1, scale(bodyLen))
+	tokens := func(p prefix) int64 { return min(total, scale(p.bytes)) }
 	ps := prefixes(c.blocks)
 
 	if api == APIAnthropic {

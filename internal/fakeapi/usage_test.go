@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func TestAnthropicCacheEmulation(t *testing.T) {
 	pc := newPromptCache()
 	use := func(body string) Usage {
 		t.Helper()
-		u := pc.usage(APIAnthropic, parse(t, APIAnthropic, body), len(body))
+		u := pc.usage(APIAnthropic, parse(t, APIAnthropic, body), len(body), (&Server{}).scale([]byte(body)))
 		if total := int64(len(body) / bytesPerToken); u.totalInput() != total {
 			t.Errorf("input %d + read %d + write %d != %d tokens", u.InputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens, total)
 		}
@@ -85,7 +86,7 @@ func TestOpenAICacheEmulation(t *testing.T) {
 	pc := newPromptCache()
 	use := func(api API, body string) Usage {
 		t.Helper()
-		return pc.usage(api, parse(t, api, body), len(body))
+		return pc.usage(api, parse(t, api, body), len(body), (&Server{}).scale([]byte(body)))
 	}
 	if u := use(APIResponses, body("a", long)); u.CacheReadInputTokens != 0 {
 		t.Errorf("first request read %d cached tokens", u.CacheReadInputTokens)
@@ -125,4 +126,43 @@ func TestScriptUsageIsReportedAsGiven(t *testing.T) {
 	if !strings.Contains(body, `"usage":{"input_tokens":1110,"input_tokens_details":{"cached_tokens":1000},"output_tokens":42,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":1152}`) {
 		t.Errorf("Responses usage not as given:\n%s", body)
 	}
+}
+
+// TestTokenCounter checks that a server counting tokens its own way
+// reports the whole body in those tokens, its cached share pro rata.
+func TestTokenCounter(t *testing.T) {
+	// Two bytes a token, where the default is four.
+	count := func(body []byte) int { return len(body) / 2 }
+	srv := NewServer(&Script{Steps: []Step{{Reply: &Reply{Text: "a"}}, {Reply: &Reply{Text: "b"}}}}, WithTokenCounter(count))
+	t.Cleanup(srv.Close)
+	system := strings.Repeat("You are Lathe. ", 100)
+	turn1 := []string{strings.Repeat("fix the tests ", 100)}
+	turn2 := append(turn1, "a", strings.Repeat("thanks ", 100))
+	var got []Usage
+	var sizes []int
+	for _, body := range []string{anthropicBody(system, true, turn1, true), anthropicBody(system, true, turn2, true)} {
+		body = strings.Replace(body, `"max_tokens":1,`, `"max_tokens":1,"stream":false,`, 1)
+		sizes = append(sizes, count([]byte(body)))
+		resp, data := post(t, srv, "/v1/messages", body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %s", resp.StatusCode, data)
+		}
+		var m struct{ Usage Usage }
+		if err := json.Unmarshal([]byte(data), &m); err != nil {
+			t.Fatalf("response %s: %v", data, err)
+		}
+		got = append(got, m.Usage)
+	}
+	for i, u := range got {
+		if u.totalInput() != int64(sizes[i]) {
+			t.Errorf("request %d: input %+v totals %d, want the counter's %d", i+1, u, u.totalInput(), sizes[i])
+		}
+	}
+	if w := got[0].CacheCreationInputTokens; w < int64(len(system)+len(turn1[0]))/2 {
+		t.Errorf("first request wrote %d tokens to the cache, want its system prompt and message at two bytes a token", w)
+	}
+	if r, w := got[1].CacheReadInputTokens, got[0].CacheCreationInputTokens; r < w-1 || r > w {
+		t.Errorf("second request read %d tokens from the cache, want the %d the first wrote", r, w)
+	}
+	wantNoFailures(t, srv)
 }
