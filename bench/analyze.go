@@ -30,6 +30,11 @@ type step struct {
 	// is from the first tool.start to the last tool.end event; pre and
 	// post are the harness's time before and after the tools.
 	gap, tools, pre, post time.Duration
+	// compacted marks a step after which the agent compacted: post then
+	// holds the summary requests, which take summaries of it at the
+	// server.
+	compacted bool
+	summaries time.Duration
 }
 
 func (s step) harness() time.Duration { return s.pre + s.post }
@@ -48,6 +53,7 @@ type metrics struct {
 	steps        []step
 	requests     int
 	extends      int // requests that extend their predecessor
+	rebased      int // requests after a compaction, which start anew
 	notExtending []string
 	markers      string // on the first and last request
 	allMarked    bool   // every Anthropic request marks prefix and last message
@@ -94,7 +100,9 @@ func analyze(t *trace, c *counter, whole bool) (*metrics, error) {
 		if r.API == "anthropic" && !p.lastMarked() {
 			m.allMarked = false
 		}
-		if prev != nil {
+		if prev != nil && t.rebased[i] {
+			m.rebased++
+		} else if prev != nil {
 			if ok, why := p.extends(prev); ok {
 				m.extends++
 			} else {
@@ -185,11 +193,18 @@ func steps(t *trace, evs []event) []step {
 		if first.IsZero() || last.IsZero() {
 			continue
 		}
-		out = append(out, step{
+		s := step{
 			turn: n, kind: kind,
 			gap: next.Received.Sub(resp.Answered), tools: last.Sub(first),
 			pre: first.Sub(resp.Answered), post: next.Received.Sub(last),
-		})
+			compacted: t.rebased[n],
+		}
+		for _, r := range t.all {
+			if r.Received.After(last) && r.Received.Before(next.Received) {
+				s.summaries += r.Answered.Sub(r.Received)
+			}
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -227,7 +242,7 @@ func harnessOf(ms []*metrics, kind stepKind, part func(step) time.Duration) summ
 	var ds []time.Duration
 	for _, m := range ms {
 		for _, s := range m.steps {
-			if s.kind == kind {
+			if s.kind == kind && !s.compacted {
 				ds = append(ds, part(s))
 			}
 		}

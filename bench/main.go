@@ -36,7 +36,11 @@ type options struct {
 	turns      int
 	lathe      string // a prebuilt binary to measure instead of building one
 	keep       bool
+	shortTask  bool
 	mode       string // the short task's permission mode
+	window     int    // the long session's declared context window
+	budget     int    // its compaction.budget; 0 keeps Lathe's default
+	cachesim   string // cachesim.py, for the ideal prefix cache's figures
 }
 
 func main() {
@@ -49,6 +53,10 @@ func main() {
 	flag.StringVar(&o.lathe, "lathe", "", "measure this lathe `binary` instead of building ./cmd/lathe")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory: repositories, sessions, each run's stdout and stderr")
 	flag.StringVar(&o.mode, "mode", "bypassPermissions", "permission `mode` of the short task (auto runs its commands in the sandbox, with checkpoints)")
+	flag.IntVar(&o.window, "window", 200_000, "context `tokens` declared for the long session's model")
+	flag.IntVar(&o.budget, "budget", 0, "the long session's compaction.budget in `tokens`; 0 keeps Lathe's default")
+	flag.StringVar(&o.cachesim, "cachesim", "", "`path` of cachesim.py (default ../shared/tools/cachesim.py from the module root, if there); \"off\" skips it")
+	flag.BoolVar(&o.shortTask, "short", true, "run the pager task (with -tasks)")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -109,6 +117,9 @@ func bench(o options) error {
 
 	short := make([][]*metrics, len(dialects))
 	for i, d := range dialects {
+		if !o.shortTask {
+			break
+		}
 		for r := range o.runs {
 			dir := filepath.Join(tmp, fmt.Sprintf("%s-%d", d.name, r+1))
 			script, err := pagerTask(root, d, filepath.Join(dir, "repo"))
@@ -129,7 +140,9 @@ func bench(o options) error {
 			short[i] = append(short[i], m)
 		}
 	}
-	printShort(short, o.runs)
+	if o.shortTask {
+		printShort(short, o.runs)
+	}
 
 	if !o.long {
 		return nil
@@ -139,10 +152,17 @@ func bench(o options) error {
 	if err != nil {
 		return err
 	}
+	// The fake fails any request over 0.85 × the window, in o200k tokens.
+	sums := summaryScript(o.turns/4 + 4)
+	script.MaxInputTokens, sums.MaxInputTokens = o.window*85/100, o.window*85/100
 	j := &job{
 		bin: bin, dir: filepath.Join(dir, "repo"), home: filepath.Join(dir, "home"), script: script,
+		summaries: sums, tokens: tokenCounter(c),
 		args: []string{"-p", "--permission-mode", "bypassPermissions", "--output-format", "stream-json",
 			"--max-turns", fmt.Sprint(o.turns + 1), longPrompt},
+	}
+	if err := longConfig(j.home, o.window, o.budget); err != nil {
+		return err
 	}
 	t, m, err := measure(j, c, false)
 	if err != nil {
@@ -151,6 +171,24 @@ func bench(o options) error {
 	if o.keep {
 		t.save(dir)
 	}
+	sim := o.cachesim
+	if sim == "" {
+		if p := filepath.Join(root, "..", "shared", "tools", "cachesim.py"); fileExists(p) {
+			sim = p
+		}
+	} else if sim == "off" {
+		sim = ""
+	}
+	lm, err := analyzeLong(t, m, c, sim, filepath.Join(dir, "cachesim"))
+	if err != nil {
+		return fmt.Errorf("long run: %w", err)
+	}
+	budget := "Lathe's default"
+	if o.budget > 0 {
+		budget = fmt.Sprint(o.budget)
+	}
+	fmt.Printf("Long session: window %d, compaction.budget %s.\n\n", o.window, budget)
+	printLongCompaction(t, m, lm, o.window)
 	printLong(t, m, c)
 	return nil
 }
@@ -164,6 +202,11 @@ func measure(j *job, c *counter, whole bool) (*trace, *metrics, error) {
 	}
 	m, err := analyze(t, c, whole)
 	return t, m, err
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func moduleRoot() (string, error) {

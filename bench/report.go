@@ -90,17 +90,20 @@ func joinKinds(ms []*metrics, part func(step) time.Duration) string {
 	var ds []time.Duration
 	for _, m := range ms {
 		for _, s := range m.steps {
-			ds = append(ds, part(s))
+			if !s.compacted {
+				ds = append(ds, part(s))
+			}
 		}
 	}
 	return summarize(ds).String()
 }
 
 func extendsCell(ms []*metrics) string {
-	ext, pairs, marked := 0, 0, true
+	ext, pairs, rebased, marked := 0, 0, 0, true
 	for _, m := range ms {
 		ext += m.extends
-		pairs += m.requests - 1
+		pairs += m.requests - 1 - m.rebased
+		rebased += m.rebased
 		marked = marked && m.allMarked
 	}
 	verdict := "yes"
@@ -108,6 +111,9 @@ func extendsCell(ms []*metrics) string {
 		verdict = "NO"
 	}
 	s := fmt.Sprintf("%s (%d/%d)", verdict, ext, pairs)
+	if rebased > 0 {
+		s += fmt.Sprintf(" besides the %d first requests after a compaction", rebased)
+	}
 	if ms[0].markers != "" && strings.Contains(ms[0].markers, "msg") {
 		if marked {
 			s += ", prefix and last message marked on every request"
@@ -162,6 +168,8 @@ func printLong(t *trace, m *metrics, c *counter) {
 		files = append(files, fmt.Sprint(s))
 	}
 	fmt.Printf("## Long session: %d turns over %s MiB files (anthropic, Claude dialect)\n\n", len(t.reqs), strings.Join(files, "+"))
+	fmt.Println("Harness times leave out the steps after which the session compacted; see the compaction table.")
+	fmt.Println()
 	last, _ := parsePrompt(t.reqs[len(t.reqs)-1].API, t.reqs[len(t.reqs)-1].Body)
 	header("metric", "target", "measured")
 	series := rssSeries(t)
@@ -190,7 +198,7 @@ func printLong(t *trace, m *metrics, c *counter) {
 	for from := 1; from < len(t.reqs); from += 20 {
 		var ds []time.Duration
 		for _, s := range m.steps {
-			if s.turn >= from && s.turn < from+20 {
+			if s.turn >= from && s.turn < from+20 && !s.compacted {
 				ds = append(ds, s.harness())
 			}
 		}

@@ -25,6 +25,11 @@ type job struct {
 	args   []string
 	env    []string // extra environment, e.g. for go test
 	script *fakeapi.Script
+	// summaries, if set, answers the compaction summary requests, which
+	// then go to a server of their own (see [router]).
+	summaries *fakeapi.Script
+	// tokens, if set, is how the fake counts a request's input tokens.
+	tokens func([]byte) int
 }
 
 // line is one stream-json event and when the bench read it.
@@ -41,22 +46,45 @@ type sample struct {
 
 // trace is everything measured in one run.
 type trace struct {
-	start    time.Time // just before exec
-	exited   time.Time
-	reqs     []fakeapi.Request
-	failures []string
-	lines    []line
-	samples  []sample
-	exitCode int
-	stderr   string
+	start  time.Time // just before exec
+	exited time.Time
+	// reqs are the session's requests; all adds the summary requests,
+	// in arrival order, isSummary marking them, and rebased marks the
+	// session requests (by index in reqs) that follow a compaction.
+	reqs      []fakeapi.Request
+	all       []fakeapi.Request
+	isSummary []bool
+	rebased   map[int]bool
+	failures  []string
+	lines     []line
+	samples   []sample
+	exitCode  int
+	stderr    string
 }
 
 // sampleEvery is how often /proc/PID/status is read.
 const sampleEvery = 5 * time.Millisecond
 
 func (j *job) run() (*trace, error) {
-	srv := fakeapi.NewServer(j.script)
+	var opts []fakeapi.Option
+	if j.tokens != nil {
+		opts = append(opts, fakeapi.WithTokenCounter(j.tokens))
+	}
+	srv := fakeapi.NewServer(j.script, opts...)
 	defer srv.Close()
+	url := srv.URL()
+	var sums *fakeapi.Server
+	var rt *router
+	if j.summaries != nil {
+		sums = fakeapi.NewServer(j.summaries, opts...)
+		defer sums.Close()
+		var err error
+		if rt, err = newRouter(srv, sums); err != nil {
+			return nil, err
+		}
+		defer rt.Close()
+		url = rt.url
+	}
 	cmd := exec.Command(j.bin, j.args...)
 	cmd.Dir = j.dir
 	cmd.Env = append([]string{
@@ -65,9 +93,9 @@ func (j *job) run() (*trace, error) {
 		"XDG_CONFIG_HOME=" + filepath.Join(j.home, "config"),
 		"XDG_STATE_HOME=" + filepath.Join(j.home, "state"),
 		"XDG_CACHE_HOME=" + filepath.Join(j.home, "cache"),
-		"ANTHROPIC_BASE_URL=" + srv.URL(),
+		"ANTHROPIC_BASE_URL=" + url,
 		"ANTHROPIC_API_KEY=sk-ant-bench",
-		"OPENAI_BASE_URL=" + srv.URL() + "/v1",
+		"OPENAI_BASE_URL=" + url + "/v1",
 		"OPENAI_API_KEY=sk-bench",
 	}, j.env...)
 	for _, k := range []string{"GODEBUG", "GOGC", "GOMEMLIMIT"} {
@@ -101,6 +129,23 @@ func (j *job) run() (*trace, error) {
 	t.stderr = stderr.String()
 	t.reqs = srv.Requests()
 	t.failures = srv.Failures()
+	t.all, t.isSummary = t.reqs, make([]bool, len(t.reqs))
+	if rt != nil {
+		t.all, t.isSummary = rt.merge(t.reqs, sums.Requests())
+		t.failures = append(t.failures, summaryFailures(sums.Failures())...)
+		// The session's requests keep the router's stamps too.
+		t.reqs = nil
+		t.rebased = map[int]bool{}
+		for i, r := range t.all {
+			if t.isSummary[i] {
+				continue
+			}
+			if i > 0 && t.isSummary[i-1] {
+				t.rebased[len(t.reqs)] = true
+			}
+			t.reqs = append(t.reqs, r)
+		}
+	}
 	return t, nil
 }
 
@@ -184,9 +229,12 @@ type event struct {
 		CacheWrite int64 `json:"cache_write_tokens"`
 		Output     int64 `json:"output_tokens"`
 	} `json:"usage"`
-	Outcome string `json:"outcome"`
-	Turns   int    `json:"turns"`
-	Error   string `json:"error"`
+	Outcome      string `json:"outcome"`
+	TokensBefore int    `json:"tokens_before"`
+	TokensAfter  int    `json:"tokens_after"`
+	LedgerOnly   bool   `json:"ledger_only"`
+	Turns        int    `json:"turns"`
+	Error        string `json:"error"`
 }
 
 func (t *trace) events() ([]event, error) {

@@ -69,9 +69,37 @@ func tableLine(f, n int) string {
 		f, n, n%97, n%13, words[n%16], words[n/16%16], words[n/256%16])
 }
 
+// The long task's cycle, one turn each: a 150-line window of a table is
+// read, searched for, edited, the tests run in full, the window read again
+// after the edit; a second, 80-line window is read, edited, the files
+// listed, the second window read again after its edit, and the tests run
+// in short. Its test run prints about 70 KB, more than a tool result may
+// hold, so the model gets the head and tail of it.
+const (
+	longCycle   = 10
+	windowA     = 150
+	windowB     = 80
+	checkScript = `#!/bin/sh
+# check.sh [-short]: the tables' tests, each named unless -short.
+if [ "$1" = -short ]; then
+	echo "ok  	example.com/tables	0.412s"
+	exit 0
+fi
+awk 'BEGIN {
+	for (i = 1; i <= 600; i++) {
+		printf "=== RUN   TestTable%d\n", i
+		printf "    table_test.go:%d: t%d_%06d: 120 cases against the reference, max error 0\n", 40 + i % 50, i % 5 + 1, i * 37
+		printf "--- PASS: TestTable%d (0.00s)\n", i
+	}
+	print "PASS"
+	print "ok  	example.com/tables	3.917s"
+}'
+`
+)
+
 // longTask writes a repository of large files to dir and returns a script
-// of turns responses that read windows of them, search them, edit them and
-// run a command, in a cycle of eight, then answer.
+// of turns responses that read windows of them, search them, edit them,
+// read them again and run the tests, in the cycle above, then answer.
 func longTask(dir string, turns int) (*fakeapi.Script, error) {
 	lines := make([]int, len(longFileMiB))
 	paths := make([]string, len(longFileMiB))
@@ -89,6 +117,9 @@ func longTask(dir string, turns int) (*fakeapi.Script, error) {
 			return nil, err
 		}
 	}
+	if err := writeFile(filepath.Join(dir, "check.sh"), []byte(checkScript)); err != nil {
+		return nil, err
+	}
 	if err := gitInit(dir); err != nil {
 		return nil, err
 	}
@@ -97,51 +128,100 @@ func longTask(dir string, turns int) (*fakeapi.Script, error) {
 		raw, _ := json.Marshal(input)
 		return fakeapi.ToolCall{Name: name, Input: raw}
 	}
+	read := func(f, off, limit int) fakeapi.ToolCall {
+		return call("Read", map[string]any{"file_path": paths[f], "offset": off, "limit": limit})
+	}
 	edited := map[[2]int]bool{}
-	var window [2]int // the offsets of this cycle's two reads
+	edit := func(f, from int) fakeapi.ToolCall {
+		n := from
+		for edited[[2]int{f, n}] {
+			n++
+		}
+		edited[[2]int{f, n}] = true
+		old := tableLine(f+1, n)
+		old = old[:strings.Index(old, " //")]
+		return call("Edit", map[string]any{"file_path": paths[f], "old_string": old, "new_string": strings.Replace(old, "x*", "2*x*", 1)})
+	}
+	var a, b int // this cycle's windows
 	s := &fakeapi.Script{}
 	for k := 1; k <= turns; k++ {
+		// Whether a request extends the one before cannot be said here:
+		// the first after a compaction does not. The bench checks it.
 		expect := &fakeapi.Expect{CacheMarkers: true}
 		if k > 1 {
-			expect.ExtendsPrevious = true
 			expect.ToolResults = []fakeapi.ToolResultExpect{{Call: 0, IsError: new(false)}}
 		}
 		if k == turns {
 			s.Steps = append(s.Steps, fakeapi.Step{Expect: expect, Reply: &fakeapi.Reply{Text: "Done: the constants are tuned."}})
 			break
 		}
-		c, a := (k-1)/8, (k-1)%8
+		c, step := (k-1)/longCycle, (k-1)%longCycle
 		f := c % len(paths)
 		r := &fakeapi.Reply{}
-		switch a {
-		case 0, 4:
-			off := 2 + (c*7919+a*104729)%(lines[f]-200)
-			window[a/4] = off
-			r.Text = fmt.Sprintf("Looking at table %d around line %d.", f+1, off)
-			r.ToolCalls = []fakeapi.ToolCall{call("Read", map[string]any{"file_path": paths[f], "offset": off, "limit": 120})}
+		switch step {
+		case 0:
+			a = 2 + (c*7919)%(lines[f]-2*windowA)
+			b = 2 + (c*7919+104729)%(lines[f]-2*windowA)
+			r.Text = fmt.Sprintf("Looking at table %d around line %d.", f+1, a)
+			r.ToolCalls = []fakeapi.ToolCall{read(f, a, windowA)}
 		case 1:
 			r.ToolCalls = []fakeapi.ToolCall{call("Grep", map[string]any{
 				"pattern": fmt.Sprintf(`return x\*%d \+ %d }`, c%97, c%13), "path": "tables", "output_mode": "content", "head_limit": 20,
 			})}
-		case 2, 6:
-			n := window[a/4] + 10
-			for edited[[2]int{f, n}] {
-				n++
-			}
-			edited[[2]int{f, n}] = true
-			old := tableLine(f+1, n)
-			old = old[:strings.Index(old, " //")]
-			r.ToolCalls = []fakeapi.ToolCall{call("Edit", map[string]any{
-				"file_path": paths[f], "old_string": old, "new_string": strings.Replace(old, "x*", "2*x*", 1),
-			})}
-		case 3, 7:
-			r.ToolCalls = []fakeapi.ToolCall{call("Bash", map[string]any{"command": "true"})}
+		case 2:
+			r.ToolCalls = []fakeapi.ToolCall{edit(f, a+10)}
+		case 3:
+			r.Text = "Running the tests."
+			r.ToolCalls = []fakeapi.ToolCall{call("Bash", map[string]any{"command": "sh check.sh"})}
+		case 4:
+			r.ToolCalls = []fakeapi.ToolCall{read(f, a, windowA)}
 		case 5:
+			r.ToolCalls = []fakeapi.ToolCall{read(f, b, windowB)}
+		case 6:
+			r.ToolCalls = []fakeapi.ToolCall{edit(f, b+10)}
+		case 7:
 			r.ToolCalls = []fakeapi.ToolCall{call("Glob", map[string]any{"pattern": "**/*.go"})}
+		case 8:
+			r.ToolCalls = []fakeapi.ToolCall{read(f, b, windowB)}
+		case 9:
+			r.ToolCalls = []fakeapi.ToolCall{call("Bash", map[string]any{"command": "sh check.sh -short"})}
 		}
 		s.Steps = append(s.Steps, fakeapi.Step{Expect: expect, Reply: r})
 	}
 	return s, s.Validate()
+}
+
+// summaryText is the model's summary at each compaction: the sections
+// internal/compact asks for, about 1.2k tokens, as a model writes them.
+var summaryText = func() string {
+	var b strings.Builder
+	b.WriteString("## Goal\nTune the constants in tables/ as discussed: double the factor of the functions the review named, file by file, and keep `sh check.sh` passing.\n\n")
+	b.WriteString("## Done\n")
+	for f := 1; f <= len(longFileMiB); f++ {
+		fmt.Fprintf(&b, "- tables/table%d.go: doubled the factor of the reviewed functions in the windows read so far; each edit re-read and checked; `sh check.sh` passed after each.\n", f)
+	}
+	b.WriteString("\n## In progress\nThe next window of the current table: read it, edit the reviewed function, run the tests, re-read to confirm.\n\n")
+	b.WriteString("## Next action\nRead the next 150-line window of the current table at the offset the cycle gives, then edit the function ten lines into it.\n\n")
+	b.WriteString("## Decisions and failed approaches\n")
+	for _, w := range words {
+		fmt.Fprintf(&b, "- Functions tagged %s keep their offset; only the factor changes, because the reference values depend on the offset.\n", w)
+	}
+	b.WriteString("- A Grep over all tables finds the reviewed functions faster than paging through a file; head_limit 20 keeps it short.\n")
+	b.WriteString("- The full test run prints about 70 KB; its head and tail are enough to see that it passed.\n\n")
+	b.WriteString("## Open questions\n- None; the review's list is the whole scope.\n")
+	return b.String()
+}()
+
+// summaryScript answers up to n summary requests, each with summaryText.
+func summaryScript(n int) *fakeapi.Script {
+	s := &fakeapi.Script{}
+	for range n {
+		s.Steps = append(s.Steps, fakeapi.Step{
+			Expect: &fakeapi.Expect{UserContains: []string{summaryMarker, longPrompt}},
+			Reply:  &fakeapi.Reply{Text: summaryText},
+		})
+	}
+	return s
 }
 
 func writeFile(path string, data []byte) error {
