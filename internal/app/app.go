@@ -314,12 +314,17 @@ func (a *App) newProvider(opts *Options) (llm.Provider, error) {
 
 // systemPrompt is the system prompt for a session in dir started at
 // start: the dialect's prompt, the platform, whether dir is in a git
-// repository, and the user's and the project's instructions.
+// repository, and the user's and the project's instructions and memory.
 func systemPrompt(dir string, dialect tool.Dialect, start time.Time) (string, error) {
 	doc, err := instructions.Load(config.UserDir(), dir)
 	if err != nil {
 		return "", UsageError{err.Error()}
 	}
+	memory, err := instructions.LoadMemory(config.UserDir(), dir)
+	if err != nil {
+		return "", UsageError{err.Error()}
+	}
+	_, memoryFile := instructions.MemoryFiles(config.UserDir(), dir)
 	_, git := config.RepoRoot(dir)
 	return prompt.System(prompt.Params{
 		Dialect:      string(dialect),
@@ -328,6 +333,9 @@ func systemPrompt(dir string, dialect tool.Dialect, start time.Time) (string, er
 		Platform:     runtime.GOOS + "/" + runtime.GOARCH,
 		Date:         start.Format("2006-01-02"),
 		Instructions: doc.Text,
+		Memory:       memory.Text,
+		MemoryFile:   memoryFile,
+		MemoryKiB:    instructions.MaxMemoryBytes >> 10,
 	}), nil
 }
 

@@ -66,21 +66,8 @@ func Load(userDir, cwd string) (Doc, error) {
 		return Doc{}, fmt.Errorf("load instructions: %w", err)
 	}
 	var sections []section
-	// add reads the file at path into a section, reporting whether it
-	// exists.
 	add := func(path, name, title string) (bool, error) {
-		b, err := regfile.ReadFile(path, MaxFileSize)
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("load instructions: %w", err)
-		}
-		text, _ := textfile.Decode(b)
-		if text = strings.TrimSpace(text); text != "" {
-			sections = append(sections, section{path: path, name: name, title: title, text: text})
-		}
-		return true, nil
+		return readSection(&sections, path, name, title, "load instructions")
 	}
 
 	if userDir != "" {
@@ -122,12 +109,31 @@ func Load(userDir, cwd string) (Doc, error) {
 			}
 		}
 	}
-	return render(sections), nil
+	return render(sections, MaxBytes, "Instructions"), nil
+}
+
+// readSection reads the file at path into a section appended to
+// sections, unless it is empty, and reports whether it exists. Errors
+// name the file and say what failed (op).
+func readSection(sections *[]section, path, name, title, op string) (bool, error) {
+	b, err := regfile.ReadFile(path, MaxFileSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	text, _ := textfile.Decode(b)
+	if text = strings.TrimSpace(text); text != "" {
+		*sections = append(*sections, section{path: path, name: name, title: title, text: text})
+	}
+	return true, nil
 }
 
 // render joins the sections, keeping whole sections from the start while
-// they fit in MaxBytes and cutting the first one that does not.
-func render(sections []section) Doc {
+// they fit in max bytes and cutting the first one that does not, with a
+// note that says what (Instructions, Memory) was cut.
+func render(sections []section, max int, what string) Doc {
 	var doc Doc
 	var b strings.Builder
 	for i, s := range sections {
@@ -136,12 +142,12 @@ func render(sections []section) Doc {
 			block = "\n" + block
 		}
 		doc.Files = append(doc.Files, s.path)
-		if b.Len()+len(block) <= MaxBytes {
+		if b.Len()+len(block) <= max {
 			b.WriteString(block)
 			continue
 		}
-		b.WriteString(cut(block, MaxBytes-b.Len()))
-		b.WriteString(truncationNote(sections[i:]))
+		b.WriteString(cut(block, max-b.Len()))
+		b.WriteString(truncationNote(sections[i:], max, what))
 		doc.Truncated = true
 		break
 	}
@@ -166,13 +172,13 @@ func cut(s string, n int) string {
 	return s
 }
 
-// truncationNote tells the model that the instructions were cut, and where
-// to read the rest: the file cut, sections[0], and those left out.
-func truncationNote(sections []section) string {
+// truncationNote tells the model that the text was cut at max bytes, and
+// where to read the rest: the file cut, sections[0], and those left out.
+func truncationNote(sections []section, max int, what string) string {
 	names := make([]string, len(sections))
 	for i, s := range sections {
 		names[i] = s.name
 	}
-	return fmt.Sprintf("\n[Instructions truncated at %d KiB. Read %s for the rest.]\n",
-		MaxBytes>>10, strings.Join(names, ", "))
+	return fmt.Sprintf("\n[%s truncated at %d KiB. Read %s for the rest.]\n",
+		what, max>>10, strings.Join(names, ", "))
 }

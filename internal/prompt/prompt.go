@@ -5,6 +5,7 @@ package prompt
 
 import (
 	_ "embed"
+	"strconv"
 	"strings"
 )
 
@@ -17,6 +18,8 @@ var (
 	systemText string
 	//go:embed instructions.md
 	instructionsHeader string
+	//go:embed memory.md
+	memoryHeader string
 )
 
 // dialectRule tells the model which tools edit files, in each dialect.
@@ -37,6 +40,14 @@ type Params struct {
 	Date string
 	// Instructions is the combined AGENTS.md text, if any.
 	Instructions string
+	// Memory is the text of the memory files, if any, and MemoryFile
+	// the project's, where the model is told to write what it should
+	// remember; without a MemoryFile there is no memory section.
+	Memory     string
+	MemoryFile string
+	// MemoryKiB is the size at which memory is cut, for the model to
+	// know.
+	MemoryKiB int
 }
 
 // System renders the system prompt.
@@ -53,6 +64,13 @@ func System(p Params) string {
 	if p.Instructions != "" {
 		instructions = "\n" + instructionsHeader + "\n" + p.Instructions
 	}
+	memory := ""
+	if p.MemoryFile != "" {
+		memory = "\n" + strings.NewReplacer("{{memory_file}}", p.MemoryFile, "{{memory_kib}}", strconv.Itoa(p.MemoryKiB)).Replace(memoryHeader)
+		if p.Memory != "" {
+			memory += "\n" + p.Memory
+		}
+	}
 	// One pass over the template: a value is never scanned for
 	// placeholders, so a path or an AGENTS.md containing "{{cwd}}" is
 	// left alone.
@@ -63,6 +81,7 @@ func System(p Params) string {
 		"{{platform}}", p.Platform,
 		"{{date}}", p.Date,
 		"{{instructions}}", instructions,
+		"{{memory}}", memory,
 	)
 	return strings.TrimSpace(r.Replace(systemText)) + "\n"
 }
