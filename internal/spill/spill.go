@@ -99,7 +99,9 @@ func (d *Dir) Save(text string) (string, error) {
 // characters, else its head and tail around a marker naming the file the
 // whole of it was saved in, which Cap returns as saved.
 func (d *Dir) Cap(s string) (text, saved string) {
-	if utf8.RuneCountInString(s) <= Limit {
+	// No more bytes than the limit is no more characters: most results
+	// need no count.
+	if len(s) <= Limit || utf8.RuneCountInString(s) <= Limit {
 		return s, ""
 	}
 	where := Where{}
