@@ -118,8 +118,9 @@ var contextThresholds = [...]int{50, 70, 85}
 
 // contextStatusLine returns the line that tells the model how full its
 // context is once used tokens cross a threshold it has not been told
-// about, and "" otherwise or when the window is unknown. A context that
-// shrinks below a threshold (compaction) re-arms it.
+// about, and where compaction starts, and "" otherwise or when the window
+// is unknown. A context that shrinks below a threshold (compaction)
+// re-arms it.
 func (a *Agent) contextStatusLine(used int) string {
 	w := a.cfg.Window
 	if w <= 0 {
@@ -139,7 +140,13 @@ func (a *Agent) contextStatusLine(used int) string {
 		return ""
 	}
 	a.acct.shown = reached
-	return fmt.Sprintf("context %d %% used (%s of %s)", pct, tokenCount(used), tokenCount(w))
+	line := fmt.Sprintf("context %d %% used (%s of %s)", pct, tokenCount(used), tokenCount(w))
+	// Where compaction will start tells the model how much room is left
+	// to finish a step before its context is summarised.
+	if t := a.compactionTrigger(); t > 0 && !a.cfg.Compaction.Off {
+		line += fmt.Sprintf("; compaction at %d %%", int(int64(t)*100/int64(w)))
+	}
+	return line
 }
 
 // addContextStatus appends the context status line, when there is one to

@@ -119,7 +119,7 @@ func TestContextStatusDuringRun(t *testing.T) {
 }
 
 func TestContextStatusLine(t *testing.T) {
-	a := New(Config{Window: 1000})
+	a := New(Config{Window: 1000, Compaction: CompactionConfig{Off: true}})
 	for _, step := range []struct {
 		used int
 		want string
@@ -143,9 +143,14 @@ func TestContextStatusLine(t *testing.T) {
 	if got := New(Config{}).contextStatusLine(10_000); got != "" {
 		t.Errorf("unknown window: line %q, want none", got)
 	}
+	// With compaction on, the line says where it starts.
 	big := New(Config{Window: 200_000})
-	if got, want := big.contextStatusLine(142_600), "context 71 % used (142k of 200k)"; got != want {
+	if got, want := big.contextStatusLine(142_600), "context 71 % used (142k of 200k); compaction at 84 %"; got != want {
 		t.Errorf("line %q, want %q", got, want)
+	}
+	budget := New(Config{Window: 200_000, Compaction: CompactionConfig{Budget: 120_000}})
+	if got, want := budget.contextStatusLine(101_000), "context 50 % used (101k of 200k); compaction at 60 %"; got != want {
+		t.Errorf("with a budget: line %q, want %q", got, want)
 	}
 }
 
@@ -176,7 +181,7 @@ func TestContextStatusAppendedToNewestResult(t *testing.T) {
 		}
 	}
 	if len(results) != 3 || !strings.HasPrefix(results[1], "two\n\n[context 61 % used (61") ||
-		!strings.HasSuffix(results[1], " of 10k)]") ||
+		!strings.HasSuffix(results[1], " of 10k); compaction at 80 %]") ||
 		strings.Contains(results[0], "context") || strings.Contains(results[2], "context") {
 		t.Errorf("recorded results = %q; want the status line at the end of the second only", results)
 	}
