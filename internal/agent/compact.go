@@ -52,9 +52,9 @@ type CompactionConfig struct {
 const (
 	// limitPercent is the share of the window no request may exceed.
 	limitPercent = 85
-	// promptAllowance is kept under the limit for the summary prompt
-	// appended to the conversation at the trigger.
-	promptAllowance = 2000
+	// promptMargin is kept under the limit beyond the summary prompt's
+	// own estimate, for its wire overhead.
+	promptMargin = 256
 	// outputReserve is kept free of the window for the summary itself.
 	outputReserve = compact.MaxSummaryTokens + 4096
 	// maxCompactFailures compactions in a row without a summary stop the
@@ -86,6 +86,32 @@ type compactState struct {
 	turn  int
 	// last is the last compaction, without its messages.
 	last compact.Boundary
+	// live is the ledger kept up to date at each boundary, covering the
+	// first liveTo messages of the history, so that the summary prompt's
+	// size is known before the trigger without folding the whole
+	// conversation each step; prompt is that size, in tokens.
+	live   compact.Ledger
+	liveTo int
+	prompt int
+	// seen is how many messages the history had at the last boundary,
+	// to tell how much one step adds.
+	seen int
+}
+
+// ledgerOf brings the live ledger up to msgs, the whole conversation,
+// and returns it; the summary prompt's size is noted for the trigger.
+// A history shorter than what the ledger covers was replaced: the live
+// ledger starts again from the boundary's.
+func (a *Agent) ledgerOf(msgs []llm.Message) compact.Ledger {
+	if a.cmp.liveTo < a.cmp.covered || a.cmp.liveTo > len(msgs) {
+		a.cmp.live, a.cmp.liveTo = a.cmp.ledger, min(a.cmp.covered, len(msgs))
+	}
+	if a.cmp.liveTo < len(msgs) || a.cmp.prompt == 0 {
+		a.cmp.live = a.cmp.live.Fold(msgs[a.cmp.liveTo:], a.observer())
+		a.cmp.liveTo = len(msgs)
+		a.cmp.prompt = estimateTokens(len(compact.Prompt(a.cmp.live, "", false))) + promptMargin
+	}
+	return a.cmp.live
 }
 
 // contextLimit is the most tokens a request may fill, or 0 when the
@@ -101,7 +127,10 @@ func (a *Agent) compactionTrigger() int {
 	if w := a.cfg.Window; w > 0 {
 		// A small window cannot spare the whole allowance and reserve;
 		// it gets its share of them.
-		t = max(1, min(a.contextLimit()-min(promptAllowance, w/20), w-min(outputReserve, w*15/100)))
+		// The summary prompt must fit under the limit on top of the
+		// conversation; a small window cannot spare the whole output
+		// reserve and gets its share of it.
+		t = max(1, min(a.contextLimit()-max(a.cmp.prompt, promptMargin), w-min(outputReserve, w*15/100)))
 	}
 	if b := a.cfg.Compaction.Budget; b > 0 && (t == 0 || b < t) {
 		t = b
@@ -126,11 +155,21 @@ func (a *Agent) request(h llm.History) *llm.Request {
 // atBoundary compacts h, the conversation the next request would send,
 // when it fills the context up to the trigger, and returns what to send.
 func (a *Agent) atBoundary(ctx context.Context, h llm.History, out *Outcome) (llm.History, error) {
-	t := a.compactionTrigger()
-	if t == 0 || a.cfg.Compaction.Off {
+	if a.cfg.Compaction.Off || a.compactionTrigger() == 0 {
 		return h, nil
 	}
+	a.ledgerOf(h.Messages())
+	t := a.compactionTrigger()
 	used := a.contextUsed(h)
+	// Compact a step early when another step like the last would leave
+	// no room under the limit for the summary prompt: the summary
+	// request must fit whole to be a fork of the cached prefix.
+	msgs := h.Messages()
+	if limit := a.contextLimit(); limit > 0 && a.cmp.seen > 0 && a.cmp.seen < len(msgs) {
+		step := estimateTokens(messageBytes(msgs[a.cmp.seen:]))
+		t = min(t, max(1, limit-max(a.cmp.prompt, promptMargin)-step))
+	}
+	a.cmp.seen = len(msgs)
 	if a.cmp.armed && out.Turns > a.cmp.turn {
 		a.cmp.armed = false
 		if used >= t {
@@ -202,8 +241,7 @@ func (a *Agent) compact(ctx context.Context, h llm.History, reason string, focus
 	}
 	before := a.contextUsed(h)
 	a.emit(event.Event{Type: event.CompactionStart, Reason: reason, TokensBefore: before})
-	covered := min(a.cmp.covered, len(msgs))
-	ledger := a.cmp.ledger.Fold(msgs[covered:], a.observer())
+	ledger := a.ledgerOf(msgs)
 
 	summary, sumErr := a.summarize(ctx, h, ledger, focus, out)
 	if ctx.Err() != nil {
@@ -244,6 +282,8 @@ func (a *Agent) compact(ctx context.Context, h llm.History, reason string, focus
 	a.hist = nh
 	a.histMu.Unlock()
 	a.cmp.ledger, a.cmp.covered = ledger, len(rebuilt)
+	a.cmp.live, a.cmp.liveTo = ledger, len(rebuilt)
+	a.cmp.seen = len(rebuilt)
 	a.cmp.armed, a.cmp.turn = reason != compact.Manual, out.Turns
 	a.cmp.last = b
 	a.cmp.last.Messages = nil
