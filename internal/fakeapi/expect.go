@@ -2,6 +2,7 @@ package fakeapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -173,11 +174,32 @@ func extension(prev, cur *conversation) string {
 		return fmt.Sprintf("it has %d messages, the previous request had %d", len(cur.items), len(prev.items))
 	}
 	for i, p := range prev.items {
-		if !bytes.Equal(p, cur.items[i]) {
+		// Content appended to the last message (Anthropic merges a user
+		// text into the tool results before it) keeps the prefix too.
+		if !bytes.Equal(p, cur.items[i]) && (i < len(prev.items)-1 || !blocksExtend(p, cur.items[i])) {
 			return fmt.Sprintf("message %d changed %s", i, difference(p, cur.items[i]))
 		}
 	}
 	return ""
+}
+
+// blocksExtend reports whether message cur is message prev, of the same
+// role, with content blocks appended.
+func blocksExtend(prev, cur []byte) bool {
+	type message struct {
+		Role    string            `json:"role"`
+		Content []json.RawMessage `json:"content"`
+	}
+	var p, c message
+	if json.Unmarshal(prev, &p) != nil || json.Unmarshal(cur, &c) != nil || p.Role != c.Role || len(c.Content) <= len(p.Content) {
+		return false
+	}
+	for i := range p.Content {
+		if !bytes.Equal(p.Content[i], c.Content[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // difference shows where two canonical JSON texts first differ.

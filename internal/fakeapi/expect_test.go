@@ -257,3 +257,20 @@ func TestExpectationsChat(t *testing.T) {
 		})
 	}
 }
+
+func TestBlocksExtend(t *testing.T) {
+	for _, tc := range []struct {
+		prev, cur string
+		want      bool
+	}{
+		{`{"role":"user","content":[{"type":"tool_result"}]}`, `{"role":"user","content":[{"type":"tool_result"},{"type":"text"}]}`, true},
+		{`{"role":"user","content":[{"type":"tool_result"}]}`, `{"role":"user","content":[{"type":"tool_result"}]}`, false},
+		{`{"role":"user","content":[{"type":"tool_result"}]}`, `{"role":"user","content":[{"type":"text"},{"type":"tool_result"}]}`, false},
+		{`{"role":"user","content":[{"type":"text"}]}`, `{"role":"assistant","content":[{"type":"text"},{"type":"text"}]}`, false},
+		{`{"role":"user","content":"x"}`, `{"role":"user","content":"xy"}`, false},
+	} {
+		if got := blocksExtend([]byte(tc.prev), []byte(tc.cur)); got != tc.want {
+			t.Errorf("blocksExtend(%s, %s) = %t", tc.prev, tc.cur, got)
+		}
+	}
+}

@@ -74,7 +74,10 @@ type Expect struct {
 	CacheMarkers bool `json:"cache_markers,omitempty"`
 	// ExtendsPrevious requires the conversation (system, tools and messages,
 	// cache_control removed) to extend the previous request's of the same
-	// API: the history is append-only.
+	// API: the history is append-only. The previous request's last
+	// message may have gained content blocks at its end (Anthropic sends
+	// a user text after tool results in the same message), which keeps
+	// the prompt-cache prefix too.
 	ExtendsPrevious bool `json:"extends_previous,omitempty"`
 	// NewConversation marks the first request of a new session, which
 	// need not answer the previous reply's tool calls (that run may have
