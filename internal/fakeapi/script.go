@@ -43,6 +43,17 @@ type Script struct {
 	// token counter counts ([WithTokenCounter]): the declared window a
 	// client must keep its requests within.
 	MaxInputTokens int `json:"max_input_tokens,omitempty"`
+	// Standing steps answer, in place of the next step and without
+	// consuming it, every request whose latest user text contains their
+	// Match: a harness's own requests (a compaction's summary request)
+	// whose place in a long run depends on sizes the script does not pin.
+	Standing []StandingStep `json:"standing,omitempty"`
+}
+
+// StandingStep is a step that answers every request it matches.
+type StandingStep struct {
+	Match string `json:"match"`
+	Step
 }
 
 // Step answers one request. It has a Reply, a Fault, or both: with a cut,
@@ -253,6 +264,14 @@ func (s *Script) Validate() error {
 	for i := range s.Steps {
 		if err := s.Steps[i].validate(); err != nil {
 			return fmt.Errorf("step %d: %w", i+1, err)
+		}
+	}
+	for i := range s.Standing {
+		if s.Standing[i].Match == "" {
+			return fmt.Errorf("standing step %d: no match", i+1)
+		}
+		if err := s.Standing[i].validate(); err != nil {
+			return fmt.Errorf("standing step %d: %w", i+1, err)
 		}
 	}
 	return nil

@@ -128,3 +128,9 @@ func TestIDsAreDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestStandingNeedsMatch(t *testing.T) {
+	if _, err := ParseScript([]byte(`{"steps": [], "standing": [{"reply": {"text": "x"}}]}`)); err == nil || !strings.Contains(err.Error(), "standing step 1: no match") {
+		t.Errorf("ParseScript: %v", err)
+	}
+}

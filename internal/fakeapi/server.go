@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -253,14 +254,17 @@ func (s *Server) prepare(r *http.Request, body []byte, received time.Time) *exch
 		s.firstKey = &conv.cacheKey
 	}
 	defer func() { s.prev[api] = conv }()
-	if s.next >= len(s.script.Steps) {
+	step := s.standing(conv)
+	if step == nil && s.next >= len(s.script.Steps) {
 		s.failf("unexpected request %d: the script has only %d steps", n, len(s.script.Steps))
 		e := d.statusError(http.StatusInternalServerError)
 		e.message = fmt.Sprintf("fakeapi: unexpected request %d: the script has only %d steps", n, len(s.script.Steps))
 		return &exchange{d: d, n: n, err: &e}
 	}
-	step := &s.script.Steps[s.next]
-	s.next++
+	if step == nil {
+		step = &s.script.Steps[s.next]
+		s.next++
+	}
 	if step.Expect != nil && step.Expect.NewConversation {
 		// A new session owes the previous reply's calls nothing.
 		s.lastCalls = nil
@@ -489,4 +493,15 @@ func abort(rc *http.ResponseController) {
 		panic(http.ErrAbortHandler)
 	}
 	_ = conn.Close() // The point is to drop it; there is nothing to report.
+}
+
+// standing returns the standing step that answers conv, if any; s.mu is
+// held.
+func (s *Server) standing(conv *conversation) *Step {
+	for i := range s.script.Standing {
+		if strings.Contains(conv.lastUser, s.script.Standing[i].Match) {
+			return &s.script.Standing[i].Step
+		}
+	}
+	return nil
 }
