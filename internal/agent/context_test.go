@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -181,7 +182,9 @@ func TestContextStatusAppendedToNewestResult(t *testing.T) {
 		}
 	}
 	if len(results) != 3 || !strings.HasPrefix(results[1], "two\n\n[context 61 % used (61") ||
-		!strings.HasSuffix(results[1], " of 10k); compaction at 80 %]") ||
+		// The trigger leaves room for the summary prompt, whose size
+		// varies with the ledger: about 80 %.
+		!regexp.MustCompile(` of 10k\); compaction at (79|80) %\]$`).MatchString(results[1]) ||
 		strings.Contains(results[0], "context") || strings.Contains(results[2], "context") {
 		t.Errorf("recorded results = %q; want the status line at the end of the second only", results)
 	}
