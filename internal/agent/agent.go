@@ -288,7 +288,7 @@ func (a *Agent) Replace(ctx context.Context, h llm.History) error {
 	a.hist = h
 	a.histMu.Unlock()
 	// What reads showed may be gone from h: a read must show it again.
-	a.cfg.Env.ForgetShown()
+	a.cfg.Env.ForgetShown(a.cfg.SessionID)
 	return nil
 }
 

@@ -251,7 +251,7 @@ func (a *Agent) deny(call llm.Part, d policy.Decision, ans Answer, err error, ou
 // output streamed as the call's command.output events until it returns.
 func (a *Agent) run(ctx context.Context, call llm.Part, p *prepared, d policy.Decision) tool.Result {
 	live := a.newLiveOutput(call.CallID)
-	res, err := p.run(tool.WithTurn(shell.WithOutput(sandbox.WithProfile(ctx, d.Profile), live.write), a.currentTurn()))
+	res, err := p.run(tool.WithTurn(shell.WithOutput(sandbox.WithProfile(ctx, d.Profile), live.write), a.cfg.SessionID, a.currentTurn()))
 	live.close()
 	if err != nil {
 		// The harness failed, not the call: tell the model plainly so it

@@ -33,11 +33,11 @@ type Env struct {
 	Outputs *spill.Dir
 }
 
-// ForgetShown forgets what reads showed the model (see
+// ForgetShown forgets what reads showed the model of conversation (see
 // [ReadTracker.ForgetShown]). A nil Env remembers nothing anyway.
-func (e *Env) ForgetShown() {
+func (e *Env) ForgetShown(conversation string) {
 	if e != nil {
-		e.Reads.ForgetShown()
+		e.Reads.ForgetShown(conversation)
 	}
 }
 
@@ -75,14 +75,18 @@ func (e *Env) executor() sandbox.Executor {
 // A ReadTracker is safe for concurrent use. A nil *ReadTracker remembers
 // nothing, so every file looks unread.
 //
-// It also remembers which window of each file a read showed the model,
-// and when, so that reading the same window of the same content again
-// can be answered in a line (see [ReadTracker.ShownAt]).
+// It also remembers which window of each file a read showed the model
+// in each conversation, and when, so that reading the same window of
+// the same content again can be answered in a line (see
+// [ReadTracker.ShownAt]).
 type ReadTracker struct {
 	mu     sync.Mutex
 	hashes map[string][sha256.Size]byte
-	shown  map[string]shownRead
+	shown  map[shownKey]shownRead
 }
+
+// shownKey is a file in a conversation.
+type shownKey struct{ conversation, path string }
 
 // shownRead is a window of a file a read showed the model: its content
 // then, the window (tool, offset, limit) and the turn.
@@ -94,7 +98,7 @@ type shownRead struct {
 
 // NewReadTracker returns an empty tracker.
 func NewReadTracker() *ReadTracker {
-	return &ReadTracker{hashes: make(map[string][sha256.Size]byte), shown: make(map[string]shownRead)}
+	return &ReadTracker{hashes: make(map[string][sha256.Size]byte), shown: make(map[shownKey]shownRead)}
 }
 
 // Wrote notes that Lathe has just written the file at path, now
@@ -105,48 +109,58 @@ func (t *ReadTracker) Wrote(path string, sum [sha256.Size]byte) {
 		return
 	}
 	t.RecordHash(path, sum)
+	path = filepath.Clean(path)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.shown, filepath.Clean(path))
+	for k := range t.shown {
+		if k.path == path {
+			delete(t.shown, k)
+		}
+	}
 }
 
-// Show notes that a read showed the model window of the file at path,
-// whose whole content hashes to sum, at turn.
-func (t *ReadTracker) Show(path, window string, sum [sha256.Size]byte, turn int) {
+// Show notes that a read showed the model of conversation window of
+// the file at path, whose whole content hashes to sum, at turn.
+func (t *ReadTracker) Show(conversation, path, window string, sum [sha256.Size]byte, turn int) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.shown[filepath.Clean(path)] = shownRead{sum: sum, window: window, turn: turn}
+	t.shown[shownKey{conversation, filepath.Clean(path)}] = shownRead{sum: sum, window: window, turn: turn}
 }
 
-// ShownAt returns the turn at which the last read of path showed the
-// model the same window of the same content, which the caller hashed
-// from the file on disk just now: the memory of the read alone proves
-// nothing, as a command may have changed the file since.
-func (t *ReadTracker) ShownAt(path, window string, sum [sha256.Size]byte) (turn int, ok bool) {
+// ShownAt returns the turn at which the last read of path in
+// conversation showed the model the same window of the same content,
+// which the caller hashed from the file on disk just now: the memory of
+// the read alone proves nothing, as a command may have changed the file
+// since.
+func (t *ReadTracker) ShownAt(conversation, path, window string, sum [sha256.Size]byte) (turn int, ok bool) {
 	if t == nil {
 		return 0, false
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s, ok := t.shown[filepath.Clean(path)]
+	s, ok := t.shown[shownKey{conversation, filepath.Clean(path)}]
 	if !ok || s.window != window || s.sum != sum {
 		return 0, false
 	}
 	return s.turn, true
 }
 
-// ForgetShown forgets what reads showed the model, for a conversation
+// ForgetShown forgets what reads showed the model of conversation, one
 // that no longer holds their results (compacted or replaced).
-func (t *ReadTracker) ForgetShown() {
+func (t *ReadTracker) ForgetShown(conversation string) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	clear(t.shown)
+	for k := range t.shown {
+		if k.conversation == conversation {
+			delete(t.shown, k)
+		}
+	}
 }
 
 // Record notes that the model has seen, or has just written, content as

@@ -75,7 +75,7 @@ func TestReread(t *testing.T) {
 				t.Helper()
 				args["file_path"] = path
 				b, _ := json.Marshal(args)
-				res, err := tc.tool.Run(WithTurn(context.Background(), turn), env, b)
+				res, err := tc.tool.Run(WithTurn(context.Background(), "s1", turn), env, b)
 				if err != nil || res.IsError {
 					t.Fatalf("read: %+v, %v", res, err)
 				}
@@ -107,8 +107,18 @@ func TestReread(t *testing.T) {
 			if res := read(8, map[string]any{}); !strings.Contains(res.Content, "at turn 7") {
 				t.Errorf("read after the read at turn 7: %q", res.Content)
 			}
-			env.ForgetShown()
-			shows("after the conversation was replaced", read(9, map[string]any{}))
+			// Another conversation sharing the Env (a subagent) was
+			// shown nothing.
+			b, _ := json.Marshal(map[string]any{"file_path": path})
+			if res, err := tc.tool.Run(WithTurn(context.Background(), "child", 8), env, b); err != nil || !strings.HasPrefix(res.Content, tc.prefix) {
+				t.Errorf("another conversation's read: %q, %v", res.Content, err)
+			}
+			env.ForgetShown("child")
+			if res := read(9, map[string]any{}); !strings.Contains(res.Content, "at turn 7") {
+				t.Errorf("forgetting another conversation forgot this one's: %q", res.Content)
+			}
+			env.ForgetShown("s1")
+			shows("after the conversation was replaced", read(10, map[string]any{}))
 		})
 	}
 }

@@ -7,16 +7,24 @@ import (
 
 type turnKey struct{}
 
-// WithTurn returns a context whose calls run in the conversation's turn
-// n, which reads remember, so that a read of unchanged content can say
-// when the model saw it.
-func WithTurn(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, turnKey{}, n)
+// turn is where a call runs: in which conversation, at which turn.
+type turn struct {
+	conversation string
+	n            int
 }
 
-func turnFrom(ctx context.Context) int {
-	n, _ := ctx.Value(turnKey{}).(int)
-	return n
+// WithTurn returns a context whose calls run in turn n of conversation
+// (such as a session id), which reads remember, so that a read of
+// unchanged content can say when the model saw it. What one
+// conversation was shown says nothing of another's, such as a
+// subagent's sharing the Env.
+func WithTurn(ctx context.Context, conversation string, n int) context.Context {
+	return context.WithValue(ctx, turnKey{}, turn{conversation, n})
+}
+
+func turnFrom(ctx context.Context) turn {
+	t, _ := ctx.Value(turnKey{}).(turn)
+	return t
 }
 
 // reread answers a read of the window of key, which view v shows, when
@@ -26,7 +34,8 @@ func turnFrom(ctx context.Context) int {
 // first time. Otherwise it notes the read as shown, at the turn of ctx,
 // and returns false.
 func reread(ctx context.Context, env *Env, key, window string, v view) (Result, bool) {
-	if turn, ok := env.Reads.ShownAt(key, window, v.hash); ok {
+	at := turnFrom(ctx)
+	if turn, ok := env.Reads.ShownAt(at.conversation, key, window, v.hash); ok {
 		first, last := v.shown()
 		when := "your last read of it"
 		if turn > 0 {
@@ -38,6 +47,6 @@ func reread(ctx context.Context, env *Env, key, window string, v view) (Result, 
 			Summary: "unchanged since last read",
 		}, true
 	}
-	env.Reads.Show(key, window, v.hash, turnFrom(ctx))
+	env.Reads.Show(at.conversation, key, window, v.hash, at.n)
 	return Result{}, false
 }
