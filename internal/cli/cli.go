@@ -79,6 +79,8 @@ func dispatch(ctx context.Context, args []string, stdio IO) error {
 			return listSessions(args[1:], stdio)
 		case "compact":
 			return compactSession(ctx, args[1:], stdio)
+		case "recap":
+			return recapSession(ctx, args[1:], stdio)
 		case "audit":
 			return runAudit(args[1:], stdio)
 		case "tool":
@@ -114,6 +116,7 @@ Usage:
   echo PROMPT | lathe -p        the prompt may come on stdin
   lathe sessions                list saved sessions
   lathe compact [--resume ID] [FOCUS...]   compact a saved session (default: the latest here)
+  lathe recap [ID]              a short recap of a saved session: goal, current task, next action
   lathe rewind SESSION          list a session's checkpoints (before each edit and command)
   lathe rewind SESSION --to N [--dry-run]
                                 restore the files to how they were before step N
