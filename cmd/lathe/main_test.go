@@ -232,6 +232,11 @@ func checkEvents(data []byte) error {
 // decision event, after its tool.start (or its approval.resolved).
 func checkSeq(evs []event.Event) error {
 	deltas := slices.ContainsFunc(evs, func(e event.Event) bool { return e.Type.Streaming() })
+	// Subagents publish at once, so where their message and decision
+	// events fell cannot be worked out: only the order is checked.
+	if slices.ContainsFunc(evs, func(e event.Event) bool { return e.AgentID != "" }) {
+		deltas = false
+	}
 	if evs[0].Seq != 1 {
 		return fmt.Errorf("line 1: seq %d, want 1", evs[0].Seq)
 	}
@@ -295,7 +300,9 @@ func seqAfterMessage(p, e event.Event) bool {
 // per completed turn adding up to the result's (and the summary requests'
 // usage between each compaction.start and its compaction.end), denials listed in the
 // result, and deltas that, after the turn's last retry, spell the blocks of
-// a completed turn.
+// a completed turn. Each subagent's events (agent_id) keep the turn rules
+// on their own, between its subagent.start and its subagent.end, which
+// sums its usage; the result's usage sums every agent's.
 func checkOrder(evs []event.Event) error {
 	if len(evs) == 0 {
 		return errors.New("no events")
@@ -312,14 +319,24 @@ func checkOrder(evs []event.Event) error {
 	}
 	// text is a turn's text and thinking, from deltas and from blocks.
 	type text struct{ deltas, blocks [2]string }
+	// agent is what the checks keep of each agent's events: the main
+	// agent's ("") and each subagent's follow the rules on their own.
+	type agent struct {
+		texts  map[int]*text
+		closed map[int]bool // turns whose usage event has been seen
+		turn   int
+		// usage and cost sum the agent's usage events; start and end
+		// are a subagent's subagent.start and subagent.end.
+		usage      llm.Usage
+		cost       float64
+		start, end bool
+	}
 	var (
 		started = map[string]event.Event{}
 		ended   = map[string]event.Event{}
-		texts   = map[int]*text{}
-		closed  = map[int]bool{} // turns whose usage event has been seen
+		agents  = map[string]*agent{}
 		sum     llm.Usage
 		cost    float64
-		turn    int
 	)
 	// compacting is set between a compaction.start and its end.
 	compacting := false
@@ -331,11 +348,33 @@ func checkOrder(evs []event.Event) error {
 		if (e.Type == event.SessionStart || e.Type == event.Result) && i != 0 && i != len(evs)-1 {
 			return fmt.Errorf("line %d: %s in the middle of the stream", line, e.Type)
 		}
+		ag := agents[e.AgentID]
+		if ag == nil {
+			ag = &agent{texts: map[int]*text{}, closed: map[int]bool{}}
+			agents[e.AgentID] = ag
+		}
+		texts, closed := ag.texts, ag.closed
+		if e.AgentID != "" {
+			switch {
+			case e.Type == event.SubagentStart && ag.start:
+				return fmt.Errorf("line %d: second subagent.start for agent %s", line, e.AgentID)
+			case e.Type == event.SubagentStart:
+				ag.start = true
+			case !ag.start || ag.end:
+				return fmt.Errorf("line %d: %s of agent %s outside its subagent.start and subagent.end", line, e.Type, e.AgentID)
+			case e.Type == event.SubagentEnd:
+				ag.end = true
+				if *e.Usage != ag.usage || math.Abs(*e.CostUSD-ag.cost) > 1e-9 {
+					return fmt.Errorf("line %d: subagent.end of agent %s has usage %+v, $%v; its usage events add up to %+v, $%v", line, e.AgentID, *e.Usage, *e.CostUSD, ag.usage, ag.cost)
+				}
+			}
+		}
+		turn := ag.turn
 		if e.Turn != 0 {
 			if e.Turn < turn {
 				return fmt.Errorf("line %d: turn %d after turn %d", line, e.Turn, turn)
 			}
-			turn = e.Turn
+			ag.turn = e.Turn
 		}
 		tx := texts[e.Turn]
 		if tx == nil {
@@ -381,6 +420,8 @@ func checkOrder(evs []event.Event) error {
 			closed[e.Turn] = true
 			sum = sum.Add(*e.Usage)
 			cost += *e.CostUSD
+			ag.usage = ag.usage.Add(*e.Usage)
+			ag.cost += *e.CostUSD
 		case event.ToolStart:
 			if _, dup := started[e.CallID]; dup {
 				return fmt.Errorf("line %d: second tool.start for call %s", line, e.CallID)
@@ -417,15 +458,21 @@ func checkOrder(evs []event.Event) error {
 			return fmt.Errorf("call %s has a tool.start and no tool.end", id)
 		}
 	}
-	for n, tx := range texts {
-		for k, kind := range []string{"text", "thinking"} {
-			// Deltas that no usage event follows (the run ended) are void.
-			if closed[n] && tx.deltas[k] != "" && tx.deltas[k] != tx.blocks[k] {
-				return fmt.Errorf("turn %d: the %s deltas after the last retry spell %q, the %s events %q", n, kind, tx.deltas[k], kind, tx.blocks[k])
+	for id, ag := range agents {
+		if id != "" && !ag.end {
+			return fmt.Errorf("agent %s has no subagent.end", id)
+		}
+		for n, tx := range ag.texts {
+			for k, kind := range []string{"text", "thinking"} {
+				// Deltas that no usage event follows (the run ended) are void.
+				if ag.closed[n] && tx.deltas[k] != "" && tx.deltas[k] != tx.blocks[k] {
+					return fmt.Errorf("turn %d: the %s deltas after the last retry spell %q, the %s events %q", n, kind, tx.deltas[k], kind, tx.blocks[k])
+				}
 			}
 		}
 	}
-	if len(closed) != last.Turns {
+	// The result counts the main agent's turns, and every agent's usage.
+	if closed := agents[""].closed; len(closed) != last.Turns {
 		return fmt.Errorf("%d usage events, result has turns %d", len(closed), last.Turns)
 	}
 	if sum != *last.Usage {

@@ -72,7 +72,7 @@ func (a *Agent) interruptRest(ctx context.Context, results []llm.Part, i int, ca
 
 func (a *Agent) readOnly(call llm.Part) bool {
 	t, ok := a.set.Load().byName[call.Name]
-	return ok && t.ReadOnly()
+	return ok && readOnlyCall(t, call.Input)
 }
 
 // runCall decides and runs one call. The error is non-nil only when the
@@ -84,6 +84,7 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 	if res.Plan != "" && !res.IsError {
 		a.notePlan(call.CallID, res.Plan)
 	}
+	a.spend(out, res.Spend)
 	// A call interrupted before it ran already says so.
 	if ctx.Err() != nil && !denied && res.Summary != "interrupted" {
 		res = tool.Result{Content: "Interrupted by " + interrupter(ctx) + "; the command was stopped.", IsError: true, Summary: "interrupted"}

@@ -58,7 +58,8 @@ func (a *Agent) prepare(call llm.Part) (p *prepared, failed tool.Result, ok bool
 	// The name is the call's, which found t: Def would rebuild the whole
 	// definition on every call.
 	p = &prepared{access: policy.Call{Tool: call.Name, Kind: policy.Exec, Dir: a.cfg.Env.Dir}}
-	if t.ReadOnly() {
+	readOnly := readOnlyCall(t, call.Input)
+	if readOnly {
 		p.access.Kind = policy.Read
 	}
 	if pr, ok := t.(Preparer); ok {
@@ -71,7 +72,7 @@ func (a *Agent) prepare(call llm.Part) (p *prepared, failed tool.Result, ok bool
 		}
 		p.access, p.run = tp.Access, tp.Run
 		// Only a tool that changes nothing is decided as a read.
-		if p.access.Kind == policy.Read && !t.ReadOnly() {
+		if p.access.Kind == policy.Read && !readOnly {
 			p.access.Kind = policy.Exec
 		}
 	} else {

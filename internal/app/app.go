@@ -220,11 +220,12 @@ func Open(opts Options) (*App, error) {
 	// so they are the bus's synchronous hooks: they miss nothing.
 	a.bus = event.NewBus(event.WithHook(event.SinkFunc(a.recordEvent)), event.WithHook(a.audit), event.WithWarn(opts.Warn))
 	a.todos.emit = a.emit
-	retrying := provider.WithRetry(p, provider.RetryPolicy{
+	retry := provider.RetryPolicy{
 		MaxRetries: cfg.Retry.MaxRetries,
 		BaseDelay:  cfg.Retry.BaseDelay,
 		MaxDelay:   cfg.Retry.MaxDelay,
-	}, func(rt provider.Retry) { a.agent.NoteRetry(rt.Attempt, rt.Delay, rt.Err) })
+	}
+	retrying := provider.WithRetry(p, retry, func(rt provider.Retry) { a.agent.NoteRetry(rt.Attempt, rt.Delay, rt.Err) })
 	// The snapshots' git is Lathe's own, unconfined by the calls'
 	// profiles, but without the providers' keys like every process.
 	a.snapshots = &checkpoints{dir: dir, session: a.log.ID(), exec: sandbox.NewHost(sandbox.Profile{HideEnv: credentialEnv(cfg.Providers)}), warn: opts.Warn}
@@ -233,6 +234,8 @@ func Open(opts Options) (*App, error) {
 	a.env.NamedHost = tool.NamedHosts(perms.Policy.Rules)
 	a.env.Outputs = spill.New(filepath.Join(store.Dir(a.log.ID()), "outputs"))
 	tools, execute := a.phases(then, dialect, freeform)
+	policy, approver := audited{perms.decider(), a.audit}, a.approver(&opts)
+	tools, execute = a.withSubagents(tools, execute, dialect, freeform, &launcher{a: a, provider: p, retry: retry, system: system, approver: approver, prices: prices, budget: maxBudget, store: store}, opts.Warn)
 	a.agent = agent.New(agent.Config{
 		SessionID: a.log.ID(),
 		Provider:  retrying,
@@ -240,8 +243,8 @@ func Open(opts Options) (*App, error) {
 		System:    system,
 		Tools:     tools,
 		Env:       a.env,
-		Policy:    audited{perms.decider(), a.audit},
-		Approver:  a.approver(&opts),
+		Policy:    policy,
+		Approver:  approver,
 		Recorder:  a.todos,
 		Sink:      a.bus,
 		Cost: func(u llm.Usage) (float64, bool) {

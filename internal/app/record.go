@@ -9,12 +9,14 @@ import (
 	"github.com/lathe-dev/lathe/internal/event"
 )
 
-// recordEvent keeps the audit trail of tool calls, checkpoints and retries in the
-// session log, and the todo lists and plans, which a resume reads back; messages and usage are recorded by the agent itself. It is
-// the bus's synchronous hook, so it misses nothing.
+// recordEvent keeps the audit trail of tool calls (a subagent's too,
+// with its agent_id), checkpoints, retries and subagents in the session
+// log, and the todo lists and plans, which a resume reads back; messages
+// and usage are recorded by the agent itself. It is the bus's
+// synchronous hook, so it misses nothing.
 func (a *App) recordEvent(e event.Event) {
 	switch e.Type {
-	case event.ToolStart, event.ToolEnd, event.Retry, event.SessionStart, event.Checkpoint, event.TodoUpdated, event.PlanSubmitted:
+	case event.ToolStart, event.ToolEnd, event.Retry, event.SessionStart, event.Checkpoint, event.TodoUpdated, event.PlanSubmitted, event.SubagentStart, event.SubagentEnd:
 		// The call's message, recorded just before, holds the input: a
 		// big Write is not stored twice. The digest is of the input as
 		// that message records it, compacted, so that the two match.

@@ -89,6 +89,14 @@ const (
 	// (call CallID, Name). PermissionMode is the mode the run carries it
 	// out in (--then); empty, the plan is the run's answer and it ends.
 	PlanSubmitted Type = "plan.submitted"
+	// SubagentStart says a subagent, AgentID, of type Name started on
+	// Model for the task Text; every event it produces carries its
+	// AgentID, which is also the id of its own session log.
+	// SubagentEnd says how it ended: Outcome, Turns, Usage, CostUSD, and
+	// Error for an outcome but success. The parent's result counts its
+	// usage and cost.
+	SubagentStart Type = "subagent.start"
+	SubagentEnd   Type = "subagent.end"
 )
 
 // Verdict is a decision's outcome.

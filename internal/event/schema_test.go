@@ -142,6 +142,11 @@ func valid() map[string]event.Event {
 	m["todo.updated resumed"] = event.Event{Type: event.TodoUpdated, SessionID: sid, Todos: []todo.Item{{Text: "a", Status: todo.Pending, Active: "A"}}}
 	m["plan.submitted"] = event.Event{Type: event.PlanSubmitted, SessionID: sid, Turn: 3, CallID: "toolu_08", Name: "ExitPlanMode", Text: "1. Split cache.go\n2. Test"}
 	m["plan.submitted then"] = event.Event{Type: event.PlanSubmitted, SessionID: sid, Turn: 3, CallID: "call_3", Name: "exit_plan", Text: "1. Split", PermissionMode: "acceptEdits"}
+	cost := 0.00105
+	m["subagent.start"] = event.Event{Type: event.SubagentStart, AgentID: "20261207T010203-ab12cd", SessionID: sid, Name: "explore", Model: "claude-sonnet-4-5", Text: "find the tests"}
+	m["subagent.end"] = event.Event{Type: event.SubagentEnd, AgentID: "20261207T010203-ab12cd", SessionID: sid, Name: "explore", Outcome: event.Success, Turns: 2, Usage: &u, CostUSD: &cost}
+	m["subagent.end failed"] = event.Event{Type: event.SubagentEnd, AgentID: "20261207T010203-ab12cd", SessionID: sid, Name: "reviewer", Outcome: event.Interrupted, Usage: &llm.Usage{}, CostUSD: new(0.0),
+		Error: "the subagent did not finish within 10m0s and was stopped"}
 	m["checkpoint"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 2, CallID: "toolu_05", Name: "Bash", Step: 3,
 		CheckpointID: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", Target: "rm -rf build"}
 	m["checkpoint failed"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 1, CallID: "toolu_06", Name: "Edit", Step: 1,

@@ -13,8 +13,8 @@ import (
 // exactly once, and no assistant message appears more often than the server
 // produced it. These catch a retry that ran a tool twice, a duplicated or
 // dropped message, and a partial tool call executed after a cut stream.
-func (s *Server) checkHistory(n int, c *conversation) {
-	s.bindLoose(n, c)
+func (s *Server) checkHistory(n int, c *conversation, th *thread) {
+	s.bindLoose(n, c, th)
 	count := map[string]int{}
 	for _, r := range c.results {
 		count[r.callID]++
@@ -32,7 +32,7 @@ func (s *Server) checkHistory(n int, c *conversation) {
 			s.failf("request %d: %d tool results for call id %q", n, k, r.callID)
 		}
 	}
-	for i, call := range s.lastCalls {
+	for i, call := range th.lastCalls {
 		if count[call.id] == 0 {
 			s.failf("request %d: no tool result for call %d (%s, id %s) of the previous reply", n, i, call.name, call.id)
 		}
@@ -58,21 +58,21 @@ func (s *Server) checkHistory(n int, c *conversation) {
 // reply that came with an empty or a repeated id. Its copy of that reply,
 // the last assistant message it sends, must hold every call in order,
 // each with an id of its own.
-func (s *Server) bindLoose(n int, c *conversation) {
-	if !slices.ContainsFunc(s.lastCalls, func(m madeCall) bool { return m.loose }) {
+func (s *Server) bindLoose(n int, c *conversation, th *thread) {
+	if !slices.ContainsFunc(th.lastCalls, func(m madeCall) bool { return m.loose }) {
 		return
 	}
-	if len(c.lastCallIDs) != len(s.lastCalls) {
-		s.failf("request %d: the previous reply made %d tool calls; the last assistant message sent back has %d", n, len(s.lastCalls), len(c.lastCallIDs))
+	if len(c.lastCallIDs) != len(th.lastCalls) {
+		s.failf("request %d: the previous reply made %d tool calls; the last assistant message sent back has %d", n, len(th.lastCalls), len(c.lastCallIDs))
 		return
 	}
 	seen := map[string]bool{}
 	for i, id := range c.lastCallIDs {
 		if id == "" || seen[id] {
-			s.failf("request %d: call %d (%s) of the previous reply was sent back with id %q, which is empty or another call's", n, i, s.lastCalls[i].name, id)
+			s.failf("request %d: call %d (%s) of the previous reply was sent back with id %q, which is empty or another call's", n, i, th.lastCalls[i].name, id)
 		}
 		seen[id] = true
-		if m := &s.lastCalls[i]; m.loose {
+		if m := &th.lastCalls[i]; m.loose {
 			m.id, m.loose = id, false
 			s.known[id] = true
 		}
@@ -81,7 +81,7 @@ func (s *Server) bindLoose(n int, c *conversation) {
 
 // checkExpect checks a step's expectations against the request consuming
 // it, the step being 1-based.
-func (s *Server) checkExpect(n, step int, api API, c *conversation, e *Expect) {
+func (s *Server) checkExpect(n, step int, api API, c *conversation, e *Expect, th *thread) {
 	if e == nil {
 		return
 	}
@@ -89,11 +89,11 @@ func (s *Server) checkExpect(n, step int, api API, c *conversation, e *Expect) {
 		s.failf("request %d (step %d): %s", n, step, fmt.Sprintf(format, args...))
 	}
 	for i, want := range e.ToolResults {
-		if want.Call >= len(s.lastCalls) {
-			failf("expect.tool_results[%d]: call %d, but the previous reply made %d tool calls", i, want.Call, len(s.lastCalls))
+		if want.Call >= len(th.lastCalls) {
+			failf("expect.tool_results[%d]: call %d, but the previous reply made %d tool calls", i, want.Call, len(th.lastCalls))
 			continue
 		}
-		call := s.lastCalls[want.Call]
+		call := th.lastCalls[want.Call]
 		j := slices.IndexFunc(c.results, func(r toolResult) bool { return r.callID == call.id })
 		if j < 0 {
 			continue // checkHistory reports the missing result.
@@ -134,7 +134,7 @@ func (s *Server) checkExpect(n, step int, api API, c *conversation, e *Expect) {
 		}
 	}
 	if e.ExtendsPrevious {
-		if prev := s.prev[api]; prev != nil {
+		if prev := th.prev[api]; prev != nil {
 			if msg := extension(prev, c); msg != "" {
 				failf("conversation does not extend the previous request's: %s", msg)
 			}

@@ -2,6 +2,7 @@ package fakeapi
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,9 @@ type conversation struct {
 	system   string
 	tools    []string
 	lastUser string
+	// firstUser is the first user message's text: the prompt that
+	// started the conversation.
+	firstUser string
 
 	// cacheKey is the Responses prompt_cache_key.
 	cacheKey string
@@ -52,6 +56,10 @@ type conversation struct {
 	// blocks are the cacheable units in prompt order.
 	blocks []block
 }
+
+// threadKey names the conversation a request continues: its system
+// prompt and the prompt that started it.
+func (c *conversation) threadKey() string { return c.system + "\x00" + c.firstUser }
 
 // toolResult is one tool result in a request.
 type toolResult struct {
@@ -281,6 +289,7 @@ func (c *conversation) parseAnthropic(body []byte) error {
 		case "user":
 			if text != "" {
 				c.lastUser = text
+				c.firstUser = cmp.Or(c.firstUser, text)
 			}
 		case "assistant":
 			c.assistant = append(c.assistant, assistantKey(ids, signature, text, c.items[i]))
@@ -409,6 +418,7 @@ func (c *conversation) parseResponses(body []byte) error {
 			case "user":
 				if text != "" {
 					c.lastUser = text
+					c.firstUser = cmp.Or(c.firstUser, text)
 				}
 				c.lastCallIDs = nil
 			case "system", "developer":
@@ -498,6 +508,7 @@ func (c *conversation) parseChat(body []byte) error {
 		case "user":
 			if text != "" {
 				c.lastUser = text
+				c.firstUser = cmp.Or(c.firstUser, text)
 			}
 		case "assistant":
 			var ids []string

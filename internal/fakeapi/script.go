@@ -32,6 +32,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -59,6 +61,12 @@ type StandingStep struct {
 // Step answers one request. It has a Reply, a Fault, or both: with a cut,
 // stall or mid-stream error fault, the reply is what gets interrupted.
 type Step struct {
+	// Match, if set, makes the script routed: each request is answered
+	// by the first step not yet consumed whose Match it meets (a step
+	// without one meets any), rather than by the next step, and the
+	// history checks follow each conversation on its own. Agents that
+	// send requests at once, such as parallel subagents, need it.
+	Match *Match `json:"match,omitempty"`
 	// Expect, if set, is checked against the request consuming this step.
 	Expect *Expect `json:"expect,omitempty"`
 	Reply  *Reply  `json:"reply,omitempty"`
@@ -94,6 +102,39 @@ type Expect struct {
 	// need not answer the previous reply's tool calls (that run may have
 	// stopped at a limit before sending their results).
 	NewConversation bool `json:"new_conversation,omitempty"`
+}
+
+// Match says which requests a step of a routed script answers. Every
+// field set must hold.
+type Match struct {
+	// PromptContains are substrings of the conversation's first user
+	// message: the prompt that started it.
+	PromptContains []string `json:"prompt_contains,omitempty"`
+	// SystemContains are substrings of the system prompt.
+	SystemContains []string `json:"system_contains,omitempty"`
+}
+
+// matches reports whether request c meets m; a nil m meets any.
+func (m *Match) matches(c *conversation) bool {
+	if m == nil {
+		return true
+	}
+	for _, sub := range m.PromptContains {
+		if !strings.Contains(c.firstUser, sub) {
+			return false
+		}
+	}
+	for _, sub := range m.SystemContains {
+		if !strings.Contains(c.system, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// routed reports whether a step has a Match (see [Step.Match]).
+func (s *Script) routed() bool {
+	return slices.ContainsFunc(s.Steps, func(st Step) bool { return st.Match != nil })
 }
 
 // ToolResultExpect checks the result of one tool call of the previous reply.
@@ -280,6 +321,9 @@ func (s *Script) Validate() error {
 func (st *Step) validate() error {
 	if st.Reply == nil && st.Fault == nil {
 		return errors.New("needs a reply or a fault")
+	}
+	if m := st.Match; m != nil && len(m.PromptContains) == 0 && len(m.SystemContains) == 0 {
+		return errors.New("match: set prompt_contains or system_contains")
 	}
 	if st.Reply != nil {
 		if err := st.Reply.validate(); err != nil {

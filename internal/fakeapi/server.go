@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,23 +43,26 @@ type Server struct {
 	serveDone chan struct{}
 	closeOnce sync.Once
 
-	mu       sync.Mutex
-	closed   bool
-	active   sync.WaitGroup
-	next     int // index of the next step
+	mu     sync.Mutex
+	closed bool
+	active sync.WaitGroup
+	// used marks the steps consumed; in a script without matches
+	// ([Script.routed]) they are consumed in order.
+	used     []bool
 	requests []Request
 	failures []string
-	// prev is the previous request per API, for extends_previous.
-	prev map[API]*conversation
+	// main is the conversation the requests continue; in a routed
+	// script, each conversation has its own, in threads, by
+	// [conversation.threadKey].
+	main    thread
+	threads map[string]*thread
 	// firstKey is the first Responses request's prompt_cache_key.
 	firstKey *string
 	cache    *promptCache
-	// known holds the tool call ids of every completed reply; lastCalls are
-	// the calls of the last one; produced counts the assistant message keys
-	// of completed replies.
-	known     map[string]bool
-	lastCalls []madeCall
-	produced  map[string]int
+	// known holds the tool call ids of every completed reply; produced
+	// counts the assistant message keys of completed replies.
+	known    map[string]bool
+	produced map[string]int
 	// tokens counts a request body's input tokens; nil is four bytes a
 	// token.
 	tokens func(body []byte) int
@@ -76,6 +80,13 @@ type Option func(*Server)
 // request at a time.
 func WithTokenCounter(count func(body []byte) int) Option {
 	return func(s *Server) { s.tokens = count }
+}
+
+// thread is what the checks keep of one conversation: the previous
+// request per API, for extends_previous, and the calls of the last reply.
+type thread struct {
+	prev      map[API]*conversation
+	lastCalls []madeCall
 }
 
 // madeCall is a tool call of a completed reply.
@@ -109,7 +120,9 @@ func Listen(addr string, s *Script, opts ...Option) (*Server, error) {
 		url:       "http://" + ln.Addr().String(),
 		done:      make(chan struct{}),
 		serveDone: make(chan struct{}),
-		prev:      map[API]*conversation{},
+		used:      make([]bool, len(s.Steps)),
+		main:      thread{prev: map[API]*conversation{}},
+		threads:   map[string]*thread{},
 		cache:     newPromptCache(),
 		known:     map[string]bool{},
 		produced:  map[string]int{},
@@ -153,9 +166,23 @@ func (s *Server) Failures() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := slices.Clone(s.failures)
-	if total := len(s.script.Steps); s.next < total {
-		out = append(out, fmt.Sprintf("script steps %d-%d of %d were not consumed (%d requests received)",
-			s.next+1, total, total, len(s.requests)))
+	var left []int
+	for i, used := range s.used {
+		if !used {
+			left = append(left, i+1)
+		}
+	}
+	if len(left) > 0 {
+		steps := fmt.Sprintf("%d-%d", left[0], left[len(left)-1])
+		if left[len(left)-1]-left[0] != len(left)-1 {
+			words := make([]string, len(left))
+			for i, n := range left {
+				words[i] = strconv.Itoa(n)
+			}
+			steps = strings.Join(words, ", ")
+		}
+		out = append(out, fmt.Sprintf("script steps %s of %d were not consumed (%d requests received)",
+			steps, len(s.used), len(s.requests)))
 	}
 	return out
 }
@@ -217,6 +244,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type exchange struct {
 	d dialect
 	n int
+	// th is the conversation the request continues.
+	th *thread
 	// err, if set, is sent as an error response.
 	err *apiError
 	// turn is the reply to stream or send, interrupted by fault if set.
@@ -253,26 +282,34 @@ func (s *Server) prepare(r *http.Request, body []byte, received time.Time) *exch
 	if api == APIResponses && s.firstKey == nil {
 		s.firstKey = &conv.cacheKey
 	}
-	defer func() { s.prev[api] = conv }()
-	step := s.standing(conv)
-	if step == nil && s.next >= len(s.script.Steps) {
-		s.failf("unexpected request %d: the script has only %d steps", n, len(s.script.Steps))
+	th := s.threadOf(conv)
+	defer func() { th.prev[api] = conv }()
+	step, i := s.standing(conv), -1
+	if step == nil {
+		i = s.nextStep(conv)
+	}
+	if step == nil && i < 0 {
+		msg := fmt.Sprintf("unexpected request %d: the script has only %d steps", n, len(s.script.Steps))
+		if s.script.routed() {
+			msg = fmt.Sprintf("unexpected request %d: no step of the script's %d that is left matches it", n, len(s.script.Steps))
+		}
+		s.failf("%s", msg)
 		e := d.statusError(http.StatusInternalServerError)
-		e.message = fmt.Sprintf("fakeapi: unexpected request %d: the script has only %d steps", n, len(s.script.Steps))
+		e.message = "fakeapi: " + msg
 		return &exchange{d: d, n: n, err: &e}
 	}
 	if step == nil {
-		step = &s.script.Steps[s.next]
-		s.next++
+		step = &s.script.Steps[i]
+		s.used[i] = true
 	}
 	if step.Expect != nil && step.Expect.NewConversation {
 		// A new session owes the previous reply's calls nothing.
-		s.lastCalls = nil
+		th.lastCalls = nil
 	}
-	s.checkHistory(n, conv)
-	s.checkExpect(n, s.next, api, conv, step.Expect)
+	s.checkHistory(n, conv, th)
+	s.checkExpect(n, i+1, api, conv, step.Expect, th)
 
-	x := &exchange{d: d, n: n, fault: step.Fault}
+	x := &exchange{d: d, n: n, fault: step.Fault, th: th}
 	switch f := step.Fault; {
 	case f != nil && f.Status != 0:
 		e := d.statusError(f.Status).withOverrides(f)
@@ -288,6 +325,40 @@ func (s *Server) prepare(r *http.Request, body []byte, received time.Time) *exch
 		}
 	}
 	return x
+}
+
+// nextStep is the index of the step that answers the request conv, or
+// -1 for none: the first step not consumed, or in a routed script the
+// first whose match the request meets.
+func (s *Server) nextStep(conv *conversation) int {
+	for i := range s.script.Steps {
+		if s.used[i] {
+			continue
+		}
+		if !s.script.routed() {
+			return i
+		}
+		if s.script.Steps[i].Match.matches(conv) {
+			return i
+		}
+	}
+	return -1
+}
+
+// threadOf is the conversation request conv continues: in a routed
+// script, the one of its system prompt and first user message; else
+// the one conversation of the script.
+func (s *Server) threadOf(conv *conversation) *thread {
+	if !s.script.routed() {
+		return &s.main
+	}
+	key := conv.threadKey()
+	th := s.threads[key]
+	if th == nil {
+		th = &thread{prev: map[API]*conversation{}}
+		s.threads[key] = th
+	}
+	return th
 }
 
 // defaultModels name the model in replies to requests that name none.
@@ -335,19 +406,20 @@ func (s *Server) complete(x *exchange) (undo func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests[x.n-1].Answered = time.Now()
-	prevCalls := s.lastCalls
+	th := x.th
+	prevCalls := th.lastCalls
 	ids := x.d.callIDs(x.turn)
-	s.lastCalls = make([]madeCall, len(ids))
+	th.lastCalls = make([]madeCall, len(ids))
 	seen := map[string]bool{}
 	for i, id := range ids {
 		loose := id == "" || seen[id] || s.known[id]
-		s.lastCalls[i] = madeCall{id: id, name: x.turn.reply.ToolCalls[i].Name, loose: loose}
-		if !s.lastCalls[i].loose {
+		th.lastCalls[i] = madeCall{id: id, name: x.turn.reply.ToolCalls[i].Name, loose: loose}
+		if !th.lastCalls[i].loose {
 			s.known[id] = true
 		}
 		seen[id] = true
 	}
-	made := s.lastCalls
+	made := th.lastCalls
 	keys := x.d.assistantKeys(x.turn)
 	for _, k := range keys {
 		s.produced[k]++
@@ -355,7 +427,7 @@ func (s *Server) complete(x *exchange) (undo func()) {
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.lastCalls = prevCalls
+		th.lastCalls = prevCalls
 		for _, c := range made {
 			if !c.loose {
 				delete(s.known, c.id)

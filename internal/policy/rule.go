@@ -171,6 +171,7 @@ var knownTools = map[string]bool{
 	toolBash: true, toolRead: true, toolEdit: true, toolWrite: true, toolWebFetch: true,
 	"Glob": true, "Grep": true, "BashOutput": true, "KillShell": true,
 	"shell": true, "apply_patch": true, "read_file": true, "list_dir": true, "grep_files": true, "web_fetch": true,
+	"Task": true, "spawn_agent": true,
 }
 
 // Inert says why a rule can never match a call of Lathe's tools, or ""

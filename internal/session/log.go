@@ -59,6 +59,11 @@ type Meta struct {
 	// ForkedFrom names the session whose conversation this one began
 	// with (--fork-session).
 	ForkedFrom string `json:"forked_from,omitempty"`
+	// Parent names the session a subagent's session was started by, and
+	// AgentType the subagent's type; Latest skips such sessions, which
+	// the parent's log links as its subagent.start events.
+	Parent    string `json:"parent,omitempty"`
+	AgentType string `json:"agent_type,omitempty"`
 }
 
 // Result closes a run.

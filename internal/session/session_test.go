@@ -422,6 +422,15 @@ func TestLatest(t *testing.T) {
 	if _, err := store.Latest("/c"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "/c") {
 		t.Errorf("Latest(/c) = %v, want ErrNotFound naming /c", err)
 	}
+	// A subagent's session, though written last, is not the one to
+	// continue: its parent is.
+	child, err := store.Create(Meta{SessionID: "child", Cwd: "/b", Parent: "b", AgentType: "explore"})
+	must(t, err)
+	must(t, child.Close())
+	setModified(t, store, "child", base.Add(20*time.Hour))
+	if id, err := store.Latest("/b"); err != nil || id != "b" {
+		t.Errorf("Latest(/b) with a subagent's session written since = %q, %v; want b", id, err)
+	}
 }
 
 func TestList(t *testing.T) {

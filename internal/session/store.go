@@ -304,7 +304,7 @@ func (s *Store) entries() ([]entry, error) {
 }
 
 // Latest returns the ID of the most recently written session started in
-// cwd.
+// cwd, not counting subagents' sessions (Meta.Parent).
 func (s *Store) Latest(cwd string) (string, error) {
 	es, err := s.entries()
 	if err != nil {
@@ -317,7 +317,7 @@ func (s *Store) Latest(cwd string) (string, error) {
 			s.warn(err)
 			continue
 		}
-		if ok && filepath.Clean(meta.Cwd) == cwd {
+		if ok && filepath.Clean(meta.Cwd) == cwd && meta.Parent == "" {
 			return e.id, nil
 		}
 	}

@@ -82,3 +82,21 @@ func ReadOnly(tools []tool.Tool) bool {
 	}
 	return true
 }
+
+// bookkeeping are the tools of an agent's own bookkeeping, its todo list
+// and its plan, which a child, whose final message is all the parent
+// sees, has no use for; and the tools that start children, which a child
+// never gets.
+var bookkeeping = []string{TaskTool, SpawnTool, "TodoWrite", "update_plan", "ExitPlanMode", "exit_plan"}
+
+// ChildTools are the tools of set that children's tools may be chosen
+// from: all but the bookkeeping ones.
+func ChildTools(set []tool.Tool) []tool.Tool {
+	var out []tool.Tool
+	for _, t := range set {
+		if !slices.Contains(bookkeeping, t.Def().Name) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

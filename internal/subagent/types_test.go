@@ -137,7 +137,7 @@ func TestDirs(t *testing.T) {
 }
 
 func TestSelect(t *testing.T) {
-	claude, codex := tool.Set(tool.DialectClaude, false), tool.Set(tool.DialectCodex, false)
+	claude, codex := ChildTools(tool.Set(tool.DialectClaude, false)), ChildTools(tool.Set(tool.DialectCodex, false))
 	tests := []struct {
 		name        string
 		typ         Type
@@ -170,5 +170,22 @@ func TestSelect(t *testing.T) {
 				t.Errorf("ReadOnly = %t, want %t", ro, tt.wantReadOly)
 			}
 		})
+	}
+}
+
+// A child's tools never include the parent's bookkeeping: its todo list,
+// its plan, or the tools that start children.
+func TestChildTools(t *testing.T) {
+	for _, d := range []tool.Dialect{tool.DialectClaude, tool.DialectCodex} {
+		set := append(tool.Set(d, false), tool.NewExitPlanMode(""), tool.NewExitPlan(""), NewTool(d, newRunner(nil, nil, Limits{})))
+		for _, tl := range ChildTools(set) {
+			switch name := tl.Def().Name; name {
+			case "TodoWrite", "update_plan", "ExitPlanMode", "exit_plan", "Task", "spawn_agent":
+				t.Errorf("%s: a child may get %s", d, name)
+			}
+		}
+		if got, all := len(ChildTools(set)), len(set); got != all-4 {
+			t.Errorf("%s: %d of %d tools, want all but the todo, two plan and spawning tools", d, got, all)
+		}
 	}
 }

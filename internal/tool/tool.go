@@ -75,6 +75,19 @@ type Result struct {
 	// exit_plan), which the agent acts on once the response's calls are
 	// done.
 	Plan string
+	// Spend is what the call's own agents spent (a subagent's), which
+	// the run counts as its own; nil for a call that ran none.
+	Spend *Spend
+}
+
+// Spend is what agents a call ran spent: their models' usage and cost,
+// and the calls of theirs the policy denied.
+type Spend struct {
+	Usage   llm.Usage
+	CostUSD float64
+	// CostKnown is false when a model's price is unknown.
+	CostKnown bool
+	Denied    []event.DeniedCall
 }
 
 // Errorf returns an error Result for the model.
