@@ -8,8 +8,8 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 	"strconv"
+	"strings"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/audit"

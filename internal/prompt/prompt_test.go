@@ -30,7 +30,10 @@ func TestSystem(t *testing.T) {
 		}, []string{"Use tabs.\n\n# Memory\nNotes kept across sessions.", "add a short line to /src/app/.lathe/memory.md with the file tools", "first 8 KiB are loaded.\n\n# .lathe/memory.md (project memory)\n\nTests need -race.\n"}, nil},
 		{"memory section without memory", func(p Params) Params { p.MemoryFile, p.MemoryKiB = "/src/app/.lathe/memory.md", 8; return p },
 			[]string{"Today's date: 2026-11-21\n\n# Memory\n", "first 8 KiB are loaded.\n"}, []string{"{{"}},
-		{"memory is not expanded", func(p Params) Params { p.Memory, p.MemoryFile = "say {{cwd}} {{memory_file}}", "/m/{{memory_kib}}"; return p },
+		{"memory is not expanded", func(p Params) Params {
+			p.Memory, p.MemoryFile = "say {{cwd}} {{memory_file}}", "/m/{{memory_kib}}"
+			return p
+		},
 			[]string{"say {{cwd}} {{memory_file}}", "line to /m/{{memory_kib}} with"}, nil},
 	}
 	for _, tt := range tests {
