@@ -10,7 +10,11 @@
 // generated turns over a repository of large files, then prints the
 // figures as Markdown tables beside their targets:
 //
-//	go run ./bench [-search-runs 9] [-tasks=false] [-runs 5] [-long=false] [-turns 160] [-lathe BINARY] [-keep]
+//	go run ./bench [-search-runs 9] [-tasks=false] [-runs 5] [-short=false] [-long=false] [-turns 160]
+//	    [-window 200000] [-budget N] [-cachesim PATH|off] [-lathe BINARY] [-keep]
+//
+// The long session declares a 200k window and compacts; its figures are
+// set against issue 8's targets, the prefix-cache ones by cachesim.py.
 //
 // GODEBUG, GOGC and GOMEMLIMIT are passed on to lathe, for experiments.
 //
