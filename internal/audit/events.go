@@ -40,7 +40,7 @@ func (l *Log) Emit(e event.Event) {
 		l.inputs[e.CallID] = e.Input
 	case event.Decision:
 		r := &Record{
-			Time: e.Time, Type: TypeDecision, CallID: e.CallID, Tool: e.Name,
+			Time: e.Time, Type: TypeDecision, AgentID: e.AgentID, CallID: e.CallID, Tool: e.Name,
 			Verdict: string(e.Verdict), DecidedBy: string(e.DecidedBy), Rule: e.Rule, RuleSource: e.RuleSource,
 			Answer: string(e.Approval), Message: e.Message, GrantedBy: e.GrantedBy, Reason: e.Reason,
 		}
@@ -71,7 +71,7 @@ func (l *Log) Emit(e event.Event) {
 		l.checkpoints[e.CallID] = e
 	case event.ToolEnd:
 		r := &Record{
-			Time: e.Time, Type: TypeResult, CallID: e.CallID, Tool: e.Name,
+			Time: e.Time, Type: TypeResult, AgentID: e.AgentID, CallID: e.CallID, Tool: e.Name,
 			ExitCode: e.ExitCode, IsError: e.IsError, Denied: e.Denied, Summary: e.Summary,
 		}
 		sum := sha256.Sum256([]byte(e.Output))

@@ -64,9 +64,11 @@ type Record struct {
 	// of the run is from.
 	User string `json:"user,omitempty"`
 
-	// decision and result
-	CallID string `json:"call_id,omitempty"`
-	Tool   string `json:"tool,omitempty"`
+	// decision and result; AgentID names the subagent that made the
+	// call (its session's id), empty for the session's own agent.
+	AgentID string `json:"agent_id,omitempty"`
+	CallID  string `json:"call_id,omitempty"`
+	Tool    string `json:"tool,omitempty"`
 	// Input is the call's arguments, secrets redacted; one larger than
 	// 4 KiB is InputSHA256 and InputBytes instead, as in the session log.
 	Input       json.RawMessage `json:"input,omitempty"`
