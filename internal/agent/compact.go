@@ -203,22 +203,35 @@ func compactOutcome(ctx context.Context, err error) event.Outcome {
 	return event.Failed
 }
 
+// onWhole runs f on the whole conversation once no Send is running: it
+// waits for the running one, or for ctx, and holds the conversation while
+// f runs. An empty conversation has nothing to do what (compact, recap)
+// to.
+func (a *Agent) onWhole(ctx context.Context, what string, f func(h llm.History) Outcome) Outcome {
+	select {
+	case a.owner <- struct{}{}:
+	case <-ctx.Done():
+		return a.fail(Outcome{CostKnown: true}, event.Interrupted, ctx.Err())
+	}
+	defer func() { <-a.owner }()
+	h := a.History()
+	if h.Len() == 0 {
+		return a.fail(Outcome{CostKnown: true}, event.Failed, fmt.Errorf("nothing to %s: the conversation is empty", what))
+	}
+	return f(h)
+}
+
 // Compact compacts the conversation now, as `lathe compact` asks, once no
 // Send is running (it waits for the running one, or for ctx). focus is
 // what the user wants the summary to keep in particular. The outcome
 // carries the summary request's usage and cost.
 func (a *Agent) Compact(ctx context.Context, focus string) Outcome {
+	return a.onWhole(ctx, "compact", func(h llm.History) Outcome { return a.compactNow(ctx, h, focus) })
+}
+
+// compactNow compacts h, the whole conversation, for Compact.
+func (a *Agent) compactNow(ctx context.Context, h llm.History, focus string) Outcome {
 	out := Outcome{CostKnown: true}
-	select {
-	case a.owner <- struct{}{}:
-	case <-ctx.Done():
-		return a.fail(out, event.Interrupted, ctx.Err())
-	}
-	defer func() { <-a.owner }()
-	h := a.History()
-	if h.Len() == 0 {
-		return a.fail(out, event.Failed, errors.New("nothing to compact: the conversation is empty"))
-	}
 	if _, err := a.compact(ctx, h, compact.Manual, focus, &out); err != nil {
 		return a.fail(out, compactOutcome(ctx, err), err)
 	}

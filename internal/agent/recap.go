@@ -33,17 +33,12 @@ func recapPrompt(strict bool) string {
 // it but the question; the conversation is left as it was. The outcome
 // carries the request's usage and cost.
 func (a *Agent) Recap(ctx context.Context) Outcome {
+	return a.onWhole(ctx, "recap", func(h llm.History) Outcome { return a.recap(ctx, h) })
+}
+
+// recap asks for the recap of h, the whole conversation, for Recap.
+func (a *Agent) recap(ctx context.Context, h llm.History) Outcome {
 	out := Outcome{CostKnown: true}
-	select {
-	case a.owner <- struct{}{}:
-	case <-ctx.Done():
-		return a.fail(out, event.Interrupted, ctx.Err())
-	}
-	defer func() { <-a.owner }()
-	h := a.History()
-	if h.Len() == 0 {
-		return a.fail(out, event.Failed, errors.New("nothing to recap: the conversation is empty"))
-	}
 	for attempt := range 2 {
 		prompt := llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: recapPrompt(attempt > 0)}}}
 		resp, err := a.forkRequest(ctx, h, prompt)

@@ -163,23 +163,9 @@ func conversationJSON(body []byte) ([]byte, error) {
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(withoutCacheControl(conv)); err != nil {
+	if err := enc.Encode(stripCacheControl(conv)); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
 }
 
-func withoutCacheControl(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		delete(v, "cache_control")
-		for k, x := range v {
-			v[k] = withoutCacheControl(x)
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = withoutCacheControl(x)
-		}
-	}
-	return v
-}
