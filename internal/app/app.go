@@ -500,14 +500,13 @@ func (a *App) Steer(text string) bool { return a.agent.Steer(text) }
 // Close ends the session: it closes the bus, which waits for every
 // subscriber to take what was published (the result last), stops what
 // the tools left running and closes the session log and the audit log,
-// which records the run's end. The logs' errors are returned; the result
-// was on disk before it was published.
+// which records the run's end. What fails to close is returned, the
+// sandbox's leftovers and the logs' errors alike; the result was on disk
+// before it was published.
 func (a *App) Close() error {
 	a.bus.Close()
 	a.env.Shell.Close()
-	a.sandbox.Close()
-	a.snapshots.Close()
-	return errors.Join(a.log.Close(), a.audit.Close())
+	return errors.Join(a.sandbox.Close(), a.snapshots.Close(), a.log.Close(), a.audit.Close())
 }
 
 // AuditLog is the session's audit log, where the sandbox's network

@@ -10,7 +10,11 @@ import (
 // compactionConfig is when the session's conversation is compacted, and
 // from what ledger a resumed compacted session goes on.
 func (a *App) compactionConfig() agent.CompactionConfig {
-	c := a.compaction
+	return a.compactionFrom(a.compaction)
+}
+
+// compactionFrom is c with the session's compaction settings.
+func (a *App) compactionFrom(c agent.CompactionConfig) agent.CompactionConfig {
 	c.Budget, c.Off = a.cfg.Compaction.Budget, !a.cfg.Compaction.Auto
 	return c
 }

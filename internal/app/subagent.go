@@ -120,6 +120,11 @@ func (l *launcher) Open(s subagent.Spec) (subagent.Child, error) {
 		MaxBudgetUSD: l.budget,
 		MaxTokens:    a.prov.MaxTokens,
 		Checkpoints:  a.snapshots,
+		// A child long enough to fill its window compacts as its
+		// parent would, from a ledger of its own; the parent warned
+		// already if its own model's window is a guess.
+		Window:     a.windowOf(model, nil),
+		Compaction: a.compactionFrom(agent.CompactionConfig{}),
 	})
 	return c, nil
 }

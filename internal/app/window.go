@@ -13,6 +13,11 @@ import (
 // table's. A model none of them knows gets [models.Fallback]'s small
 // window, and warn says so: too large a guess would overflow it.
 func (a *App) contextWindow(warn func(error)) int {
+	return a.windowOf(a.model, warn)
+}
+
+// windowOf is contextWindow for model, served by the session's provider.
+func (a *App) windowOf(model string, warn func(error)) int {
 	if a.prov.ContextWindow > 0 {
 		return a.prov.ContextWindow
 	}
@@ -20,12 +25,12 @@ func (a *App) contextWindow(warn func(error)) int {
 	for name, m := range a.cfg.Models {
 		table.Override(name, models.Info{ContextWindow: m.ContextWindow, MaxOutput: m.MaxOutput})
 	}
-	if info, ok := table.Lookup(a.model); ok && info.ContextWindow > 0 {
+	if info, ok := table.Lookup(model); ok && info.ContextWindow > 0 {
 		return info.ContextWindow
 	}
 	if warn != nil {
 		warn(fmt.Errorf("the context window of model %s is unknown; assuming %d tokens: set context_window under [models.%q] or [providers.%s] in config.toml",
-			a.model, models.Fallback.ContextWindow, a.model, a.prov.Name))
+			model, models.Fallback.ContextWindow, model, a.prov.Name))
 	}
 	return models.Fallback.ContextWindow
 }

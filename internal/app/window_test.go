@@ -48,3 +48,22 @@ func TestContextWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestChildWindow checks that a subagent on another model than its
+// parent's gets that model's window, and the provider's where the
+// provider declares one.
+func TestChildWindow(t *testing.T) {
+	a := &App{cfg: &config.Config{}, prov: config.ProviderConfig{Name: "anthropic"}, model: "claude-sonnet-4-5"}
+	parent, _ := models.Default().Lookup("claude-sonnet-4-5")
+	child, _ := models.Default().Lookup("gpt-4.1")
+	if parent.ContextWindow == child.ContextWindow {
+		t.Fatalf("the table gives both models %d tokens: pick models that differ", child.ContextWindow)
+	}
+	if got := a.windowOf("gpt-4.1", nil); got != child.ContextWindow {
+		t.Errorf("child window = %d, want gpt-4.1's %d", got, child.ContextWindow)
+	}
+	a.prov.ContextWindow = 12_000
+	if got := a.windowOf("gpt-4.1", nil); got != 12_000 {
+		t.Errorf("child window = %d, want the provider's 12000", got)
+	}
+}

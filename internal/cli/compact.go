@@ -85,7 +85,7 @@ func onSaved(ctx context.Context, args []string, stdio IO, usage string, prepare
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	defer a.Close()
+	defer closeApp(a, stdio.Stderr)
 	a.Subscribe("output", out.Emit, event.Lossless())
 	a.Start()
 	if res := run(a, ctx); res.ExitCode != app.ExitOK {

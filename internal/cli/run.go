@@ -58,8 +58,8 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	// The result is on disk before it is printed; a failure to close the
-	// log after that loses nothing a resume needs.
-	defer a.Close()
+	// log after that loses nothing a resume needs, so it is a warning.
+	defer closeApp(a, stdio.Stderr)
 	for _, p := range a.Dropped() {
 		if p.Cut {
 			fmt.Fprintf(stdio.Stderr, "lathe: session %s: line %d of %s was cut short, as a crash leaves it; dropped it\n", a.SessionID(), p.Line, a.LogPath())
@@ -110,6 +110,15 @@ func (f *runFlags) options(stderr io.Writer) app.Options {
 }
 
 // warner returns a warning function that prints to stderr.
+// closeApp closes a, warning on stderr of what did not close cleanly: a
+// log, a sandbox placeholder or temporary directory left behind, a proxy
+// that stopped serving.
+func closeApp(a *app.App, stderr io.Writer) {
+	if err := a.Close(); err != nil {
+		warner(stderr)(fmt.Errorf("closing the session: %w", err))
+	}
+}
+
 func warner(stderr io.Writer) func(error) {
 	return func(err error) { fmt.Fprintf(stderr, "lathe: warning: %v\n", err) }
 }

@@ -168,4 +168,3 @@ func conversationJSON(body []byte) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
-
