@@ -6,6 +6,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/secret"
+	"github.com/lathe-dev/lathe/internal/session"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
@@ -35,7 +36,20 @@ func listSessions(args []string, stdio IO) error {
 	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.0f%%\t%d\t$%.4f\t%s\t%s\n",
 			termsafe.Quote(s.SessionID), s.Updated.Local().Format("2006-01-02 15:04"), termsafe.Quote(s.Model), s.Turns,
-			s.Usage.TotalInput(), 100*s.Usage.CachedShare(), s.Usage.Output, s.Cost, termsafe.Quote(s.Cwd), oneLine(secret.Redact(s.Prompt), 50))
+			s.Usage.TotalInput(), 100*s.Usage.CachedShare(), s.Usage.Output, s.Cost, termsafe.Quote(s.Cwd), lineage(s.Meta)+oneLine(secret.Redact(s.Prompt), 50))
 	}
 	return tw.Flush()
+}
+
+// lineage says where a session came from, before its prompt: the session
+// a subagent's was started by, or the one a fork began from. Both come
+// from the log, so they are shown as the prompt is.
+func lineage(m session.Meta) string {
+	switch {
+	case m.Parent != "":
+		return "[" + oneLine(m.AgentType+" agent of "+m.Parent, 60) + "] "
+	case m.ForkedFrom != "":
+		return "[" + oneLine("fork of "+m.ForkedFrom, 60) + "] "
+	}
+	return ""
 }
