@@ -155,6 +155,9 @@ type Agent struct {
 	// partial is the text of the response streaming now, as the user has
 	// seen it, so that an interruption can record it. A retry voids it.
 	partial strings.Builder
+	// spent is what the running Send has cost so far, its subagents'
+	// returned spending included.
+	spent float64
 
 	// grants are the approvals given for the rest of the session.
 	grants grants
@@ -312,6 +315,9 @@ func (a *Agent) extend(msgs ...llm.Message) llm.History {
 // loop runs the turns of one Send.
 func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 	out := Outcome{CostKnown: true}
+	a.emitMu.Lock()
+	a.spent = 0
+	a.emitMu.Unlock()
 	user := llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: prompt}}}
 	if err := a.cfg.Recorder.AppendMessage(user); err != nil {
 		return a.fail(out, event.Failed, fmt.Errorf("record prompt: %w", err))
@@ -515,6 +521,9 @@ func (a *Agent) account(out *Outcome, u llm.Usage) error {
 	out.Usage = out.Usage.Add(u)
 	out.CostUSD += cost
 	out.CostKnown = out.CostKnown && known
+	a.emitMu.Lock()
+	a.spent = out.CostUSD
+	a.emitMu.Unlock()
 	a.emit(event.Event{Type: event.Usage, Usage: &u, CostUSD: &cost})
 	if err := a.cfg.Recorder.AppendUsage(out.Turns, u, cost); err != nil {
 		return fmt.Errorf("record usage: %w", err)

@@ -40,6 +40,16 @@ func (a *Agent) spend(out *Outcome, s *tool.Spend) {
 	out.CostUSD += s.CostUSD
 	out.CostKnown = out.CostKnown && s.CostKnown
 	out.Denied = append(out.Denied, s.Denied...)
+	a.spent = out.CostUSD
+}
+
+// Spent is what the running Send has cost so far, in USD: its responses
+// and what the subagents that have returned spent. It may be called
+// from any goroutine.
+func (a *Agent) Spent() float64 {
+	a.emitMu.Lock()
+	defer a.emitMu.Unlock()
+	return a.spent
 }
 
 // Decide decides call by the policy that decides the agent's own calls

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -76,5 +77,51 @@ func TestCallReadOnlyAndSpend(t *testing.T) {
 	}
 	if children != 2 || len(o.Denied) != 3 {
 		t.Errorf("denied = %+v, want the plan-mode denial and each call's child's", o.Denied)
+	}
+}
+
+// spentProbe is a tool that reports what its agent has spent when it
+// runs, and spends a quarter itself, as a subagent's call does.
+type spentProbe struct {
+	a    *Agent
+	seen []float64
+}
+
+func (p *spentProbe) Def() llm.ToolDef {
+	return llm.ToolDef{Name: "Probe", Description: "test", Schema: json.RawMessage(`{"type":"object"}`)}
+}
+func (p *spentProbe) ReadOnly() bool { return true }
+func (p *spentProbe) Run(context.Context, *tool.Env, json.RawMessage) (tool.Result, error) {
+	p.seen = append(p.seen, p.a.Spent())
+	return tool.Result{Content: "ok", Spend: &tool.Spend{CostUSD: 0.25, CostKnown: true}}, nil
+}
+
+// Spent is what the running Send has cost so far, subagents' returned
+// spending included, so that a child is given what is left of the
+// budget; a new Send starts from nothing.
+func TestSpent(t *testing.T) {
+	h := newHarness(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Probe", "input": {}}]}},
+	  {"reply": {"tool_calls": [{"name": "Probe", "input": {}}]}},
+	  {"reply": {"text": "ok"}},
+	  {"reply": {"tool_calls": [{"name": "Probe", "input": {}}]}},
+	  {"reply": {"text": "ok"}}]}`)
+	probe := &spentProbe{}
+	h.cfg.Tools = append(h.cfg.Tools, probe)
+	h.cfg.Cost = func(llm.Usage) (float64, bool) { return 1, true }
+	a := New(h.cfg)
+	probe.a = a
+	for _, prompt := range []string{"go", "again"} {
+		if o := a.Send(context.Background(), prompt); o.Kind != event.Success {
+			t.Fatalf("outcome = %v (%v)", o.Kind, o.Err)
+		}
+	}
+	h.check()
+	// 1 response; 2 responses and a call's 0.25; then a new Send's 1 response.
+	if want := []float64{1, 2.25, 1}; !slices.Equal(probe.seen, want) {
+		t.Errorf("Spent during the calls = %v, want %v", probe.seen, want)
+	}
+	if got := a.Spent(); got != 1.25+1 {
+		t.Errorf("Spent after the second Send = %v, want 2.25", got)
 	}
 }

@@ -87,6 +87,15 @@ func (l *launcher) model(m string) string {
 func (l *launcher) Open(s subagent.Spec) (subagent.Child, error) {
 	a := l.a
 	model := l.model(s.Type.Model)
+	// A child may spend what is left of the run's budget, no more;
+	// children running side by side each get all of what is left, and
+	// the parent stops once their spending is counted.
+	budget := l.budget
+	if budget > 0 {
+		if budget -= a.agent.Spent(); budget <= 0 {
+			return nil, fmt.Errorf("the run has spent its budget of $%.2f", l.budget)
+		}
+	}
 	log, err := l.store.Create(session.Meta{Cwd: a.dir, Provider: a.prov.Name, Model: model, Version: a.version, Parent: a.log.ID(), AgentType: s.Type.Name})
 	if err != nil {
 		return nil, err
@@ -117,7 +126,7 @@ func (l *launcher) Open(s subagent.Spec) (subagent.Child, error) {
 			return p.Cost(u), ok
 		},
 		MaxTurns:     s.MaxTurns,
-		MaxBudgetUSD: l.budget,
+		MaxBudgetUSD: budget,
 		MaxTokens:    a.prov.MaxTokens,
 		Checkpoints:  a.snapshots,
 		// A child long enough to fill its window compacts as its
