@@ -95,6 +95,11 @@ type Config struct {
 	// History is the conversation to continue (a resumed transcript);
 	// empty for a new one.
 	History llm.History
+	// HistoryTokens, when not 0, is the provider's count of History's
+	// first HistoryCounted messages, from the resumed transcript's last
+	// response, for the context accounting to build on rather than
+	// estimate the whole conversation.
+	HistoryTokens, HistoryCounted int
 
 	// Compaction is when and from what the conversation is compacted
 	// (compact.go).
@@ -181,6 +186,9 @@ func New(cfg Config) *Agent {
 	a := &Agent{cfg: cfg, owner: make(chan struct{}, 1), hist: cfg.History,
 		cmp: compactState{ledger: cfg.Compaction.Ledger, covered: cfg.Compaction.Covered}}
 	a.set.Store(newToolset(cfg.Tools, cfg.Policy))
+	if cfg.HistoryTokens > 0 && cfg.HistoryCounted > 0 && cfg.HistoryCounted <= cfg.History.Len() {
+		a.acct.base = contextBase{lineage: cfg.History.ID(), n: cfg.HistoryCounted, tokens: cfg.HistoryTokens}
+	}
 	return a
 }
 

@@ -216,3 +216,36 @@ func BenchmarkContextStatus(b *testing.B) {
 		}
 	})
 }
+
+// A resumed conversation builds on the provider's count from its
+// transcript, for the messages that count covers; a count that claims
+// more messages than the history has is not believed.
+func TestContextUsedAfterResume(t *testing.T) {
+	msgs := []llm.Message{
+		textMessage(llm.RoleUser, "go"),
+		textMessage(llm.RoleAssistant, "done"),
+		textMessage(llm.RoleUser, "and now the tests, please"),
+	}
+	for _, tt := range []struct {
+		name            string
+		tokens, counted int
+		seeded          bool
+	}{
+		{"counted", 50_000, 2, true},
+		{"nothing counted", 0, 0, false},
+		{"more than the history", 50_000, 4, false},
+	} {
+		h := newHarness(t, `{"steps": []}`)
+		h.cfg.History = llm.NewHistory(msgs...)
+		h.cfg.HistoryTokens, h.cfg.HistoryCounted = tt.tokens, tt.counted
+		a := New(h.cfg)
+		used, _ := a.ContextStatus()
+		want := estimateTokens(a.prefixBytes() + messageBytes(msgs))
+		if tt.seeded {
+			want = 50_000 + estimateTokens(messageBytes(msgs[2:]))
+		}
+		if used != want {
+			t.Errorf("%s: used = %d, want %d", tt.name, used, want)
+		}
+	}
+}

@@ -114,7 +114,10 @@ type App struct {
 	resumed  bool
 	// forkedFrom names the session a forked one began from.
 	forkedFrom string
-	dropped    []session.Problem
+	// counted is the provider's count of the first countedMessages
+	// messages of history, from the resumed session's last response.
+	counted, countedMessages int
+	dropped                  []session.Problem
 
 	// compaction is the resumed session's last compaction boundary.
 	compaction agent.CompactionConfig
@@ -258,8 +261,11 @@ func Open(opts Options) (*App, error) {
 		Window:       a.contextWindow(opts.Warn),
 		Checkpoints:  a.snapshots,
 		History:      llm.NewHistory(a.history...),
-		Compaction:   a.compactionConfig(),
-		Execute:      execute,
+
+		HistoryTokens:  a.counted,
+		HistoryCounted: a.countedMessages,
+		Compaction:     a.compactionConfig(),
+		Execute:        execute,
 	})
 	return a, nil
 }

@@ -83,6 +83,11 @@ func (a *App) openSession(store *session.Store, opts *Options) error {
 	}
 	a.log, a.history, a.dropped = log, tr.Messages, tr.Dropped
 	a.compaction = agent.CompactionConfig{Ledger: tr.Ledger, Covered: tr.Covered}
+	// The provider's count is of its own tokens: worth building on only
+	// for the model that made it.
+	if tr.Provider == a.prov.Name && tr.Model == a.model {
+		a.counted, a.countedMessages = tr.Counted, tr.CountedMessages
+	}
 	if opts.Fork {
 		a.forkedFrom = id
 	} else {

@@ -907,3 +907,34 @@ func TestFork(t *testing.T) {
 		t.Errorf("fork of no session: %v, want ErrNotFound", err)
 	}
 }
+
+// TestCounted checks that a transcript carries the provider's count of
+// the conversation after its last response, which a resume builds on:
+// the usage recorded just before that response, and nothing for a usage
+// record no conversation message followed (a recap's).
+func TestCounted(t *testing.T) {
+	store := NewStore(filepath.Join(t.TempDir(), "sessions"))
+	log, err := store.Create(Meta{Cwd: "/src/x"})
+	must(t, err)
+	must(t, log.AppendMessage(text(llm.RoleUser, "list the files")))
+	must(t, log.AppendUsage(1, llm.Usage{Input: 10, CacheRead: 100, CacheWrite: 5, Output: 20}, 0))
+	must(t, log.AppendMessage(llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{call("c1", "Bash")}}))
+	must(t, log.AppendToolResult(result("c1", "Bash", "a.go")))
+	must(t, log.AppendUsage(2, llm.Usage{Input: 1, CacheRead: 150, Output: 7}, 0))
+	must(t, log.AppendMessage(text(llm.RoleAssistant, "One file.")))
+	must(t, log.Close())
+	tr := reopen(t, store, log.ID())
+	if tr.Counted != 158 || tr.CountedMessages != 4 {
+		t.Errorf("counted %d tokens of %d messages, want 158 of 4", tr.Counted, tr.CountedMessages)
+	}
+
+	// A recap's usage, then the next prompt: the count stays the response's.
+	log, _, err = store.Open(log.ID())
+	must(t, err)
+	must(t, log.AppendUsage(3, llm.Usage{Input: 5, CacheRead: 200, Output: 50}, 0))
+	must(t, log.AppendMessage(text(llm.RoleUser, "and now?")))
+	must(t, log.Close())
+	if tr := reopen(t, store, log.ID()); tr.Counted != 158 || tr.CountedMessages != 4 {
+		t.Errorf("after a recap's usage: counted %d tokens of %d messages, want 158 of 4", tr.Counted, tr.CountedMessages)
+	}
+}

@@ -32,6 +32,11 @@ type Transcript struct {
 	Covered int
 	// Compactions counts the boundaries.
 	Compactions int
+	// Counted is the provider's own count of the conversation after its
+	// last response, in tokens (input, cached or not, and output): it
+	// covers the first CountedMessages messages. Both are zero when no
+	// response since the last boundary reported its usage.
+	Counted, CountedMessages int
 	// Usage, Cost and Turns total the model responses of all runs.
 	Usage llm.Usage
 	Cost  float64
@@ -146,7 +151,11 @@ func load(r io.Reader) (*loaded, error) {
 				return
 			}
 			b.result(*rec.Part)
+			// A usage record counts the response that follows it at once.
+			b.pending = 0
 		case typeUsage:
+			// A response's usage is recorded just before the response.
+			b.pending = int(rec.Usage.TotalInput() + rec.Usage.Output)
 			b.t.Usage = b.t.Usage.Add(rec.Usage)
 			b.t.Cost += rec.CostUSD
 			b.t.Turns++
@@ -222,6 +231,7 @@ func (b *builder) compaction(msgs []llm.Message, l compact.Ledger) error {
 		b.calls, b.results = last.ToolCalls(), map[string]llm.Part{}
 	}
 	b.t.Messages = slices.Clone(msgs)
+	b.t.Counted, b.t.CountedMessages, b.pending = 0, 0, 0
 	b.t.Ledger, b.t.Covered = l, len(msgs)
 	b.t.Compactions++
 	return nil
@@ -235,6 +245,10 @@ type builder struct {
 	// results are flushed.
 	calls   []llm.Part
 	results map[string]llm.Part
+	// pending is the count of the last usage record, until the response
+	// it came with is appended; a usage record followed by anything else
+	// (a summary's, a recap's) counts no message of the conversation.
+	pending int
 }
 
 func (b *builder) message(m llm.Message) {
@@ -256,6 +270,10 @@ func (b *builder) message(m llm.Message) {
 	}
 	b.flush()
 	b.t.Messages = append(b.t.Messages, m)
+	if m.Role == llm.RoleAssistant && b.pending > 0 {
+		b.t.Counted, b.t.CountedMessages = b.pending, len(b.t.Messages)
+	}
+	b.pending = 0
 	if m.Role == llm.RoleAssistant {
 		b.calls = m.ToolCalls()
 		b.results = map[string]llm.Part{}
