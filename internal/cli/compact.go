@@ -43,7 +43,7 @@ func recapSession(ctx context.Context, args []string, stdio IO) error {
 	return onSaved(ctx, args, stdio, recapUsage, func(f *runFlags, pos []string) (func(*app.App, context.Context) app.Result, error) {
 		switch {
 		case len(pos) > 1:
-			return nil, usagef("%s", strings.TrimSpace(recapUsage[:strings.IndexByte(recapUsage, '\n')]))
+			return nil, usagef("usage: lathe recap [ID]")
 		case len(pos) == 1 && f.resume != "":
 			return nil, usagef("lathe recap: name the session once, as ID or with --resume")
 		case len(pos) == 1:

@@ -134,18 +134,11 @@ func (s *Store) Repair(id string) (*Log, *Transcript, error) {
 }
 
 func (s *Store) open(id string, repair bool) (*Log, *Transcript, error) {
-	if !validID(id) {
-		return nil, nil, fmt.Errorf("open session: invalid session ID %q", id)
-	}
-	path := s.path(id)
 	// One descriptor both reads the log from the start and appends to it,
 	// so both are sure to be the same file.
-	f, _, err := regfile.OpenFile(path, os.O_RDWR|os.O_APPEND)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("open session %s: %w in %s", id, ErrNotFound, s.dir)
-	}
+	f, path, err := s.openLog("open session", id, os.O_RDWR|os.O_APPEND)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open session: %w", err)
+		return nil, nil, err
 	}
 	// Two runs appending to one session would interleave two
 	// conversations; the second is refused until the first ends.
@@ -161,6 +154,32 @@ func (s *Store) open(id string, repair bool) (*Log, *Transcript, error) {
 	return l, t, nil
 }
 
+// openLog opens the log of session id with flag, for op ("open
+// session"), returning its path too.
+func (s *Store) openLog(op, id string, flag int) (*os.File, string, error) {
+	if !validID(id) {
+		return nil, "", fmt.Errorf("%s: invalid session ID %q", op, id)
+	}
+	path := s.path(id)
+	f, _, err := regfile.OpenFile(path, flag)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("%s %s: %w in %s", op, id, ErrNotFound, s.dir)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	return f, path, nil
+}
+
+// unusable is the error for the problems of the log at path, unless all
+// of them are a last line cut short by a crash, which a load drops.
+func unusable(path string, problems []Problem) error {
+	if i := slices.IndexFunc(problems, func(p Problem) bool { return !p.Cut }); i >= 0 {
+		return &CorruptError{Path: path, Problems: problems[i:]}
+	}
+	return nil
+}
+
 // Fork starts a new session, described by meta, whose conversation is
 // that of session id, which it only reads: the conversation is copied
 // into the new log, record by record, so that the fork resumes without
@@ -169,24 +188,17 @@ func (s *Store) open(id string, repair bool) (*Log, *Transcript, error) {
 // Transcript.Dropped) rather than refused. The Transcript's totals are
 // the origin's; the new log has none yet.
 func (s *Store) Fork(id string, meta Meta, repair bool) (*Log, *Transcript, error) {
-	if !validID(id) {
-		return nil, nil, fmt.Errorf("fork session: invalid session ID %q", id)
-	}
-	path := s.path(id)
-	f, _, err := regfile.OpenFile(path, os.O_RDONLY)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("fork session %s: %w in %s", id, ErrNotFound, s.dir)
-	}
+	f, path, err := s.openLog("fork session", id, os.O_RDONLY)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fork session: %w", err)
+		return nil, nil, err
 	}
 	ld, err := load(f)
 	f.Close()
 	if err != nil {
 		return nil, nil, fmt.Errorf("fork session %s: %w", path, err)
 	}
-	if i := slices.IndexFunc(ld.problems, func(p Problem) bool { return !p.Cut }); i >= 0 && !repair {
-		return nil, nil, &CorruptError{Path: path, Problems: ld.problems[i:]}
+	if err := unusable(path, ld.problems); err != nil && !repair {
+		return nil, nil, err
 	}
 	meta.ForkedFrom = id
 	l, err := s.Create(meta)
@@ -243,10 +255,8 @@ func (s *Store) load(id, path string, f *os.File, repair bool) (*Log, *Transcrip
 	if err != nil {
 		return nil, nil, fmt.Errorf("open session %s: %w", path, err)
 	}
-	if !repair {
-		if i := slices.IndexFunc(ld.problems, func(p Problem) bool { return !p.Cut }); i >= 0 {
-			return nil, nil, &CorruptError{Path: path, Problems: ld.problems[i:]}
-		}
+	if err := unusable(path, ld.problems); err != nil && !repair {
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
