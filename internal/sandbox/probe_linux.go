@@ -117,8 +117,20 @@ func (s *Sandbox) clone() *Sandbox {
 }
 
 // try confines one process with s's backend, forced, and reports whether
-// it ran.
+// it ran. A plan is a snapshot of the host, made for each start: a host
+// socket removed between the plan and bwrap's mounts fails that start
+// (bwrap cannot make the mount point), so a probe that fails is made
+// once more, with a new plan, before the backend is judged not to work:
+// one that does not work fails again the same way.
 func (s *Sandbox) try(ctx context.Context) error {
+	err := s.tryOnce(ctx)
+	if err != nil && ctx.Err() == nil {
+		err = s.tryOnce(ctx)
+	}
+	return err
+}
+
+func (s *Sandbox) tryOnce(ctx context.Context) error {
 	if s.backend == Bwrap {
 		if _, err := s.bwrapPath(); err != nil {
 			return err
