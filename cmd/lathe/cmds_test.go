@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -106,8 +107,17 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			if len(logs) == 0 {
 				ts.Fatalf("session: no session logs in %s", dir)
 			}
-			// Session ids sort by creation time.
-			newest := slices.Max(logs)
+			// Session ids sort by creation time, but only to the second:
+			// the meta record's time tells two of one second apart.
+			created := func(log string) string {
+				b, err := os.ReadFile(log)
+				ts.Check(err)
+				first, _, _ := strings.Cut(string(b), "\n")
+				var meta struct{ Time time.Time }
+				ts.Check(json.Unmarshal([]byte(first), &meta))
+				return meta.Time.UTC().Format("20060102T150405.000000000") + filepath.Base(log)
+			}
+			newest := slices.MaxFunc(logs, func(a, b string) int { return strings.Compare(created(a), created(b)) })
 			ts.Setenv(args[0], strings.TrimSuffix(filepath.Base(newest), ".jsonl"))
 			ts.Setenv(args[0]+"_FILE", newest)
 		},
