@@ -37,6 +37,33 @@ type Approval struct {
 	Input    json.RawMessage
 	Call     *policy.Call
 	Decision policy.Decision
+	// Keep, if not nil, is what an Always answer would keep for later
+	// sessions. The front end that keeps rules (the app's) sets it on
+	// the approval it passes on; without it, Always keeps nothing beyond
+	// the session.
+	Keep *Keep
+}
+
+// Scope is where an Always answer keeps its rules.
+type Scope int
+
+const (
+	// ProjectScope keeps them for this project only, in the workspace's
+	// .lathe/config.local.toml, which git ignores.
+	ProjectScope Scope = iota
+	// UserScope keeps them for every project, in the user's config.toml.
+	UserScope
+)
+
+// Keep is what an Always answer to an approval would keep.
+type Keep struct {
+	// Rules are the narrowest allow rules that together cover the call;
+	// empty when no rule can allow it (it runs code no rule sees), so
+	// that Always reaches no further than Session.
+	Rules []string
+	// Files are the files each scope's rules go into; a scope without
+	// one (no home directory) cannot keep rules.
+	Files map[Scope]string
 }
 
 // Grant is how far an answer reaches. The zero Grant denies.
@@ -60,6 +87,12 @@ const (
 type Answer struct {
 	Grant   Grant
 	Message string
+	// Rules are the allow rules an Always answer keeps, as the person
+	// saw or edited them; nil keeps the approval's Keep.Rules. A rule
+	// that does not parse is never kept.
+	Rules []string
+	// Scope is where an Always answer keeps them.
+	Scope Scope
 }
 
 // nobodyCanApprove is what the model is told when no person can answer.

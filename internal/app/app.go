@@ -75,9 +75,10 @@ type Options struct {
 	// which may be any of the agent's). It must not block.
 	Warn func(error)
 	// Approver is asked about calls the policy would have a person
-	// approve; nil means nobody can ([agent.Headless]). Its "always"
-	// answers are kept as rules in the workspace's
-	// .lathe/config.local.toml (event.RuleAdded).
+	// approve; nil means nobody can ([agent.Headless]). It is offered
+	// what "always" would keep (agent.Approval.Keep), and its "always"
+	// answers are kept as rules in the file of their scope
+	// (event.RuleAdded).
 	Approver agent.Approver
 	// Settings are settings files above the project's (--settings); Allow
 	// and Deny permission rules above them (--allow, --deny).

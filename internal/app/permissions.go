@@ -229,10 +229,12 @@ func (p *Permissions) Check(ctx context.Context, toolName, arg string) (policy.C
 	return call, d, nil
 }
 
-// alwaysApprover keeps an approver's "always" answers as rules: the
-// narrowest rules that cover the call go into the workspace's
-// .lathe/config.local.toml, and the session is told each rule and the
-// file.
+// alwaysApprover keeps an approver's "always" answers as rules. It tells
+// the approver what "always" would keep (agent.Approval.Keep): the
+// narrowest rules that cover the call and the file of each scope. It
+// keeps the rules the answer carries, edited or not, in the file of its
+// scope: the workspace's .lathe/config.local.toml, or the user's
+// config.toml; and the session is told each rule and the file.
 type alwaysApprover struct {
 	next  agent.Approver
 	perms *Permissions
@@ -241,18 +243,34 @@ type alwaysApprover struct {
 }
 
 func (a alwaysApprover) Approve(ctx context.Context, req *agent.Approval) (agent.Answer, error) {
-	ans, err := a.next.Approve(ctx, req)
+	offer := *req
+	offer.Keep = a.keep(req.Call)
+	ans, err := a.next.Approve(ctx, &offer)
 	if err != nil || ans.Grant != agent.Always {
 		return ans, err
 	}
 	// The call stays approved for the session, as the person asked,
 	// whether or not it can be kept for later ones.
-	rules := a.perms.Policy.Narrowest(req.Call)
+	rules := ans.Rules
+	if rules == nil {
+		rules = offer.Keep.Rules
+	}
 	if len(rules) == 0 {
 		a.warned(fmt.Errorf("no rule can allow %s for later sessions (it runs code the rules cannot see); approved for this session only", req.Name))
 		return ans, nil
 	}
-	path, err := a.perms.Config.AllowAlways(rules...)
+	for _, r := range rules {
+		if _, err := policy.ParseRule(r); err != nil {
+			a.warned(fmt.Errorf("keep %s for later sessions: %w; approved for this session only", strings.Join(rules, ", "), err))
+			return ans, nil
+		}
+	}
+	var path string
+	if ans.Scope == agent.UserScope {
+		path, err = config.AllowAlwaysUser(rules...)
+	} else {
+		path, err = a.perms.Config.AllowAlways(rules...)
+	}
 	if err != nil {
 		a.warned(fmt.Errorf("keep %s for later sessions: %w; approved for this session only", strings.Join(rules, ", "), err))
 		return ans, nil
@@ -261,6 +279,18 @@ func (a alwaysApprover) Approve(ctx context.Context, req *agent.Approval) (agent
 		a.emit(event.Event{Type: event.RuleAdded, CallID: req.CallID, Name: req.Name, Rule: r, RuleSource: path})
 	}
 	return ans, nil
+}
+
+// keep is what an "always" answer to the approval of call would keep.
+func (a alwaysApprover) keep(call *policy.Call) *agent.Keep {
+	k := &agent.Keep{Files: map[agent.Scope]string{agent.ProjectScope: a.perms.Config.LocalRulesFile()}}
+	if call != nil {
+		k.Rules = a.perms.Policy.Narrowest(call)
+	}
+	if f := config.UserRulesFile(); f != "" {
+		k.Files[agent.UserScope] = f
+	}
+	return k
 }
 
 func (a alwaysApprover) warned(err error) {

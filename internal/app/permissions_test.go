@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pelletier/go-toml/v2"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/config"
@@ -146,6 +149,80 @@ func TestAlways(t *testing.T) {
 	}
 	if r := p.Policy.Rules.Allow; len(r) != 1 || r[0].Text != rule || r[0].Source != path {
 		t.Errorf("allow rules %+v, want %s from %s", r, rule, path)
+	}
+}
+
+// TestAlwaysAnswers checks what an approver is offered for "always" —
+// the narrowest rule and each scope's file — and that the rules an
+// answer carries, edited, go into the file of its scope, and that a rule
+// that does not parse is never kept.
+func TestAlwaysAnswers(t *testing.T) {
+	tests := []struct {
+		name  string
+		ans   agent.Answer
+		scope agent.Scope
+		want  []string // the rules kept; nil: none
+	}{
+		{"narrowest in the project", agent.Answer{Grant: agent.Always}, agent.ProjectScope, []string{"Bash(touch ran)"}},
+		{"edited for the project", agent.Answer{Grant: agent.Always, Rules: []string{"Bash(touch:*)"}}, agent.ProjectScope, []string{"Bash(touch:*)"}},
+		{"edited for the user", agent.Answer{Grant: agent.Always, Rules: []string{"Bash(touch:*)", "Edit(ran)"}, Scope: agent.UserScope}, agent.UserScope, []string{"Bash(touch:*)", "Edit(ran)"}},
+		{"a rule that does not parse", agent.Answer{Grant: agent.Always, Rules: []string{"Bash(touch:*)", "Bash(touch"}}, agent.ProjectScope, nil},
+		{"session only", agent.Answer{Grant: agent.Session, Rules: []string{"Bash(touch:*)"}}, agent.ProjectScope, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := isolate(t)
+			withSandbox(t, false)
+			t.Setenv(config.ManagedEnv, "")
+			srv := fake(t, `{"steps": [
+			  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "touch ran"}}]}},
+			  {"expect": {"tool_results": [{"call": 0, "is_error": false}]}, "reply": {"text": "Ran it."}}]}`)
+			var offered *agent.Keep
+			approve := agent.ApproverFunc(func(_ context.Context, req *agent.Approval) (agent.Answer, error) {
+				offered = req.Keep
+				return tt.ans, nil
+			})
+			var warnings []string
+			_, res, got := runPrompt(t, srv, Options{Dir: dir, Approver: approve, Warn: func(err error) { warnings = append(warnings, err.Error()) }}, "run it")
+			if res.ExitCode != ExitOK {
+				t.Fatalf("Prompt = %+v", res)
+			}
+			files := map[agent.Scope]string{
+				agent.ProjectScope: filepath.Join(dir, ".lathe", config.LocalFile),
+				agent.UserScope:    filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "lathe", "config.toml"),
+			}
+			if offered == nil || !slices.Equal(offered.Rules, []string{"Bash(touch ran)"}) || !maps.Equal(offered.Files, files) {
+				t.Errorf("offered %+v, want Bash(touch ran) and %v", offered, files)
+			}
+			var added []string
+			for _, e := range got.Events() {
+				if e.Type == event.RuleAdded {
+					added = append(added, e.Rule)
+					if e.RuleSource != files[tt.scope] {
+						t.Errorf("rule_added from %s, want %s", e.RuleSource, files[tt.scope])
+					}
+				}
+			}
+			if !slices.Equal(added, tt.want) {
+				t.Errorf("rules added %q, want %q", added, tt.want)
+			}
+			for scope, path := range files {
+				b, err := os.ReadFile(path)
+				if scope != tt.scope || tt.want == nil {
+					if err == nil {
+						t.Errorf("%s written: %q", path, b)
+					}
+					continue
+				}
+				var doc struct{ Permissions struct{ Allow []string } }
+				if err := toml.Unmarshal(b, &doc); err != nil || !slices.Equal(doc.Permissions.Allow, tt.want) {
+					t.Errorf("%s allows %q (%v), want %q", path, doc.Permissions.Allow, err, tt.want)
+				}
+			}
+			if bad := tt.name == "a rule that does not parse"; bad != (len(warnings) == 1 && strings.Contains(warnings[0], `"Bash(touch"`)) {
+				t.Errorf("warnings %q", warnings)
+			}
+		})
 	}
 }
 

@@ -24,12 +24,11 @@ import (
 // approvers that answer concurrently.
 var alwaysMu sync.Mutex
 
-// AllowAlways adds rules to the allow list of the .lathe/config.local.toml
-// at the workspace's repository root (as `git rev-parse --show-toplevel`
-// finds it, a worktree's or submodule's own; the workspace itself outside
-// a repository), for a person's "always" answer. The file is replaced
-// atomically and keeps everything else it said, comments included; a rule
-// it already allows is not added again. It returns the file's path.
+// AllowAlways adds rules to the allow list of the project's local file
+// (see [Config.LocalRulesFile]), for a person's "always in this project"
+// answer. The file is replaced atomically and keeps everything else it
+// said, comments included; a rule it already allows is not added again.
+// It returns the file's path.
 //
 // The person approved these rules, so the trust of the workspace follows
 // it: when the configuration was trusted, or widened nothing that was
@@ -39,37 +38,17 @@ var alwaysMu sync.Mutex
 func (c *Config) AllowAlways(rules ...string) (string, error) {
 	alwaysMu.Lock()
 	defer alwaysMu.Unlock()
-	root, ok := RepoRoot(c.Trust.Dir)
-	if !ok {
-		root = c.Trust.Dir
-	}
-	dir := filepath.Join(root, ".lathe")
-	path := filepath.Join(dir, LocalFile)
-	rule := strings.Join(rules, ", ")
-	old, err := regfile.ReadFile(path, MaxFileSize)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return path, fmt.Errorf("add rule %s: %w", rule, err)
-	}
-	doc := old
-	for _, r := range rules {
-		if doc, err = addAllowRule(doc, r); err != nil {
-			return path, fmt.Errorf("add rule %s to %s: %w", r, displayPath(path), err)
-		}
-	}
-	if bytes.Equal(doc, old) {
-		return path, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return path, fmt.Errorf("add rule %s: %w", rule, err)
-	}
-	if err := textfile.WriteAtomic(path, doc, 0o644); err != nil {
-		return path, fmt.Errorf("add rule %s: %w", rule, err)
+	path := c.LocalRulesFile()
+	dir := filepath.Dir(path)
+	doc, changed, err := addAllowRules(path, rules, localHeader)
+	if err != nil || !changed {
+		return path, err
 	}
 	// The file is the user's own: git should not offer to commit it.
 	ignore := filepath.Join(dir, ".gitignore")
 	if _, err := os.Lstat(ignore); errors.Is(err, fs.ErrNotExist) {
 		if err := textfile.WriteAtomic(ignore, []byte(LocalFile+"\n"), 0o644); err != nil {
-			return path, fmt.Errorf("add rule %s: %w", rule, err)
+			return path, fmt.Errorf("add rule %s: %w", strings.Join(rules, ", "), err)
 		}
 	}
 	t := &c.Trust
@@ -81,6 +60,71 @@ func (c *Config) AllowAlways(rules ...string) (string, error) {
 		t.Remembered = true
 	}
 	return path, nil
+}
+
+// LocalRulesFile is the file [Config.AllowAlways] writes: the
+// .lathe/config.local.toml at the workspace's repository root (as `git
+// rev-parse --show-toplevel` finds it, a worktree's or submodule's own;
+// the workspace itself outside a repository).
+func (c *Config) LocalRulesFile() string {
+	root, ok := RepoRoot(c.Trust.Dir)
+	if !ok {
+		root = c.Trust.Dir
+	}
+	return filepath.Join(root, ".lathe", LocalFile)
+}
+
+// UserRulesFile is the file [AllowAlwaysUser] writes: config.toml in
+// [UserDir]; "" when there is no user directory.
+func UserRulesFile() string {
+	dir := UserDir()
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, "config.toml")
+}
+
+// AllowAlwaysUser adds rules to the allow list of the user's config.toml
+// (see [UserRulesFile]), for a person's "always, in every project"
+// answer, as [Config.AllowAlways] does to the project's file. The user's
+// own file needs no trust. It returns the file's path. It may be called
+// from any goroutine.
+func AllowAlwaysUser(rules ...string) (string, error) {
+	alwaysMu.Lock()
+	defer alwaysMu.Unlock()
+	path := UserRulesFile()
+	if path == "" {
+		return "", fmt.Errorf("add rule %s: no user configuration directory: set HOME or XDG_CONFIG_HOME", strings.Join(rules, ", "))
+	}
+	_, _, err := addAllowRules(path, rules, userHeader)
+	return path, err
+}
+
+// addAllowRules adds rules to the allow list of the TOML file at path,
+// creating it and its directory if need be, and returns what the file
+// now holds and whether that changed; header starts a new file.
+func addAllowRules(path string, rules []string, header string) (doc []byte, changed bool, err error) {
+	rule := strings.Join(rules, ", ")
+	old, err := regfile.ReadFile(path, MaxFileSize)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, fmt.Errorf("add rule %s: %w", rule, err)
+	}
+	doc = old
+	for _, r := range rules {
+		if doc, err = addAllowRule(doc, r, header); err != nil {
+			return nil, false, fmt.Errorf("add rule %s to %s: %w", r, displayPath(path), err)
+		}
+	}
+	if bytes.Equal(doc, old) {
+		return doc, false, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, false, fmt.Errorf("add rule %s: %w", rule, err)
+	}
+	if err := textfile.WriteAtomic(path, doc, 0o644); err != nil {
+		return nil, false, fmt.Errorf("add rule %s: %w", rule, err)
+	}
+	return doc, true, nil
 }
 
 // setDoc updates the trust's view of the project file at path, which now
@@ -105,9 +149,18 @@ func (t *Trust) setDoc(path string, doc []byte) {
 	t.Hash = hashDocs(t.docs)
 }
 
+// Headers of the files "always" rules go into, when Lathe makes them.
+const (
+	localHeader = "# Your own settings for this workspace, not shared: git ignores this file.\n" +
+		"# Lathe adds the rules you approve with \"always\" here.\n"
+	userHeader = "# Your settings for every project.\n" +
+		"# Lathe adds the rules you approve with \"always, in every project\" here.\n"
+)
+
 // addAllowRule returns doc, a TOML document, with rule added to its
-// permissions.allow array, and the rest of doc as it was.
-func addAllowRule(doc []byte, rule string) ([]byte, error) {
+// permissions.allow array, and the rest of doc as it was; header starts
+// a document that was empty.
+func addAllowRule(doc []byte, rule, header string) ([]byte, error) {
 	var before map[string]any
 	if err := toml.Unmarshal(doc, &before); err != nil {
 		return nil, fmt.Errorf("the file is not valid TOML: %w", err)
@@ -119,7 +172,7 @@ func addAllowRule(doc []byte, rule string) ([]byte, error) {
 	if slices.Contains(allow, rule) {
 		return doc, nil
 	}
-	out, err := insertRule(doc, rule)
+	out, err := insertRule(doc, rule, header)
 	if err != nil {
 		return nil, err
 	}
@@ -177,9 +230,10 @@ func allowList(doc map[string]any) ([]string, error) {
 }
 
 // insertRule adds rule to doc's permissions.allow array, creating the
-// array or the table when there is none. It edits the text, so that
+// array or the table when there is none, and header, comments saying
+// what the file is, when doc is empty. It edits the text, so that
 // comments and layout stay; addAllowRule checks the result.
-func insertRule(doc []byte, rule string) ([]byte, error) {
+func insertRule(doc []byte, rule, header string) ([]byte, error) {
 	lit := tomlString(rule)
 	var p unstable.Parser
 	p.Reset(doc)
@@ -245,8 +299,7 @@ func insertRule(doc []byte, rule string) ([]byte, error) {
 		b.WriteByte('\n')
 	}
 	if len(doc) == 0 {
-		b.WriteString("# Your own settings for this workspace, not shared: git ignores this file.\n" +
-			"# Lathe adds the rules you approve with \"always\" here.\n")
+		b.WriteString(header)
 	} else {
 		b.WriteByte('\n')
 	}

@@ -29,7 +29,7 @@ func TestAddAllowRule(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := addAllowRule([]byte(tt.doc), "Bash(npm test)")
+			got, err := addAllowRule([]byte(tt.doc), "Bash(npm test)", localHeader)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,13 +40,13 @@ func TestAddAllowRule(t *testing.T) {
 	}
 	// What Lathe cannot add safely is an error, never a broken file.
 	for _, doc := range []string{"permissions.deny = []\n", "permissions = { deny = [] }\n", "[permissions\n", "permissions = 3\n"} {
-		if got, err := addAllowRule([]byte(doc), "Bash(npm test)"); err == nil {
+		if got, err := addAllowRule([]byte(doc), "Bash(npm test)", localHeader); err == nil {
 			t.Errorf("addAllowRule(%q) = %q, want an error", doc, got)
 		}
 	}
 	// Quotes and backslashes survive.
 	rule := `Bash(echo "a\b")`
-	got, err := addAllowRule(nil, rule)
+	got, err := addAllowRule(nil, rule, localHeader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,5 +139,64 @@ func TestAllowAlwaysWorktree(t *testing.T) {
 	path, err := c.AllowAlways("Read(./x)")
 	if err != nil || path != filepath.Join(wt, ".lathe", LocalFile) {
 		t.Errorf("wrote %s (%v)", path, err)
+	}
+}
+
+// TestAllowAlwaysUser checks that an "always, in every project" rule
+// lands in the user's config.toml, which keeps what else it said, and
+// that sessions in any workspace then apply it.
+func TestAllowAlwaysUser(t *testing.T) {
+	home := env(t)
+	t.Setenv(ManagedEnv, "")
+	user := filepath.Join(home, ".config", "lathe", "config.toml")
+	if got := UserRulesFile(); got != user {
+		t.Fatalf("UserRulesFile() = %s, want %s", got, user)
+	}
+	path, err := AllowAlwaysUser("Bash(go test:*)")
+	if err != nil || path != user {
+		t.Fatalf("AllowAlwaysUser = %s, %v", path, err)
+	}
+	b, err := os.ReadFile(user)
+	if err != nil || !strings.HasPrefix(string(b), userHeader) {
+		t.Errorf("new user file %q (%v), want it to start with its header", b, err)
+	}
+	// The user's own settings and comments stay.
+	write(t, user, "# mine\nmax_turns = 7\n\n[permissions]\nallow = [\"Bash(ls)\"] # kept\n")
+	if _, err := AllowAlwaysUser("Bash(make)", "Edit(docs/**)"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(user)
+	if want := "# mine\nmax_turns = 7\n\n[permissions]\nallow = [\"Bash(ls)\", \"Bash(make)\", \"Edit(docs/**)\"] # kept\n"; string(b) != want {
+		t.Errorf("user file:\n%s\nwant:\n%s", b, want)
+	}
+	repo := filepath.Join(home, "elsewhere")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range c.Rules.Allow {
+		got = append(got, r.Text)
+	}
+	if strings.Join(got, " ") != "Bash(ls) Bash(make) Edit(docs/**)" || c.Rules.Allow[1].Source != user {
+		t.Errorf("allow %q", ruleList(c.Rules.Allow))
+	}
+	if c.LocalRulesFile() != filepath.Join(repo, ".lathe", LocalFile) {
+		t.Errorf("LocalRulesFile() = %s", c.LocalRulesFile())
+	}
+	// A file Lathe cannot add to safely is left as it was.
+	write(t, user, "permissions = 3\n")
+	if _, err := AllowAlwaysUser("Bash(make)"); err == nil || !strings.Contains(err.Error(), "config.toml") {
+		t.Errorf("AllowAlwaysUser on a bad file: %v, want an error naming it", err)
+	}
+	if b, _ := os.ReadFile(user); string(b) != "permissions = 3\n" {
+		t.Errorf("bad file rewritten: %q", b)
+	}
+	t.Setenv("HOME", "")
+	if _, err := AllowAlwaysUser("Bash(make)"); err == nil {
+		t.Error("AllowAlwaysUser without a home: no error")
 	}
 }
