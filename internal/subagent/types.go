@@ -13,7 +13,6 @@
 package subagent
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,6 +22,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lathe-dev/lathe/internal/frontmatter"
 	"github.com/lathe-dev/lathe/internal/regfile"
 	"go.yaml.in/yaml/v3"
 )
@@ -217,39 +217,37 @@ var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // required. tools and disallowedTools are comma-separated names or a
 // list of them; model is a model name, an alias, or inherit; maxTurns is
 // a positive number. An error names the key at fault ([*FileError]).
-//
-// Each top-level key is read on its own, so that an error names its key
-// and line. A one-line value that is not valid YAML as it stands, as
-// Claude Code's descriptions often are ("description: Use it when: …"),
-// is taken as the text it is.
+// The frontmatter is read as package frontmatter reads it.
 func Parse(data []byte) (Type, error) {
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	front, body, err := split(data)
+	front, body, ok, err := frontmatter.Split(data)
 	if err != nil {
 		return Type{}, &FileError{Err: err}
 	}
-	entries, err := entries(front)
+	if !ok {
+		return Type{}, &FileError{Err: errors.New(`no frontmatter: the file must begin with a "---" line, then name and description, then "---"`)}
+	}
+	entries, err := frontmatter.Entries(front)
 	if err != nil {
 		return Type{}, &FileError{Err: err}
 	}
 	var t Type
 	seen := map[string]bool{}
 	for _, e := range entries {
-		key := e.key
+		key := e.Key
 		bad := func(format string, args ...any) error {
-			return &FileError{Key: key, Err: fmt.Errorf("line %d: "+format, append([]any{e.line}, args...)...)}
+			return &FileError{Key: key, Err: fmt.Errorf("line %d: "+format, append([]any{e.Line}, args...)...)}
 		}
 		if seen[key] {
 			return Type{}, bad("defined twice")
 		}
 		seen[key] = true
-		v, err := e.value()
+		v, err := e.Value()
 		if err != nil {
 			return Type{}, bad("invalid YAML: %v", err)
 		}
 		switch key {
 		case keyName, keyDescription, keyModel:
-			s, ok := scalar(v)
+			s, ok := frontmatter.Scalar(v)
 			if !ok {
 				return Type{}, bad("want a string")
 			}
@@ -303,105 +301,6 @@ func Parse(data []byte) (Type, error) {
 	return t, nil
 }
 
-// entry is one top-level key of the frontmatter and the lines of its
-// value.
-type entry struct {
-	key string
-	// line is the file's line the key is on.
-	line int
-	// text is the key's lines, as YAML.
-	text string
-}
-
-// entries splits the frontmatter into its top-level keys: a line that
-// begins at the margin with neither "#" nor "-" starts one, and the lines
-// below it, up to the next such line, are its value's.
-func entries(front []byte) ([]entry, error) {
-	var out []entry
-	for i, line := range strings.Split(strings.ReplaceAll(string(front), "\r\n", "\n"), "\n") {
-		n := i + 2 // the frontmatter starts on the file's second line
-		switch {
-		case strings.TrimSpace(line) == "" || line[0] == '#' || line[0] == ' ' || line[0] == '\t' || line[0] == '-':
-			if len(out) > 0 {
-				out[len(out)-1].text += "\n" + line
-			} else if t := strings.TrimSpace(line); t != "" && t[0] != '#' {
-				return nil, fmt.Errorf("frontmatter line %d: want a key, as in \"name: reviewer\"", n)
-			}
-		default:
-			key, _, ok := strings.Cut(line, ":")
-			if !ok {
-				return nil, fmt.Errorf("frontmatter line %d: want \"key: value\", not %q", n, line)
-			}
-			out = append(out, entry{key: strings.TrimSpace(key), line: n, text: line})
-		}
-	}
-	return out, nil
-}
-
-// value decodes the entry's value.
-func (e entry) value() (*yaml.Node, error) {
-	var doc yaml.Node
-	err := yaml.Unmarshal([]byte(e.text), &doc)
-	if err != nil {
-		// A one-line plain value that YAML cannot take is meant as text;
-		// one that begins as YAML syntax is not.
-		_, v, _ := strings.Cut(e.text, ":")
-		v = strings.TrimSpace(v)
-		oneLine := !strings.Contains(strings.TrimRight(e.text, "\n \t"), "\n")
-		if !oneLine || v == "" || strings.ContainsAny(v[:1], "[{|>\"'&*!%@`") {
-			return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
-		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}, nil
-	}
-	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode || len(doc.Content[0].Content) != 2 {
-		return nil, errors.New("want one value")
-	}
-	return doc.Content[0].Content[1], nil
-}
-
-// split separates the frontmatter from the body.
-func split(data []byte) (front, body []byte, err error) {
-	rest, ok := cutLine(data, "---")
-	if !ok {
-		return nil, nil, errors.New(`no frontmatter: the file must begin with a "---" line, then name and description, then "---"`)
-	}
-	for off := 0; off <= len(rest); {
-		line := rest[off:]
-		end := bytes.IndexByte(line, '\n')
-		if end >= 0 {
-			line = line[:end]
-		}
-		if string(bytes.TrimRight(line, " \t\r")) == "---" {
-			if end < 0 {
-				return rest[:off], nil, nil
-			}
-			return rest[:off], rest[off+end+1:], nil
-		}
-		if end < 0 {
-			break
-		}
-		off += end + 1
-	}
-	return nil, nil, errors.New(`the frontmatter has no closing "---" line`)
-}
-
-// cutLine cuts the first line of data if it is want, trailing blanks
-// aside.
-func cutLine(data []byte, want string) ([]byte, bool) {
-	line, rest, _ := bytes.Cut(data, []byte("\n"))
-	if string(bytes.TrimRight(line, " \t\r")) != want {
-		return nil, false
-	}
-	return rest, true
-}
-
-func scalar(v *yaml.Node) (string, bool) {
-	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		return "", false
-	}
-	return v.Value, true
-}
-
 // toolList reads a list of tool names: "Read, Grep" or [Read, Grep].
 // An empty list is a type with no tools, as Claude Code reads it.
 func toolList(v *yaml.Node) ([]string, error) {
@@ -414,7 +313,7 @@ func toolList(v *yaml.Node) ([]string, error) {
 		raw = strings.Split(v.Value, ",")
 	case yaml.SequenceNode:
 		for _, item := range v.Content {
-			s, ok := scalar(item)
+			s, ok := frontmatter.Scalar(item)
 			if !ok {
 				return nil, errors.New("want tool names, as a list or separated by commas")
 			}

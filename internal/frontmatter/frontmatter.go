@@ -1,0 +1,121 @@
+// Package frontmatter reads the YAML frontmatter of Claude Code's
+// Markdown definition files (agents, slash commands): "---" lines around
+// top-level keys, then a body. Each key is read on its own, so that an
+// error names its key and line, and a one-line value that is not valid
+// YAML as it stands, as Claude Code's descriptions often are
+// ("description: Use it when: …"), is taken as the text it is.
+package frontmatter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Split separates the frontmatter from the body. ok reports whether data
+// begins with a "---" line (a byte order mark aside); if not, front is
+// nil and body is all of data. A frontmatter without its closing "---"
+// line is an error.
+func Split(data []byte) (front, body []byte, ok bool, err error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	rest, ok := cutLine(data, "---")
+	if !ok {
+		return nil, data, false, nil
+	}
+	for off := 0; off <= len(rest); {
+		line := rest[off:]
+		end := bytes.IndexByte(line, '\n')
+		if end >= 0 {
+			line = line[:end]
+		}
+		if string(bytes.TrimRight(line, " \t\r")) == "---" {
+			if end < 0 {
+				return rest[:off], nil, true, nil
+			}
+			return rest[:off], rest[off+end+1:], true, nil
+		}
+		if end < 0 {
+			break
+		}
+		off += end + 1
+	}
+	return nil, nil, true, errors.New(`the frontmatter has no closing "---" line`)
+}
+
+// cutLine cuts the first line of data if it is want, trailing blanks
+// aside.
+func cutLine(data []byte, want string) ([]byte, bool) {
+	line, rest, _ := bytes.Cut(data, []byte("\n"))
+	if string(bytes.TrimRight(line, " \t\r")) != want {
+		return nil, false
+	}
+	return rest, true
+}
+
+// Entry is one top-level key of the frontmatter and the lines of its
+// value.
+type Entry struct {
+	Key string
+	// Line is the file's line the key is on.
+	Line int
+	// text is the key's lines, as YAML.
+	text string
+}
+
+// Entries splits the frontmatter into its top-level keys: a line that
+// begins at the margin with neither "#" nor "-" starts one, and the lines
+// below it, up to the next such line, are its value's.
+func Entries(front []byte) ([]Entry, error) {
+	var out []Entry
+	for i, line := range strings.Split(strings.ReplaceAll(string(front), "\r\n", "\n"), "\n") {
+		n := i + 2 // the frontmatter starts on the file's second line
+		switch {
+		case strings.TrimSpace(line) == "" || line[0] == '#' || line[0] == ' ' || line[0] == '\t' || line[0] == '-':
+			if len(out) > 0 {
+				out[len(out)-1].text += "\n" + line
+			} else if t := strings.TrimSpace(line); t != "" && t[0] != '#' {
+				return nil, fmt.Errorf("frontmatter line %d: want a key, as in \"name: reviewer\"", n)
+			}
+		default:
+			key, _, ok := strings.Cut(line, ":")
+			if !ok {
+				return nil, fmt.Errorf("frontmatter line %d: want \"key: value\", not %q", n, line)
+			}
+			out = append(out, Entry{Key: strings.TrimSpace(key), Line: n, text: line})
+		}
+	}
+	return out, nil
+}
+
+// Value decodes the entry's value.
+func (e Entry) Value() (*yaml.Node, error) {
+	var doc yaml.Node
+	err := yaml.Unmarshal([]byte(e.text), &doc)
+	if err != nil {
+		// A one-line plain value that YAML cannot take is meant as text;
+		// one that begins as YAML syntax is not.
+		_, v, _ := strings.Cut(e.text, ":")
+		v = strings.TrimSpace(v)
+		oneLine := !strings.Contains(strings.TrimRight(e.text, "\n \t"), "\n")
+		if !oneLine || v == "" || strings.ContainsAny(v[:1], "[{|>\"'&*!%@`") {
+			return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}, nil
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode || len(doc.Content[0].Content) != 2 {
+		return nil, errors.New("want one value")
+	}
+	return doc.Content[0].Content[1], nil
+}
+
+// Scalar returns the text of a scalar value; ok is false for a null, a
+// list or a mapping.
+func Scalar(v *yaml.Node) (s string, ok bool) {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		return "", false
+	}
+	return v.Value, true
+}
