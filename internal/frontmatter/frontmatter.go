@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -118,4 +120,28 @@ func Scalar(v *yaml.Node) (s string, ok bool) {
 		return "", false
 	}
 	return v.Value, true
+}
+
+// Dirs are the directories definition files of a kind (kind names the
+// subdirectory: "agents", "commands") are loaded from for a workspace,
+// lowest precedence first: the user's (~/.claude/KIND, then
+// userDir/KIND, userDir being ~/.config/lathe), then the project's
+// root's and, when the workspace is below it, the workspace's own
+// (.claude/KIND, then .lathe/KIND, in each). root is "" outside a
+// repository. A later file defining a name overrides an earlier one.
+func Dirs(kind, home, userDir, root, workspace string) []string {
+	var dirs []string
+	if home != "" {
+		dirs = append(dirs, filepath.Join(home, ".claude", kind))
+	}
+	if userDir != "" {
+		dirs = append(dirs, filepath.Join(userDir, kind))
+	}
+	for _, d := range []string{root, workspace} {
+		if d == "" || slices.Contains(dirs, filepath.Join(d, ".lathe", kind)) {
+			continue
+		}
+		dirs = append(dirs, filepath.Join(d, ".claude", kind), filepath.Join(d, ".lathe", kind))
+	}
+	return dirs
 }

@@ -85,26 +85,9 @@ func Builtins() []Type {
 }
 
 // Dirs are the directories agent files are loaded from for a workspace,
-// lowest precedence first: the user's (~/.claude/agents, then
-// userDir/agents, userDir being ~/.config/lathe), then the project's
-// root's and, when the workspace is below it, the workspace's own
-// (.claude/agents, then .lathe/agents, in each). root is "" outside a
-// repository. A later file defining a name overrides an earlier one.
+// lowest precedence first, as [frontmatter.Dirs] lists them.
 func Dirs(home, userDir, root, workspace string) []string {
-	var dirs []string
-	if home != "" {
-		dirs = append(dirs, filepath.Join(home, ".claude", "agents"))
-	}
-	if userDir != "" {
-		dirs = append(dirs, filepath.Join(userDir, "agents"))
-	}
-	for _, d := range []string{root, workspace} {
-		if d == "" || slices.Contains(dirs, filepath.Join(d, ".lathe", "agents")) {
-			continue
-		}
-		dirs = append(dirs, filepath.Join(d, ".claude", "agents"), filepath.Join(d, ".lathe", "agents"))
-	}
-	return dirs
+	return frontmatter.Dirs("agents", home, userDir, root, workspace)
 }
 
 // maxFileSize caps an agent file: its body is a system prompt, sent with
