@@ -113,6 +113,19 @@ func (e Entry) Value() (*yaml.Node, error) {
 	return doc.Content[0].Content[1], nil
 }
 
+// Raw returns the entry's value as written, when it is on the key's own
+// line: Claude Code reads some keys as plain text where YAML would see
+// syntax ("argument-hint: [pr-number] [priority]"). ok is false for a
+// value on the lines below its key.
+func (e Entry) Raw() (text string, ok bool) {
+	line, below, _ := strings.Cut(strings.TrimRight(e.text, "\n \t"), "\n")
+	if strings.TrimSpace(below) != "" {
+		return "", false
+	}
+	_, v, _ := strings.Cut(line, ":")
+	return strings.TrimSpace(v), true
+}
+
 // Scalar returns the text of a scalar value; ok is false for a null, a
 // list or a mapping.
 func Scalar(v *yaml.Node) (s string, ok bool) {

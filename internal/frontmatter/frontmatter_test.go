@@ -57,6 +57,15 @@ func TestEntries(t *testing.T) {
 	if _, err := es[2].Value(); err == nil {
 		t.Error("an unclosed flow list decoded")
 	}
+	if raw, ok := es[0].Raw(); !ok || raw != "Use it when: tests fail" {
+		t.Errorf("raw description = %q, %v", raw, ok)
+	}
+	if _, ok := es[1].Raw(); ok {
+		t.Error("a value on the lines below its key has a raw form")
+	}
+	if raw, ok := es[2].Raw(); !ok || raw != "[unclosed" {
+		t.Errorf("raw bad = %q, %v", raw, ok)
+	}
 	if _, err := Entries([]byte("  indented: first\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("indented first key: %v", err)
 	}
