@@ -3,7 +3,8 @@ package slash
 import (
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/lathe-dev/lathe/internal/fuzzy"
 )
 
 // Match is a command that a query matches.
@@ -28,7 +29,7 @@ func (s *Set) Match(query string) []Match {
 	for _, c := range s.cmds {
 		best := ranked{runs: -1}
 		for _, name := range append([]string{c.Name}, c.Aliases...) {
-			pos, runs, ok := subsequence(strings.ToLower(name), query)
+			pos, runs, ok := fuzzy.Match(strings.ToLower(name), query)
 			if !ok {
 				continue
 			}
@@ -79,50 +80,4 @@ func compare(a, b ranked) int {
 	default:
 		return a.from - b.from
 	}
-}
-
-// subsequence finds query's characters in name, in order, choosing among
-// the ways to place them the one with the fewest runs of adjacent
-// matched characters (then the leftmost); both are lower case. It
-// returns the byte offsets of the matched characters and the number of
-// runs.
-func subsequence(name, query string) (pos []int, runs int, ok bool) {
-	if query == "" {
-		return nil, 0, true
-	}
-	first, _ := utf8.DecodeRuneInString(query)
-	runs = -1
-	for start, r := range name {
-		if r != first {
-			continue
-		}
-		p, n, found := greedy(name, query, start)
-		if !found {
-			break // a later start cannot place what this one could not
-		}
-		if runs < 0 || n < runs {
-			pos, runs = p, n
-		}
-	}
-	return pos, runs, runs >= 0
-}
-
-// greedy places query's characters in name from start on, each at the
-// first place it can go, preferring to continue a run: a character that
-// comes next in name is taken there.
-func greedy(name, query string, start int) (pos []int, runs int, ok bool) {
-	i := start
-	for _, q := range query {
-		j := strings.IndexRune(name[i:], q)
-		if j < 0 {
-			return nil, 0, false
-		}
-		at := i + j
-		if len(pos) == 0 || at != i {
-			runs++
-		}
-		pos = append(pos, at)
-		i = at + utf8.RuneLen(q)
-	}
-	return pos, runs, true
 }
