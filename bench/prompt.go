@@ -127,6 +127,9 @@ func (p *prompt) markers() string {
 		if marked(field(p.fields, "system")) {
 			where = append(where, "system")
 		}
+		if p.autoMarked() {
+			where = append(where, "auto")
+		}
 		for i, it := range p.items {
 			if marked(it) {
 				where = append(where, fmt.Sprintf("msg %d/%d", i+1, len(p.items)))
@@ -147,11 +150,20 @@ func (p *prompt) markers() string {
 }
 
 // lastMarked says whether an Anthropic request marks its system/tools
-// prefix and its last message, as incremental caching needs.
+// prefix and its last message (explicitly, or by the automatic
+// breakpoint the API puts on the last block), as incremental caching
+// needs.
 func (p *prompt) lastMarked() bool {
 	if p.api != fakeapi.APIAnthropic || len(p.items) == 0 {
 		return false
 	}
-	return bytes.Contains(p.items[len(p.items)-1], []byte(`"cache_control"`)) &&
+	return (p.autoMarked() || bytes.Contains(p.items[len(p.items)-1], []byte(`"cache_control"`))) &&
 		(bytes.Contains(p.tools(), []byte(`"cache_control"`)) || bytes.Contains(field(p.fields, "system"), []byte(`"cache_control"`)))
+}
+
+// autoMarked says whether an Anthropic request asks for automatic
+// caching: a top-level cache_control.
+func (p *prompt) autoMarked() bool {
+	cc := field(p.fields, "cache_control")
+	return len(cc) > 0 && string(cc) != "null"
 }

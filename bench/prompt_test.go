@@ -37,6 +37,10 @@ func TestExtends(t *testing.T) {
 	if !next.lastMarked() || next.markers() != "system+msg 2/2" {
 		t.Errorf("markers %q, last marked %v", next.markers(), next.lastMarked())
 	}
+	auto := parse(`{"model":"m","cache_control":{"type":"ephemeral"},"system":[{"type":"text","text":"sys"` + marker + `}],"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"stream":true}`)
+	if !auto.lastMarked() || auto.markers() != "system+auto" {
+		t.Errorf("automatic breakpoint: markers %q, last marked %v", auto.markers(), auto.lastMarked())
+	}
 	changed := parse(`{"model":"m","system":[{"type":"text","text":"sys"}],"messages":[{"role":"user","content":[{"type":"text","text":"hi!"}]},{"role":"assistant","content":[{"type":"text","text":"yo"}]}],"stream":true}`)
 	if ok, why := changed.extends(first); ok || !strings.Contains(why, "messages[0]") {
 		t.Errorf("an edited message: extends %v, %q", ok, why)

@@ -296,12 +296,37 @@ func (c *conversation) parseAnthropic(body []byte) error {
 			c.lastCallIDs = ids
 		}
 	}
-	if len(req.CacheControl) > 0 && string(req.CacheControl) != "null" && len(c.blocks) > 0 {
-		// Automatic caching puts the breakpoint on the last block.
-		c.blocks[len(c.blocks)-1].marked = true
+	auto := jsonObject{"cache_control": req.CacheControl}
+	if len(req.CacheControl) > 0 && hasCacheControl(auto) && len(c.blocks) > 0 {
+		// Automatic caching puts the breakpoint on the last block, with
+		// its lifetime.
+		last := &c.blocks[len(c.blocks)-1]
+		last.marked, last.long = true, last.long || hourLong(auto)
 		c.lastMarked = true
 	}
+	if n := countMarked(c.blocks); n > maxBreakpoints {
+		return fmt.Errorf("cache breakpoints: %s", tooManyBreakpoints(n))
+	}
 	return nil
+}
+
+// maxBreakpoints is how many prompt-cache breakpoints an Anthropic request
+// may have, the automatic one included.
+const maxBreakpoints = 4
+
+// tooManyBreakpoints is the API's refusal of n breakpoints.
+func tooManyBreakpoints(n int) string {
+	return fmt.Sprintf("A maximum of %d blocks with cache_control may be provided. Found %d.", maxBreakpoints, n)
+}
+
+func countMarked(blocks []block) int {
+	n := 0
+	for _, b := range blocks {
+		if b.marked {
+			n++
+		}
+	}
+	return n
 }
 
 // assistantKey identifies an assistant message: by its tool call ids, its

@@ -88,7 +88,8 @@ type Expect struct {
 	// Tools are names of tools the request must offer.
 	Tools []string `json:"tools,omitempty"`
 	// CacheMarkers requires prompt-cache hints: on Anthropic a cache_control
-	// on the system/tools prefix and on the last message; on Responses a
+	// on the system/tools prefix and on the last message (the automatic,
+	// top-level cache_control marks the last block); on Responses a
 	// prompt_cache_key equal to the first request's. Chat has none to check.
 	CacheMarkers bool `json:"cache_markers,omitempty"`
 	// ExtendsPrevious requires the conversation (system, tools and messages,
@@ -161,7 +162,8 @@ type Reply struct {
 	// Usage, when set, is reported as given. Otherwise input is the request
 	// body's size over four and output the reply's, and prompt caching is
 	// emulated: on Anthropic the prompt up to the last cache_control marker
-	// (tools, system, messages in that order) is read from the cache as far
+	// (tools, system, messages in that order; a top-level cache_control
+	// marks the last block) is read from the cache as far
 	// as an earlier request wrote it and written for the rest; on Responses
 	// and Chat the part of the prompt shared with the previous request (with
 	// the same prompt_cache_key) is reported as cached_tokens.

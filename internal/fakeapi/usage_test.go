@@ -166,3 +166,47 @@ func TestTokenCounter(t *testing.T) {
 	}
 	wantNoFailures(t, srv)
 }
+
+// TestAnthropicAutomaticBreakpoint checks the top-level cache_control:
+// it caches as a breakpoint on the last block does, with its lifetime,
+// and counts towards the API's limit of four breakpoints, which a request
+// over it is refused for.
+func TestAnthropicAutomaticBreakpoint(t *testing.T) {
+	system := strings.Repeat("You are Lathe. ", 100)
+	turn1 := []string{strings.Repeat("fix the tests ", 100)}
+	turn2 := append(turn1, strings.Repeat("done ", 100), strings.Repeat("thanks ", 100))
+	auto := func(body, cc string) string {
+		return strings.Replace(body, `"max_tokens":1,`, `"max_tokens":1,"cache_control":`+cc+`,`, 1)
+	}
+	pc := newPromptCache()
+	use := func(body string) Usage {
+		t.Helper()
+		return pc.usage(APIAnthropic, parse(t, APIAnthropic, body), len(body), (&Server{}).scale([]byte(body)))
+	}
+	first := use(auto(anthropicBody(system, true, turn1, false), `{"type":"ephemeral","ttl":"1h"}`))
+	if first.CacheCreationInputTokens < int64(len(system)+len(turn1[0]))/bytesPerToken || first.CacheCreation1hInputTokens != first.CacheCreationInputTokens {
+		t.Errorf("first request: %+v, want the system prompt and message written for an hour", first)
+	}
+	second := use(auto(anthropicBody(system, true, turn2, false), `{"type":"ephemeral"}`))
+	if second.CacheReadInputTokens != first.CacheCreationInputTokens || second.CacheCreation1hInputTokens != 0 {
+		t.Errorf("second request: %+v, want %d read and the new turn written for 5 minutes", second, first.CacheCreationInputTokens)
+	}
+
+	// Three marked messages, the system prompt and the automatic one.
+	marked := `{"role":"user","content":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}}]}`
+	unmarked := `{"role":"user","content":[{"type":"text","text":"a"}]}`
+	body := func(last string) string {
+		return `{"model":"m","max_tokens":1,"cache_control":{"type":"ephemeral"},` +
+			`"system":[{"type":"text","text":"s","cache_control":{"type":"ephemeral"}}],` +
+			`"messages":[` + strings.Join([]string{marked, strings.Replace(marked, `"user"`, `"assistant"`, 1), last}, ",") + `]}`
+	}
+	// The automatic breakpoint on a block marked already is that one.
+	parse(t, APIAnthropic, body(marked))
+	parse(t, APIAnthropic, body(unmarked))
+	// One more marked message is one too many.
+	over := strings.Replace(body(unmarked), `"messages":[`, `"messages":[`+marked+`,`+strings.Replace(unmarked, `"user"`, `"assistant"`, 1)+`,`, 1)
+	_, err := parseRequest(APIAnthropic, []byte(over))
+	if err == nil || !strings.Contains(err.Error(), "A maximum of 4 blocks with cache_control may be provided. Found 5.") {
+		t.Errorf("five breakpoints: error %v, want the API's refusal", err)
+	}
+}

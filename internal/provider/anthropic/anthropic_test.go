@@ -48,8 +48,9 @@ func TestConformance(t *testing.T) {
 
 // sentBody is the part of a Messages request the invariants look at.
 type sentBody struct {
-	Stream bool `json:"stream"`
-	System []struct {
+	Stream       bool                   `json:"stream"`
+	CacheControl *struct{ Type string } `json:"cache_control"`
+	System       []struct {
 		CacheControl *struct{ Type string } `json:"cache_control"`
 	} `json:"system"`
 	Tools []struct {
@@ -85,13 +86,14 @@ func checkSent(t *testing.T, body []byte) {
 	if n := len(w.System); n > 0 && w.System[n-1].CacheControl == nil {
 		t.Error("system prompt has no cache breakpoint")
 	}
+	if w.CacheControl == nil || w.CacheControl.Type != "ephemeral" {
+		t.Error("no automatic cache breakpoint (top-level cache_control)")
+	}
 	if n := len(w.Messages); n > 0 {
-		marked := false
 		for _, b := range w.Messages[n-1].Content {
-			marked = marked || b.CacheControl != nil
-		}
-		if !marked {
-			t.Error("newest message has no cache breakpoint")
+			if b.CacheControl != nil {
+				t.Error("newest message has an explicit cache breakpoint, where the automatic one goes")
+			}
 		}
 	}
 	for i, m := range w.Messages {

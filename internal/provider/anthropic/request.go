@@ -16,10 +16,21 @@ import (
 // whose marshalling of the whole conversation on every request made each
 // turn cost time in proportion to the conversation. Each message is
 // encoded once, without cache breakpoints, and kept; a request writes
-// only its newest turns, splicing the breakpoints into the one or two
-// blocks that carry them, and sends the older turns as the same bytes as
+// only its newest turns, splicing a breakpoint into the block that
+// carries one, if any, and sends the older turns as the same bytes as
 // before (see wire.Conversation). The bytes are those the SDK wrote, with
 // "stream" first; TestBodyMatchesSDK checks this.
+//
+// Prompt-cache breakpoints, at most four as the API allows: explicit ones
+// on the last tool and on the system prompt (which holds the instruction
+// and memory files), which never change in a session; and the request's
+// automatic one (a top-level cache_control), which the API puts on the
+// last block, so that the next request reads everything up to here from
+// the cache. The moving breakpoint is the automatic one so that no block
+// of the conversation changes its bytes when the conversation grows: a
+// marker that moved on would leave the block that held it different from
+// what the previous request sent. The fourth slot is a bridge, see
+// [bridge].
 
 // emptySchema is the input schema of a tool defined without one.
 var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
@@ -82,13 +93,13 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 		}
 		turns = group(msgs, 0)
 	}
-	marks := breakpoints(msgs, turns)
-	// Breakpoints only move forward as the conversation grows, so the
-	// turns before the older one will never carry one again: seal them.
+	mark := bridge(msgs, turns)
+	// The bridge only ever sits on the user turn before the newest, so
+	// the turns before that one will never carry one again: seal them.
 	k := sealable(turns)
 	for i, t := range turns[:k] {
 		conv.Seal(turns[i+1].start, func(b []byte) []byte {
-			return append(p.appendTurn(b, msgs, t, marks), ',')
+			return append(p.appendTurn(b, msgs, t, mark), ',')
 		})
 	}
 	turns = turns[k:]
@@ -103,14 +114,14 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 			}
 		}
 	}
-	tail := make([]byte, 0, size+len(turns)*32+2*len(p.mark))
+	tail := make([]byte, 0, size+len(turns)*32+3*len(p.mark))
 	if len(turns) > 0 {
 		head = append(head, `,"messages":[`...)
 		for i, t := range turns {
 			if i > 0 {
 				tail = append(tail, ',')
 			}
-			tail = p.appendTurn(tail, msgs, t, marks)
+			tail = p.appendTurn(tail, msgs, t, mark)
 		}
 		tail = append(tail, ']')
 	}
@@ -118,6 +129,8 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 		tail = append(tail, `,"model":`...)
 		tail = wire.AppendString(tail, req.Model)
 	}
+	// The automatic breakpoint.
+	tail = append(tail, ","+p.mark...)
 	if req.System != "" {
 		// The system prompt never changes in a session: always a
 		// breakpoint.
@@ -136,8 +149,9 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 
 var closeBrace = []byte("}")
 
-// appendTurn appends turn t, with a breakpoint on the blocks in marks.
-func (p *Provider) appendTurn(b []byte, msgs []message, t turn, marks [2]*sentBlock) []byte {
+// appendTurn appends turn t, with a breakpoint on the block mark if it
+// is one of t's.
+func (p *Provider) appendTurn(b []byte, msgs []message, t turn, mark *sentBlock) []byte {
 	b = append(b, `{"content":[`...)
 	first := true
 	for blk := range t.blocks(msgs) {
@@ -145,7 +159,7 @@ func (p *Provider) appendTurn(b []byte, msgs []message, t turn, marks [2]*sentBl
 			b = append(b, ',')
 		}
 		first = false
-		if blk == marks[0] || blk == marks[1] {
+		if blk == mark {
 			b = append(b, blk.data[:blk.at]...)
 			b = append(b, p.mark+","...)
 			b = append(b, blk.data[blk.at:]...)
@@ -372,27 +386,36 @@ func (t turn) blocks(msgs []message) iter.Seq[*sentBlock] {
 	}
 }
 
-// breakpoints picks the blocks of the conversation that get a prompt-cache
-// breakpoint, besides the last tool and the system prompt, for at most
-// four as the API allows: the last block of the newest turn, so the next
-// request reads everything up to here from the cache; and the last block
-// of the user turn before it, which the previous request marked as its
-// newest. The API looks back only 20 blocks from a breakpoint for an
-// earlier cache entry, and one turn of parallel tool calls can add more
-// than that, so repeating the previous breakpoint guarantees the hit.
-// Thinking blocks cannot carry one, so the last block that can is used.
-func breakpoints(msgs []message, turns []turn) (marks [2]*sentBlock) {
-	if len(turns) == 0 {
-		return marks
+// bridgeAfter is how many blocks the newest turns may add before the
+// request gets a bridge. The API looks back about 20 blocks from a
+// breakpoint for an earlier cache entry; this leaves room to spare.
+const bridgeAfter = 16
+
+// bridge returns the block that gets an explicit breakpoint besides the
+// last tool, the system prompt and the automatic one, or nil. The
+// previous request wrote its cache entry at its last block, the last of
+// the user turn before the newest. From the automatic breakpoint the API
+// looks back only about 20 blocks for an earlier entry, and one turn of
+// parallel tool calls can add more than that: then that block is marked
+// again, so that this request reads what the previous one wrote. The
+// mark lasts one request; the next one's automatic breakpoint is near
+// enough to this one's. Thinking blocks cannot carry one, so the last
+// block that can is used.
+func bridge(msgs []message, turns []turn) *sentBlock {
+	k := sealable(turns)
+	if k >= len(turns)-1 || turns[k].role != "user" {
+		return nil
 	}
-	marks[0] = lastMarkable(msgs, turns[len(turns)-1])
-	for i := len(turns) - 2; i >= 0; i-- {
-		if turns[i].role == "user" {
-			marks[1] = lastMarkable(msgs, turns[i])
-			break
+	added := 0
+	for _, t := range turns[k+1:] {
+		for range t.blocks(msgs) {
+			added++
 		}
 	}
-	return marks
+	if added < bridgeAfter {
+		return nil
+	}
+	return lastMarkable(msgs, turns[k])
 }
 
 // userBeforeNewest reports whether a user turn comes before the newest

@@ -202,15 +202,14 @@ func sdkThinkingBlock(part llm.Part) (sdk.ContentBlockParamUnion, bool, error) {
 
 // markCache places prompt-cache breakpoints, at most four as the API
 // allows: on the last tool and the system prompt, which never change in a
-// session; on the last block of the newest message, so the next turn reads
-// everything up to here from the cache; and on the last block of the user
-// message before it, which the previous request marked as its newest. The
-// API looks back only 20 blocks from a breakpoint for an earlier cache
-// entry, and one turn of parallel tool calls can add more than that, so
-// repeating the previous breakpoint guarantees the hit.
+// session; the automatic one, which the API puts on the last block; and,
+// when the newest turns add bridgeAfter blocks or more, on the last block
+// of the user message before them, where the previous request's automatic
+// breakpoint was, farther back than the API looks from the automatic one.
 func sdkMarkCache(params *sdk.MessageNewParams, ttl string) {
 	cc := sdk.NewCacheControlEphemeralParam()
 	cc.TTL = sdk.CacheControlEphemeralTTL(ttl)
+	params.CacheControl = cc
 	if n := len(params.Tools); n > 0 {
 		params.Tools[n-1].OfTool.CacheControl = cc
 	}
@@ -218,15 +217,15 @@ func sdkMarkCache(params *sdk.MessageNewParams, ttl string) {
 		params.System[n-1].CacheControl = cc
 	}
 	msgs := params.Messages
-	if len(msgs) == 0 {
-		return
-	}
-	sdkMarkLast(msgs[len(msgs)-1].Content, cc)
-	for i := len(msgs) - 2; i >= 0; i-- {
-		if msgs[i].Role == sdk.MessageParamRoleUser {
-			sdkMarkLast(msgs[i].Content, cc)
+	added := 0
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == sdk.MessageParamRoleUser && i < len(msgs)-1 {
+			if added >= bridgeAfter {
+				sdkMarkLast(msgs[i].Content, cc)
+			}
 			return
 		}
+		added += len(msgs[i].Content)
 	}
 }
 
