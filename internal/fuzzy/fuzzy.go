@@ -56,3 +56,46 @@ func greedy(name, query string, start int) (pos []int, runs int, ok bool) {
 	}
 	return pos, runs, true
 }
+
+// Runs is [Match] without the positions, and allocates nothing: for
+// ranking many names, such as every path of a repository.
+func Runs(name, query string) (runs int, ok bool) {
+	if query == "" {
+		return 0, true
+	}
+	first, _ := utf8.DecodeRuneInString(query)
+	runs = -1
+	for start, r := range name {
+		if r != first {
+			continue
+		}
+		n, found := count(name, query, start)
+		if !found {
+			break
+		}
+		if runs < 0 || n < runs {
+			runs = n
+		}
+	}
+	if runs < 0 {
+		return 0, false
+	}
+	return runs, true
+}
+
+// count is greedy without the positions.
+func count(name, query string, start int) (runs int, ok bool) {
+	i, placed := start, false
+	for _, q := range query {
+		j := strings.IndexRune(name[i:], q)
+		if j < 0 {
+			return 0, false
+		}
+		if !placed || j != 0 {
+			runs++
+		}
+		placed = true
+		i += j + utf8.RuneLen(q)
+	}
+	return runs, true
+}

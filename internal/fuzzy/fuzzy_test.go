@@ -20,6 +20,9 @@ func TestMatch(t *testing.T) {
 		{"compact", "cx", nil, 0, false},
 		{"héllo", "hl", []int{0, 3}, 2, true},
 	} {
+		if runs, ok := Runs(tc.name, tc.query); runs != tc.runs || ok != tc.ok {
+			t.Errorf("Runs(%q, %q) = %d, %v; want %d, %v", tc.name, tc.query, runs, ok, tc.runs, tc.ok)
+		}
 		pos, runs, ok := Match(tc.name, tc.query)
 		if ok != tc.ok || runs != tc.runs || !slices.Equal(pos, tc.pos) {
 			t.Errorf("Match(%q, %q) = %v, %d, %v; want %v, %d, %v", tc.name, tc.query, pos, runs, ok, tc.pos, tc.runs, tc.ok)

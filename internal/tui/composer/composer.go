@@ -4,7 +4,8 @@
 // Ctrl+G to edit in $EDITOR, and "@" completion of file paths.
 //
 // A finished input goes back to the core as a message: [Submitted] for a
-// prompt, [palette.Chosen] for a slash command. Keys the composer does
+// prompt, [palette.Chosen] for a slash command, [Shell] for a line that
+// starts with "!". Keys the composer does
 // not use (Tab with nothing to complete, Esc, Ctrl+C) are the core's: it
 // asks [Model.Completing] before it takes Tab, Up, Down or Esc for
 // itself.
@@ -33,6 +34,13 @@ import (
 // text, pastes shown as chips included in full.
 type Submitted struct {
 	Text string
+}
+
+// Shell is the message of a line submitted with a leading "!": a command
+// for the core to run through the same policy and sandbox as the
+// model's, its output added to the context.
+type Shell struct {
+	Command string
 }
 
 // PasteThreshold is the length, in characters, above which a bracketed
@@ -96,7 +104,7 @@ type Model struct {
 // New returns a focused, empty composer.
 func New(opts Options) Model {
 	ta := textarea.New()
-	ta.Prompt = "› "
+	ta.Prompt = promptText
 	ta.Placeholder = opts.Placeholder
 	ta.ShowLineNumbers = false
 	ta.CharLimit = 0
@@ -157,7 +165,19 @@ func (m Model) Completing() bool {
 
 // Update handles a message.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	m, cmd := m.update(msg)
+	if m.at.ask {
+		m.at.ask = false
+		cmd = tea.Batch(cmd, matchCmd(m.files, m.at.want))
+	}
+	return m, cmd
+}
+
+func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case atMatches:
+		m.at = m.at.arrived(msg)
+		return m, nil
 	case tea.WindowSizeMsg:
 		return m.SetWidth(msg.Width), nil
 	case tea.PasteMsg:
@@ -195,7 +215,7 @@ func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m, cmd
 		}
 	}
-	if m.at.open() {
+	if m.at.open() || m.at.want != "" {
 		if mm, cmd, handled := m.atKey(k); handled {
 			return mm, cmd
 		}
@@ -222,6 +242,10 @@ func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 	case "ctrl+g":
 		return m, m.openEditor()
+	case "backspace":
+		if mm, ok := m.deleteChip(); ok {
+			return mm, nil
+		}
 	}
 	var cmd tea.Cmd
 	m.ta, cmd = m.ta.Update(k)
@@ -260,8 +284,27 @@ func (m Model) submit() (Model, tea.Cmd) {
 		chosen := palette.Chosen{Command: cmd, Args: args}
 		return m, func() tea.Msg { return chosen }
 	}
+	if c, ok := shellLine(text); ok {
+		return m, func() tea.Msg { return Shell{Command: c} }
+	}
 	return m, func() tea.Msg { return Submitted{Text: text} }
 }
+
+// shellLine returns the command of a line that starts with "!".
+func shellLine(text string) (string, bool) {
+	c, ok := strings.CutPrefix(strings.TrimLeft(text, " \t"), "!")
+	if !ok || strings.TrimSpace(c) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(c), true
+}
+
+// Prompts of the text area: the shell one while the line starts with
+// "!". Both are two columns wide, so the text does not move.
+const (
+	promptText  = "› "
+	promptShell = "! "
+)
 
 // paste inserts pasted text: as it is up to [PasteThreshold] characters,
 // else as a chip "[Pasted text #N +L lines]" that stands for it. The
@@ -285,6 +328,28 @@ func (m Model) paste(s string) Model {
 	return m.sync()
 }
 
+// deleteChip deletes the chip just before the cursor, whole: a chip
+// stands for its paste, and half of one would stand for nothing.
+func (m Model) deleteChip() (Model, bool) {
+	lines := strings.Split(m.ta.Value(), "\n")
+	row := m.ta.Line()
+	if row >= len(lines) {
+		return m, false
+	}
+	line := []rune(lines[row])
+	before := string(line[:min(m.ta.Column(), len(line))])
+	for i, p := range m.pastes {
+		if strings.HasSuffix(before, p.chip) {
+			for range utf8.RuneCountInString(p.chip) {
+				m.ta, _ = m.ta.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+			}
+			m.pastes = append(m.pastes[:i:i], m.pastes[i+1:]...)
+			return m.sync(), true
+		}
+	}
+	return m, false
+}
+
 // expand replaces the chips in text by the pastes they stand for. A chip
 // the user edited is no longer one, and stays as typed.
 func (m Model) expand(text string) string {
@@ -303,6 +368,14 @@ func (m Model) sync() Model {
 		m.palette = m.palette.SetQuery("")
 	}
 	m.at = m.at.update(m.files, m.wordAtCursor())
+	prompt := promptText
+	if strings.HasPrefix(v, "!") {
+		prompt = promptShell
+	}
+	if prompt != m.ta.Prompt {
+		m.ta.Prompt = prompt
+		m.ta.SetWidth(m.width)
+	}
 	return m
 }
 

@@ -2,6 +2,7 @@ package composer
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/lathe-dev/lathe/internal/slash"
 	"github.com/lathe-dev/lathe/internal/tui/palette"
@@ -32,6 +34,8 @@ func press(s string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case "backspace":
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
 	}
 	if c, ok := strings.CutPrefix(s, "ctrl+"); ok {
 		return tea.KeyPressMsg{Code: rune(c[0]), Mod: tea.ModCtrl}
@@ -52,11 +56,27 @@ func typeText(m Model, s string, keys ...string) (Model, []tea.Msg) {
 	return m, msgs
 }
 
+// send updates m with msg and runs the commands it returns, as the
+// program would: the composer's own messages go back to it, the others
+// are collected.
 func send(m Model, msgs []tea.Msg, msg tea.Msg) (Model, []tea.Msg) {
 	var cmd tea.Cmd
 	m, cmd = m.Update(msg)
-	if cmd != nil {
-		if out := cmd(); out != nil {
+	pending := []tea.Cmd{cmd}
+	for len(pending) > 0 {
+		c := pending[0]
+		pending = pending[1:]
+		if c == nil {
+			continue
+		}
+		switch out := c().(type) {
+		case nil:
+		case tea.BatchMsg:
+			pending = append(pending, out...)
+		case atMatches, indexReady, editorDone:
+			m, c = m.Update(out)
+			pending = append(pending, c)
+		default:
 			msgs = append(msgs, out)
 		}
 	}
@@ -124,10 +144,23 @@ func TestPasteChip(t *testing.T) {
 	if got := submitted(t, msgs); got != want {
 		t.Errorf("submitted %q…, want the pastes in full", got[:min(len(got), 80)])
 	}
-	// Chip numbers go on across prompts; an edited chip is text.
+	// Chip numbers go on across prompts; Backspace deletes a chip whole.
+	m, _ = typeText(m, "a ")
 	m, _ = m.Update(tea.PasteMsg{Content: long})
+	if got := m.Value(); got != "a "+long {
+		t.Errorf("third paste = %q", got)
+	}
+	if !strings.Contains(ansi.Strip(m.View()), "[Pasted text #3 +60 lines]") {
+		t.Errorf("third chip:\n%s", ansi.Strip(m.View()))
+	}
 	m, _ = typeText(m, "", "backspace")
-	if got := m.Value(); got != "[Pasted text #3 +60 lines" {
+	if got := m.Value(); got != "a " {
+		t.Errorf("after backspace = %q", got)
+	}
+	// A chip edited in the middle is text, sent as typed.
+	m, _ = m.Update(tea.PasteMsg{Content: long})
+	m, _ = typeText(m, "", "left", "backspace")
+	if got := m.Value(); got != "a [Pasted text #4 +60 line]" {
 		t.Errorf("edited chip = %q", got)
 	}
 }
@@ -207,6 +240,25 @@ func TestCommands(t *testing.T) {
 	_, msgs = typeText(m, "/usr/bin/env is broken", "enter")
 	if got := submitted(t, msgs); got != "/usr/bin/env is broken" {
 		t.Errorf("submitted %q", got)
+	}
+}
+
+func TestShellLine(t *testing.T) {
+	m := New(Options{})
+	m, _ = typeText(m, "!")
+	if !strings.HasPrefix(ansi.Strip(m.View()), "! !") {
+		t.Errorf("shell prompt not shown:\n%s", ansi.Strip(m.View()))
+	}
+	m, msgs := typeText(m, " git status ", "enter")
+	if len(msgs) != 1 || msgs[0] != (Shell{Command: "git status"}) {
+		t.Fatalf("sent %#v", msgs)
+	}
+	if !strings.HasPrefix(ansi.Strip(m.View()), "› ") {
+		t.Errorf("prompt not back:\n%s", ansi.Strip(m.View()))
+	}
+	// "!" alone is a prompt.
+	if _, msgs := typeText(m, "!", "enter"); submitted(t, msgs) != "!" {
+		t.Errorf("sent %#v", msgs)
 	}
 }
 
@@ -395,5 +447,69 @@ func TestEditor(t *testing.T) {
 	m, _ = m.Update(editorDone{path: path, err: c.Run()})
 	if m.Value() != "draft and more" || !strings.Contains(m.View(), "the text is unchanged") {
 		t.Errorf("failed editor: %q\n%s", m.Value(), m.View())
+	}
+}
+
+// TestGoldenComposer pins the composer's frames at 80 columns: the
+// palette over the text, a chip among lines, an error under the text.
+func TestGoldenComposer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		do   func(m Model) Model
+	}{
+		{"palette", func(m Model) Model { m, _ = typeText(m, "/co"); return m }},
+		{"chip", func(m Model) Model {
+			m, _ = typeText(m, "explain this log:", "ctrl+j")
+			m, _ = m.Update(tea.PasteMsg{Content: strings.Repeat("ERROR something failed\n", 80)})
+			m, _ = typeText(m, "", "ctrl+j")
+			m, _ = typeText(m, "and fix it")
+			return m
+		}},
+		{"unknown", func(m Model) Model { m, _ = typeText(m, "/cmpact", "enter"); return m }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			golden.RequireEqual(t, tc.do(New(Options{}).SetWidth(80)).View())
+		})
+	}
+}
+
+func BenchmarkKeystroke(b *testing.B) {
+	m := New(Options{})
+	m, _ = typeText(m, strings.Repeat("some text typed in the composer ", 3), "ctrl+j")
+	m, _ = typeText(m, "more")
+	k := press("a")
+	for b.Loop() {
+		m, _ = m.Update(k)
+		_ = m.View()
+	}
+}
+
+// BenchmarkAtKeystroke is a keystroke's cost on the UI goroutine while
+// "@" completes over a large repository: the matching is not on it.
+func BenchmarkAtKeystroke(b *testing.B) {
+	paths := make([]string, 100_000)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("pkg%03d/sub%02d/file%04d.go", i%1000, i%97, i)
+	}
+	m := New(Options{Files: NewIndex(paths)})
+	m, _ = typeText(m, "@fil")
+	for b.Loop() {
+		m, _ = m.Update(press("e"))
+		m, _ = m.Update(press("backspace"))
+	}
+}
+
+// BenchmarkAtCompletion is two keystrokes and their matches over 100k
+// paths.
+func BenchmarkAtCompletion(b *testing.B) {
+	paths := make([]string, 100_000)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("pkg%03d/sub%02d/file%04d.go", i%1000, i%97, i)
+	}
+	m := New(Options{Files: NewIndex(paths)})
+	m, _ = typeText(m, "@fil")
+	for b.Loop() {
+		m, _ = send(m, nil, press("e"))
+		m, _ = send(m, nil, press("backspace"))
 	}
 }

@@ -108,74 +108,126 @@ func binary(path string, sample []byte) bool {
 const MaxCompletions = 8
 
 // atState is the "@" completion under way: the word at the cursor, if it
-// begins with "@", and the paths it matches.
+// begins with "@", and the paths it matches. Matching a large index
+// takes milliseconds, so it runs off the UI goroutine: a keystroke is
+// shown at once, the list when its matches arrive ([atMatches]).
 type atState struct {
-	word    string // the word at the cursor, "@" included
+	word    string // the word matches are for, "@" included
 	matches []string
 	sel     int
 	// dismissed is set by Esc until the word changes.
 	dismissed bool
+	// want is the word at the cursor while its matches are computed, ""
+	// when they are those shown; ask is set until that is started.
+	want string
+	ask  bool
+}
+
+// atMatches is the message of the matches of a word computed.
+type atMatches struct {
+	word    string
+	matches []string
 }
 
 func (a atState) open() bool { return len(a.matches) > 0 && !a.dismissed }
 
-// update recomputes the matches for the word at the cursor.
+// update follows the word at the cursor.
 func (a atState) update(ix *Index, word string) atState {
-	if ix == nil || !strings.HasPrefix(word, "@") {
+	switch {
+	case ix == nil || !strings.HasPrefix(word, "@"):
 		return atState{}
+	case word == a.word:
+		a.want, a.ask = "", false
+	case word != a.want:
+		a.want, a.ask = word, true
 	}
-	if word == a.word && a.matches != nil {
+	return a
+}
+
+// matchCmd computes the matches of the word wanted, off the UI
+// goroutine; the index is not changed once built, so it may be read
+// there.
+func matchCmd(ix *Index, word string) tea.Cmd {
+	return func() tea.Msg {
+		return atMatches{word: word, matches: ix.match(word[1:], MaxCompletions)}
+	}
+}
+
+// arrived takes matches computed, if they are still wanted.
+func (a atState) arrived(msg atMatches) atState {
+	if msg.word != a.want {
 		return a
 	}
-	return atState{word: word, matches: ix.match(word[1:], MaxCompletions)}
+	return atState{word: msg.word, matches: msg.matches}
+}
+
+// settle computes the wanted matches now, for a key that accepts one.
+func (a atState) settle(ix *Index) atState {
+	if a.want == "" || ix == nil {
+		return a
+	}
+	return a.arrived(atMatches{word: a.want, matches: ix.match(a.want[1:], MaxCompletions)})
 }
 
 // match ranks the paths that contain query's characters in order,
 // without regard to case: those whose base name the query begins first,
 // then those whose path it begins, then the tightest matches (fewest
-// runs), shorter paths first; n at most.
+// runs), shorter paths first, then in the index's order; n at most. It
+// keeps only the best n as it goes, so that a query matching most of a
+// large repository costs no sort.
 func (ix *Index) match(query string, n int) []string {
 	q := strings.ToLower(query)
-	type ranked struct {
-		path         string
-		base, prefix bool
-		runs         int
-	}
-	var out []ranked
-	for i, p := range ix.Paths {
-		lp := ix.lower[i]
-		_, runs, ok := fuzzy.Match(lp, q)
+	best := make([]pathRank, 0, n+1)
+	for i, lp := range ix.lower {
+		runs, ok := fuzzy.Runs(lp, q)
 		if !ok {
 			continue
 		}
 		base := strings.TrimSuffix(lp, "/")
 		base = base[strings.LastIndexByte(base, '/')+1:]
-		out = append(out, ranked{path: p, base: strings.HasPrefix(base, q), prefix: strings.HasPrefix(lp, q), runs: runs})
-	}
-	slices.SortStableFunc(out, func(a, b ranked) int {
-		switch {
-		case a.base != b.base:
-			return boolFirst(a.base)
-		case a.prefix != b.prefix:
-			return boolFirst(a.prefix)
-		case a.runs != b.runs:
-			return a.runs - b.runs
-		default:
-			return len(a.path) - len(b.path)
+		r := pathRank{i: i, n: len(lp), base: strings.HasPrefix(base, q), prefix: strings.HasPrefix(lp, q), runs: runs}
+		if len(best) == n && !r.before(best[n-1]) {
+			continue
 		}
-	})
-	best := make([]string, 0, min(n, len(out)))
-	for _, r := range out[:min(n, len(out))] {
-		best = append(best, r.path)
+		at, _ := slices.BinarySearchFunc(best, r, func(a, b pathRank) int {
+			if a.before(b) {
+				return -1
+			}
+			return 1
+		})
+		best = slices.Insert(best, at, r)
+		if len(best) > n {
+			best = best[:n]
+		}
 	}
-	return best
+	out := make([]string, len(best))
+	for j, r := range best {
+		out[j] = ix.Paths[r.i]
+	}
+	return out
 }
 
-func boolFirst(a bool) int {
-	if a {
-		return -1
+// pathRank is what ranks a path that matches.
+type pathRank struct {
+	i, n         int // index and length of the path
+	base, prefix bool
+	runs         int
+}
+
+// before says whether a ranks above b.
+func (a pathRank) before(b pathRank) bool {
+	switch {
+	case a.base != b.base:
+		return a.base
+	case a.prefix != b.prefix:
+		return a.prefix
+	case a.runs != b.runs:
+		return a.runs < b.runs
+	case a.n != b.n:
+		return a.n < b.n
+	default:
+		return a.i < b.i
 	}
-	return 1
 }
 
 // wordAtCursor returns the blank-delimited word that ends at the cursor.
@@ -201,6 +253,12 @@ func (m Model) wordAtCursor() string {
 // or Enter puts the selected path in place of the word, Esc closes the
 // list.
 func (m Model) atKey(k tea.KeyPressMsg) (Model, tea.Cmd, bool) {
+	switch k.String() {
+	case "tab", "enter":
+		if m.at = m.at.settle(m.files); !m.at.open() {
+			return m, nil, false
+		}
+	}
 	switch k.String() {
 	case "up", "ctrl+p":
 		m.at.sel = (m.at.sel - 1 + len(m.at.matches)) % len(m.at.matches)
