@@ -152,7 +152,8 @@ func (m Model) Reset() Model {
 	return m.sync()
 }
 
-// Focus and Blur say whether keys go to the composer.
+// Focus and Blur say whether keys and pastes go to the composer; a
+// blurred one ignores them.
 func (m Model) Focus() Model { m.ta.Focus(); return m }
 func (m Model) Blur() Model  { m.ta.Blur(); return m }
 
@@ -174,6 +175,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
+		if !m.ta.Focused() {
+			return m, nil // keys are the core's while it shows a dialog
+		}
+	}
 	switch msg := msg.(type) {
 	case atMatches:
 		m.at = m.at.arrived(msg)

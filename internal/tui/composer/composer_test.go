@@ -103,6 +103,12 @@ func TestEnterSubmits(t *testing.T) {
 	if m.Value() != "" {
 		t.Errorf("composer holds %q after submitting", m.Value())
 	}
+	// A blurred composer takes no keys.
+	m = m.Blur()
+	if m, msgs := typeText(m, "x", "enter"); len(msgs) != 0 || m.Value() != "" {
+		t.Errorf("blurred: %v, %q", msgs, m.Value())
+	}
+	m = m.Focus()
 	// A blank composer sends nothing.
 	if _, msgs := typeText(m, "  ", "enter"); len(msgs) != 0 {
 		t.Errorf("blank input sent %v", msgs)
@@ -511,5 +517,17 @@ func BenchmarkAtCompletion(b *testing.B) {
 	for b.Loop() {
 		m, _ = send(m, nil, press("e"))
 		m, _ = send(m, nil, press("backspace"))
+	}
+}
+
+// TestNoTimers: idle means idle; typing, moving and pasting start no
+// command (a blinking cursor would be a timer).
+func TestNoTimers(t *testing.T) {
+	m := New(Options{})
+	for _, msg := range []tea.Msg{press("a"), press("left"), press("ctrl+j"), press("b"), press("backspace"), tea.PasteMsg{Content: "x"}, tea.WindowSizeMsg{Width: 60, Height: 20}, tea.FocusMsg{}} {
+		var cmd tea.Cmd
+		if m, cmd = m.Update(msg); cmd != nil {
+			t.Errorf("%T %v started a command", msg, msg)
+		}
 	}
 }
