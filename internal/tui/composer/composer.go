@@ -357,6 +357,13 @@ func (m Model) deleteChip() (Model, bool) {
 	return m, false
 }
 
+// tooLong says whether text is better shown as a chip than put in the
+// text area, which holds maxContentRows rows and re-wraps its lines on
+// every key.
+func tooLong(text string) bool {
+	return len(text) > MaxEntry || strings.Count(text, "\n") >= maxContentRows/2
+}
+
 // expand replaces the chips in text by the pastes they stand for. A chip
 // the user edited is no longer one, and stays as typed.
 func (m Model) expand(text string) string {

@@ -314,6 +314,23 @@ func TestHistory(t *testing.T) {
 	}
 }
 
+// TestHistoryHugeEntry: an entry too long for the text area comes back
+// from the history as a chip, whole.
+func TestHistoryHugeEntry(t *testing.T) {
+	h, _ := OpenHistory("")
+	huge := strings.Repeat("line\n", 20_000)
+	h.Add(huge)
+	m := New(Options{History: h})
+	m, _ = typeText(m, "", "up")
+	if !strings.Contains(ansi.Strip(m.View()), "[Pasted text #1 +20000 lines]") {
+		t.Fatalf("view:\n%s", ansi.Strip(m.View()))
+	}
+	_, msgs := typeText(m, "", "enter")
+	if got := submitted(t, msgs); got != huge {
+		t.Errorf("submitted %d bytes, want %d", len(got), len(huge))
+	}
+}
+
 func TestHistorySearch(t *testing.T) {
 	h, _ := OpenHistory("")
 	for _, s := range []string{"go test ./...", "fix the parser", "go vet ./..."} {
@@ -446,6 +463,18 @@ func TestEditor(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the temporary file is left: %v", err)
+	}
+	// Text too long for the text area comes back as a chip, whole.
+	big := filepath.Join(dir, "big.sh")
+	writeFile(t, big, []byte("#!/bin/sh\nseq 1 20000 > \"$1\"\n"))
+	if err := os.Chmod(big, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EDITOR", big)
+	c, path, _ = editCmd(m.Value())
+	mm, _ := m.Update(editorDone{path: path, err: c.Run()})
+	if v := mm.Value(); !strings.HasPrefix(v, "1\n2\n") || !strings.HasSuffix(v, "\n20000") || !strings.Contains(ansi.Strip(mm.View()), "+20000 lines]") {
+		t.Errorf("big edit: %d bytes\n%s", len(v), ansi.Strip(mm.View()))
 	}
 	// A failing editor leaves the text as it was, and says so.
 	t.Setenv("EDITOR", "false")

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -85,11 +84,6 @@ func (m Model) editorDone(msg editorDone) Model {
 		m.problem = "editor: " + err.Error() + "; the text is unchanged"
 		return m
 	}
-	text := strings.TrimSuffix(string(b), "\n")
-	m.ta.Reset()
 	m.pastes = nil
-	if len(text) > MaxEntry || strings.Count(text, "\n") >= maxContentRows/2 || !utf8.ValidString(text) && len(text) > PasteThreshold {
-		return m.paste(text)
-	}
-	return m.SetValue(text)
+	return m.show(strings.TrimSuffix(string(b), "\n"))
 }

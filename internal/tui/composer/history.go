@@ -186,8 +186,12 @@ func (m Model) newer() Model {
 }
 
 // show puts text in the text area, the cursor at its end, keeping the
-// chips of the draft.
+// chips of the draft; text too long for the text area is a chip.
 func (m Model) show(text string) Model {
+	if tooLong(text) {
+		m.ta.Reset()
+		return m.paste(text)
+	}
 	m.ta.SetValue(text)
 	m.ta.MoveToEnd()
 	return m.sync()
