@@ -59,6 +59,49 @@ func BenchmarkStart(b *testing.B) {
 	}
 }
 
+// BenchmarkSpawn measures what confinement adds to starting a command
+// through Spawn, in the sandbox server of its plan, and waiting for it:
+// /bin/true on the host, then under each backend. The server is started
+// before the loop, as a session's first command starts it.
+func BenchmarkSpawn(b *testing.B) {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, s *sandbox.Sandbox, p sandbox.Profile) {
+		ctx := sandbox.WithProfile(b.Context(), p)
+		spawn := func() {
+			proc, err := s.Spawn(ctx, exec.Command(truePath))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ws, err := proc.Wait(); err != nil || ws.ExitStatus() != 0 {
+				b.Fatal(ws, err)
+			}
+		}
+		spawn()
+		var ds []time.Duration
+		for b.Loop() {
+			t := time.Now()
+			spawn()
+			ds = append(ds, time.Since(t))
+		}
+		reportQuantiles(b, ds)
+	}
+	b.Run("host", func(b *testing.B) { run(b, sandbox.New(sandbox.Profile{}), sandbox.Profile{}) })
+	for _, backend := range backends {
+		b.Run(string(backend), func(b *testing.B) {
+			ws := b.TempDir()
+			s := sandbox.New(sandbox.Profile{}, sandbox.WithBackend(backend), sandbox.WithTempRoot(b.TempDir()))
+			defer s.Close()
+			if _, err := s.Backend(); err != nil {
+				b.Skipf("%s: %v", backend, err)
+			}
+			run(b, s, sandbox.Profile{Confine: sandbox.WorkspaceWrite, Workspace: ws})
+		})
+	}
+}
+
 // BenchmarkRun measures a command as the shell tool runs it, under
 // Lathe's supervisor, on the host and under each backend: the cost a
 // session's command pays.

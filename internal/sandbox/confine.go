@@ -68,6 +68,8 @@ type Sandbox struct {
 	envMu sync.Mutex
 	envs  map[string]*dotenvs
 
+	servers servers
+
 	// tmpMu guards tmp and placeholders, what Close removes.
 	tmpMu        sync.Mutex
 	tmp          string
@@ -111,8 +113,61 @@ func New(base Profile, opts ...Option) *Sandbox {
 
 // Start implements Executor.
 func (s *Sandbox) Start(ctx context.Context, cmd *exec.Cmd) error {
+	p, b, err := s.confinement(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	if p.Confine == Unconfined {
+		return cmd.Start()
+	}
+	if err := s.startConfined(ctx, b, cmd, p); err != nil {
+		return fmt.Errorf("start %s in the sandbox (%s): %w", cmd.Path, b, err)
+	}
+	return nil
+}
+
+// Spawn starts cmd as Start does and returns the process, which the
+// caller waits for and signals through the Process rather than cmd: a
+// confined process is started by the sandbox server of its plan, in a
+// sandbox made once per session (see package helper), and is not
+// Lathe's child. cmd.Process stays nil then; ctx is only that of the
+// start, as for Start. Its standard descriptors must be files or nil
+// (/dev/null), and of SysProcAttr only Setpgid, Setsid and Pdeathsig are
+// kept; a cmd that asks for more, or a profile that allows domains,
+// starts as Start starts it, in a sandbox of its own. A server that
+// cannot start or dies fails the command, after one restart for a
+// command it had not yet been sent; it never runs unconfined. Spawn may
+// be called concurrently.
+func (s *Sandbox) Spawn(ctx context.Context, cmd *exec.Cmd) (*Process, error) {
+	p, b, err := s.confinement(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if p.Confine != Unconfined && len(p.AllowDomains) == 0 && servable(cmd) {
+		proc, err := s.spawnServed(ctx, b, cmd, p)
+		if err != nil {
+			return nil, fmt.Errorf("start %s in the sandbox (%s): %w", cmd.Path, b, err)
+		}
+		return proc, nil
+	}
+	if p.Confine == Unconfined {
+		err = cmd.Start()
+	} else if err = s.startConfined(ctx, b, cmd, p); err != nil {
+		err = fmt.Errorf("start %s in the sandbox (%s): %w", cmd.Path, b, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Process{cmd: cmd}, nil
+}
+
+// confinement returns the profile cmd runs under, given ctx, and the
+// backend that confines it unless it is Unconfined, with cmd's
+// environment narrowed to the profile's; or the error that starts
+// nothing.
+func (s *Sandbox) confinement(ctx context.Context, cmd *exec.Cmd) (Profile, Backend, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("start %s: %w", cmd.Path, context.Cause(ctx))
+		return Profile{}, Auto, fmt.Errorf("start %s: %w", cmd.Path, context.Cause(ctx))
 	}
 	p := s.base
 	if q, ok := ProfileFrom(ctx); ok {
@@ -124,22 +179,19 @@ func (s *Sandbox) Start(ctx context.Context, cmd *exec.Cmd) error {
 	}
 	cmd.Env = p.Environ(env)
 	if p.Confine == Unconfined {
-		return cmd.Start()
+		return p, Auto, nil
 	}
 	if err := p.Check(); err != nil {
-		return fmt.Errorf("start %s: %w", cmd.Path, err)
+		return p, Auto, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	if len(p.AllowDomains) > 0 && s.network == nil {
-		return fmt.Errorf("start %s: %w", cmd.Path, &NotConfinedError{Profile: p, Missing: "no network proxy to reach the allowed domains through"})
+		return p, Auto, fmt.Errorf("start %s: %w", cmd.Path, &NotConfinedError{Profile: p, Missing: "no network proxy to reach the allowed domains through"})
 	}
 	b, err := s.Backend()
 	if err != nil {
-		return fmt.Errorf("start %s: %w", cmd.Path, &NotConfinedError{Profile: p, Missing: err.Error()})
+		return p, Auto, fmt.Errorf("start %s: %w", cmd.Path, &NotConfinedError{Profile: p, Missing: err.Error()})
 	}
-	if err := s.startConfined(ctx, b, cmd, p); err != nil {
-		return fmt.Errorf("start %s in the sandbox (%s): %w", cmd.Path, b, err)
-	}
-	return nil
+	return p, b, nil
 }
 
 // Backend returns the backend that confines this Sandbox's processes,
@@ -186,6 +238,7 @@ func (s *Sandbox) tempDir() (string, error) {
 // in workspaces that had none, and stops watching the workspaces for
 // dotenv files. Processes still running lose them.
 func (s *Sandbox) Close() error {
+	s.closeServers()
 	s.closeDotenvs()
 	s.tmpMu.Lock()
 	defer s.tmpMu.Unlock()

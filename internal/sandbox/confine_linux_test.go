@@ -66,6 +66,9 @@ type box struct {
 	home    string
 	outside string
 	tmpRoot string
+	// served runs commands through Spawn, in sandbox servers, instead of
+	// Start.
+	served bool
 }
 
 // newBox returns a box for backend b, or skips the test where the
@@ -107,6 +110,9 @@ func (x *box) profile() sandbox.Profile {
 func (x *box) run(p sandbox.Profile, cmd *exec.Cmd) (string, int) {
 	x.t.Helper()
 	cmd.Dir = x.ws
+	if x.served {
+		return x.spawn(p, cmd)
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := x.sb.Start(sandbox.WithProfile(x.t.Context(), p), cmd); err != nil {
@@ -138,9 +144,16 @@ func (x *box) clientUnder(p sandbox.Profile, network, addr string) string {
 	return out
 }
 
+// forEachBackend runs f for each backend, with commands started by
+// Start and, as "BACKEND-served", by Spawn.
 func forEachBackend(t *testing.T, f func(t *testing.T, x *box)) {
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) { f(t, newBox(t, b)) })
+		t.Run(string(b)+"-served", func(t *testing.T) {
+			x := newBox(t, b)
+			x.served = true
+			f(t, x)
+		})
 	}
 }
 

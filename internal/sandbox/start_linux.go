@@ -24,39 +24,10 @@ import (
 
 // startConfined starts cmd confined by p under backend b.
 func (s *Sandbox) startConfined(ctx context.Context, b Backend, cmd *exec.Cmd, p Profile) error {
-	if cmd.Err != nil {
-		return cmd.Err
-	}
-	// /proc/self/exe, Lathe's own binary, is the helper's too; bwrap
-	// is given its path.
-	path := cmd.Path
-	if path != "/proc/self/exe" {
-		// The command's path is looked at here, where it can be
-		// reported as cmd.Start would report it.
-		if !filepath.IsAbs(path) {
-			dir := cmd.Dir
-			if dir == "" {
-				dir, _ = os.Getwd()
-			}
-			path = filepath.Join(dir, path)
-		}
-		if err := executable(path); err != nil {
-			return err
-		}
-	}
-	dir := cmd.Dir
-	if dir == "" {
-		dir, _ = os.Getwd()
-	}
-	tmp, err := s.tempDir()
+	path, dir, pl, err := s.prepare(cmd, p)
 	if err != nil {
 		return err
 	}
-	pl, err := s.plan(p, tmp, cmd.Env)
-	if err != nil {
-		return err
-	}
-	cmd.Env = append(cmd.Env, pl.env...)
 	var proxy *os.File
 	if len(p.AllowDomains) > 0 {
 		if proxy, err = s.openProxy(ctx, p.AllowDomains); err != nil {
@@ -72,6 +43,41 @@ func (s *Sandbox) startConfined(ctx context.Context, b Backend, cmd *exec.Cmd, p
 		return startHelper(ctx, cmd, pl, path, dir, proxy)
 	}
 	return fmt.Errorf("unknown backend %q", b)
+}
+
+// prepare returns the path of cmd's program, its working directory and
+// the plan of a process confined by p, and adds the plan's variables to
+// cmd's environment.
+func (s *Sandbox) prepare(cmd *exec.Cmd, p Profile) (path, dir string, pl plan, err error) {
+	if cmd.Err != nil {
+		return "", "", plan{}, cmd.Err
+	}
+	dir = cmd.Dir
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	// /proc/self/exe, Lathe's own binary, is the helper's too; bwrap
+	// is given its path.
+	path = cmd.Path
+	if path != "/proc/self/exe" {
+		// The command's path is looked at here, where it can be
+		// reported as cmd.Start would report it.
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		if err := executable(path); err != nil {
+			return "", "", plan{}, err
+		}
+	}
+	tmp, err := s.tempDir()
+	if err != nil {
+		return "", "", plan{}, err
+	}
+	if pl, err = s.plan(p, tmp, cmd.Env); err != nil {
+		return "", "", plan{}, err
+	}
+	cmd.Env = append(cmd.Env, pl.env...)
+	return path, dir, pl, nil
 }
 
 // openProxy returns the proxy's socket for domains, opened as a path

@@ -21,6 +21,10 @@ var startsAllowed = map[string]string{
 	// starts the command there.
 	"internal/sandbox/helper/helper_linux.go syscall.ForkExec": "the helper of the landlock backend",
 	"internal/sandbox/helper/helper_linux.go syscall.Exec":     "the helper, becoming Lathe's supervisor",
+	"internal/sandbox/server_linux.go (*exec.Cmd).Start":       "the sandbox executor, starting a sandbox server",
+	// A sandbox server runs inside the sandbox the executor made for it,
+	// and starts each command there.
+	"internal/sandbox/helper/serve_linux.go syscall.ForkExec": "a sandbox server starts a command",
 	// It runs in the supervisor process, which the executor started,
 	// so whatever confines the supervisor confines the command too.
 	"internal/shell/supervise_linux.go syscall.ForkExec": "the supervisor starts its command",

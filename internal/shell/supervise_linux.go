@@ -59,9 +59,16 @@ func init() {
 	}
 }
 
+// spawner is an executor whose processes need not be Lathe's children,
+// such as a sandbox's, whose sandbox servers start them: the supervisor
+// is waited for through the Process. Spawn has Executor.Start's
+// contract otherwise.
+type spawner interface {
+	Spawn(ctx context.Context, cmd *exec.Cmd) (*sandbox.Process, error)
+}
+
 // supervised is a command running under a supervisor.
 type supervised struct {
-	sup *exec.Cmd
 	ctl *os.File // write end of the control pipe
 
 	done    chan struct{} // closed when the command has exited
@@ -111,7 +118,15 @@ func launch(ctx context.Context, ex sandbox.Executor, cmd *exec.Cmd, out *os.Fil
 			Pdeathsig: syscall.SIGTERM,
 		},
 	}
-	err = ex.Start(ctx, sup)
+	wait := sup.Wait
+	if sp, ok := ex.(spawner); ok {
+		var proc *sandbox.Process
+		if proc, err = sp.Spawn(ctx, sup); err == nil {
+			wait = func() error { _, err := proc.Wait(); return err }
+		}
+	} else {
+		err = ex.Start(ctx, sup)
+	}
 	ctlR.Close()
 	statusW.Close()
 	if err != nil {
@@ -119,11 +134,11 @@ func launch(ctx context.Context, ex sandbox.Executor, cmd *exec.Cmd, out *os.Fil
 		statusR.Close()
 		return nil, err
 	}
-	s := &supervised{sup: sup, ctl: ctlW, done: make(chan struct{}), supDone: make(chan struct{})}
+	s := &supervised{ctl: ctlW, done: make(chan struct{}), supDone: make(chan struct{})}
 	go func() {
 		// The command's fate comes over the status pipe; the exit status
 		// of the supervisor itself says nothing.
-		_ = sup.Wait()
+		_ = wait()
 		s.closeControl()
 		close(s.supDone)
 	}()

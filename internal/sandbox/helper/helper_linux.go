@@ -31,6 +31,10 @@ type Spec struct {
 	// Proxy, when not 0, is the descriptor of the proxy's socket, for
 	// the bridge.
 	Proxy int `json:"proxy,omitempty"`
+	// Serve, when not 0, is the descriptor of the socket the helper
+	// serves on as a sandbox server (see Request), instead of starting
+	// the one command of Path and Args.
+	Serve int `json:"serve,omitempty"`
 	// Path and Args are the command's.
 	Path string   `json:"path"`
 	Args []string `json:"args"`
@@ -123,6 +127,11 @@ func run(sp *Spec, err error, bridge Bridge) int {
 		if err := confineThread(sp); err != nil {
 			return fail(err)
 		}
+	}
+	if sp.Serve > 0 {
+		fmt.Fprintln(report, "ok")
+		report.Close()
+		return serve(sp.Serve)
 	}
 	if sp.Path == "/proc/self/exe" && sp.Proxy == 0 {
 		// Lathe's own binary, the shell's supervisor, is a child
