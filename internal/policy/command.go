@@ -57,6 +57,10 @@ type command struct {
 	dynamic bool
 	// paths are the words that may name files it reads or writes.
 	paths []string
+	// span is where the command is in the line: the byte offsets of its
+	// text, or of the text of the command that runs it (bash -c, xargs)
+	// for one of a script run in turn.
+	span [2]int
 }
 
 // maxDepth bounds how deep bash -c and eval scripts are looked into.
@@ -74,6 +78,13 @@ func analyze(f *syntax.File, dir, home string) *script {
 type analyzer struct {
 	s         *script
 	dir, home string
+	// span is that of the command of the line being looked into.
+	span [2]int
+}
+
+// spanOf is the byte offsets of n's text in the line.
+func spanOf(n syntax.Node) [2]int {
+	return [2]int{int(n.Pos().Offset()), int(n.End().Offset())}
 }
 
 func (a *analyzer) lineOpaque(why string) {
@@ -86,8 +97,14 @@ func (a *analyzer) file(f *syntax.File, depth int) {
 	syntax.Walk(f, func(n syntax.Node) bool {
 		switch n := n.(type) {
 		case *syntax.CallExpr:
+			if depth == 0 {
+				a.span = spanOf(n)
+			}
 			a.call(n.Assigns, n.Args, depth)
 		case *syntax.DeclClause:
+			if depth == 0 {
+				a.span = spanOf(n)
+			}
 			a.decl(n)
 		case *syntax.Redirect:
 			a.redirect(n)
@@ -115,7 +132,7 @@ func (a *analyzer) file(f *syntax.File, depth int) {
 // decl judges export, declare, local, readonly and typeset, whose
 // assignments can set what later commands load.
 func (a *analyzer) decl(d *syntax.DeclClause) {
-	c := command{args: []string{d.Variant.Value}, wild: true}
+	c := command{args: []string{d.Variant.Value}, wild: true, span: a.span}
 	for _, as := range d.Args {
 		if as.Name != nil && dangerousVar(as.Name.Value) {
 			c.opaque = "it sets " + as.Name.Value
@@ -191,7 +208,7 @@ func isDigits(s string) bool {
 // call judges one simple command: its leading assignments, the wrappers
 // it runs through and the program it names.
 func (a *analyzer) call(assigns []*syntax.Assign, words []*syntax.Word, depth int) {
-	c := command{wild: true}
+	c := command{wild: true, span: a.span}
 	for _, as := range assigns {
 		if as.Name != nil && dangerousVar(as.Name.Value) {
 			c.opaque = "it sets " + as.Name.Value + " for the command"
@@ -251,7 +268,7 @@ func (a *analyzer) command(c *command, args []string, written string, depth int)
 	if inner != nil {
 		// A command that xargs, find -exec or sudo runs: seen by deny
 		// rules as itself, never allowed through its runner's rule.
-		ic := command{wild: true, opaque: c.opaque, dynamic: true}
+		ic := command{wild: true, opaque: c.opaque, dynamic: true, span: c.span}
 		a.command(&ic, inner, strings.Join(inner, " "), depth+1)
 	}
 }
@@ -323,7 +340,7 @@ func (a *analyzer) special(c *command, depth int) {
 	case "find":
 		if cmd := findExec(args[1:]); cmd != nil {
 			c.opaque = "find -exec runs a command"
-			ic := command{wild: true, opaque: c.opaque, dynamic: true}
+			ic := command{wild: true, opaque: c.opaque, dynamic: true, span: c.span}
 			a.command(&ic, cmd, strings.Join(cmd, " "), depth+1)
 		}
 	}
@@ -344,7 +361,7 @@ func (a *analyzer) gitInner(c *command, depth int) {
 		case args[i] == "run" && i > 1 && args[i-1] == "bisect":
 			// Run as an argv.
 			if i+1 < len(args) && depth < maxDepth {
-				ic := command{wild: true, opaque: "git bisect runs a command"}
+				ic := command{wild: true, opaque: "git bisect runs a command", span: c.span}
 				a.command(&ic, args[i+1:], strings.Join(args[i+1:], " "), depth+1)
 			}
 			return

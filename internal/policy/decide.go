@@ -23,11 +23,39 @@ import (
 // The call gets the strictest of those verdicts. Decide does not block; ctx is for
 // the hooks that will consult processes, and call is not modified.
 func (p *Policy) Decide(ctx context.Context, call *Call) Decision {
+	return p.decide(call, nil)
+}
+
+// Part is one thing a call does, as [Policy.Decide] judges it on its own:
+// a simple command of its command line, a file it reads or writes, a URL.
+type Part struct {
+	// What names it: "git push", "/w/a.go", "https://go.dev/x".
+	What string
+	// Start and End, for a command of the line, are the byte offsets in
+	// Call.Command of its text (for a command another runs, as bash -c
+	// or xargs does, the text of that one); both are 0 for other parts.
+	Start, End int
+	// Decision is its own, of which the call gets the strictest.
+	Decision Decision
+}
+
+// Explain decides call as Decide does and also returns the decision of
+// each of its parts, in the order they were judged, so that a person
+// asked to approve it can be shown which part needs approval and why.
+func (p *Policy) Explain(ctx context.Context, call *Call) (Decision, []Part) {
+	parts := []Part{}
+	d := p.decide(call, &parts)
+	return d, parts
+}
+
+// decide is Decide; with trace, it judges every part, not stopping at a
+// denial, and appends each part's decision to *trace.
+func (p *Policy) decide(call *Call, trace *[]Part) Decision {
 	if path, ok := nulPath(call); ok {
 		return Decision{Verdict: Deny, Reason: fmt.Sprintf("%s names a path with a NUL byte (%q), which no file can have", call.Tool, path)}
 	}
 	dv := p.derive()
-	j := judge{p: p, call: call, bases: dv.bases, paths: dv.paths, secrets: dv.secrets}
+	j := judge{p: p, call: call, bases: dv.bases, paths: dv.paths, secrets: dv.secrets, trace: trace}
 	j.toolRules()
 	switch call.Kind {
 	case Read:
@@ -106,6 +134,8 @@ type part struct {
 	// escalate marks a question about crossing the sandbox's boundary:
 	// approved, it runs unconfined.
 	escalate bool
+	// span is where a command is in the line (see [command.span]).
+	span [2]int
 }
 
 // judge accumulates the verdicts of a call's parts.
@@ -129,6 +159,8 @@ type judge struct {
 	// escalate is set when a question is about crossing the sandbox's
 	// boundary, so that an approved command runs unconfined.
 	escalate bool
+	// trace, when not nil, receives each part's own decision.
+	trace *[]Part
 }
 
 func (j *judge) done() bool { return j.set && j.d.Verdict == Deny }
@@ -206,49 +238,50 @@ func (j *judge) pathMatch(r *Rule, forms []string, allow bool) bool {
 
 func (j *judge) judge(pt *part) {
 	j.parts++
-	if j.done() {
+	if j.done() && j.trace == nil {
 		return
 	}
+	d, escalate := j.verdict(pt)
+	j.add(d, escalate)
+	if j.trace != nil {
+		*j.trace = append(*j.trace, Part{What: pt.what, Start: pt.span[0], End: pt.span[1], Decision: d})
+	}
+}
+
+// verdict is pt's own decision, and whether, as a question, it is about
+// crossing the sandbox's boundary.
+func (j *judge) verdict(pt *part) (Decision, bool) {
 	if r := j.first(j.p.Rules.Deny, pt, false); r != nil {
-		j.add(ruled(Deny, r, fmt.Sprintf("%s: %s matches the deny rule %s%s", j.call.Tool, pt.what, r, from(r))), false)
-		return
+		return ruled(Deny, r, fmt.Sprintf("%s: %s matches the deny rule %s%s", j.call.Tool, pt.what, r, from(r))), false
 	}
 	if j.p.Mode == BypassPermissions {
-		j.add(Decision{Verdict: Allow}, false)
-		return
+		return Decision{Verdict: Allow}, false
 	}
 	if pt.builtin != nil && pt.builtin.Verdict == Deny {
-		j.add(*pt.builtin, false)
-		return
+		return *pt.builtin, false
 	}
 	if r := j.first(j.p.Rules.Ask, pt, false); r != nil {
-		j.add(ruled(Ask, r, fmt.Sprintf("%s: %s matches the ask rule %s%s", j.call.Tool, pt.what, r, from(r))), false)
-		return
+		return ruled(Ask, r, fmt.Sprintf("%s: %s matches the ask rule %s%s", j.call.Tool, pt.what, r, from(r))), false
 	}
 	if pt.builtin != nil {
-		j.add(*pt.builtin, pt.escalate)
-		return
+		return *pt.builtin, pt.escalate
 	}
 	if r := j.firstAllow(pt); r != nil && pt.noAllow == "" {
 		if j.allowedBy == nil {
 			j.allowedBy = r
 		}
-		j.add(Decision{Verdict: Allow}, false)
-		return
+		return Decision{Verdict: Allow, Rule: r.String(), Source: r.Source}, false
 	}
 	if pt.secret != nil {
-		j.add(*pt.secret, false)
-		return
+		return *pt.secret, false
 	}
 	if pt.noAllow == "" && pt.readOnly {
-		j.add(Decision{Verdict: Allow}, false)
-		return
+		return Decision{Verdict: Allow}, false
 	}
 	if pt.dflt == nil {
-		j.add(Decision{Verdict: Allow}, false)
-		return
+		return Decision{Verdict: Allow}, false
 	}
-	j.add(*pt.dflt, pt.escalate)
+	return *pt.dflt, pt.escalate
 }
 
 func from(r *Rule) string {
@@ -541,7 +574,7 @@ func (j *judge) rulesName(args []string) bool {
 
 func (j *judge) command(s *script, c *command, hidden bool) {
 	text := strings.Join(c.args, " ")
-	pt := &part{family: familyBash, what: text, noAllow: c.opaque}
+	pt := &part{family: familyBash, what: text, noAllow: c.opaque, span: c.span}
 	if pt.noAllow == "" {
 		pt.noAllow = s.opaque
 	}
