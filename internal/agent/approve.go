@@ -37,6 +37,12 @@ type Approval struct {
 	Input    json.RawMessage
 	Call     *policy.Call
 	Decision policy.Decision
+	// Parts, if not nil, are what the call does, each as the policy
+	// judged it (see [policy.Policy.Explain]), so that a person can be
+	// shown which part needs approval; set, like Keep, by the app's
+	// wrapper. A part the package guard asks about may show as allowed:
+	// Decision is what counts.
+	Parts []policy.Part
 	// Keep, if not nil, is what an Always answer would keep for later
 	// sessions. The front end that keeps rules (the app's) sets it on
 	// the approval it passes on; without it, Always keeps nothing beyond

@@ -231,7 +231,8 @@ func (p *Permissions) Check(ctx context.Context, toolName, arg string) (policy.C
 
 // alwaysApprover keeps an approver's "always" answers as rules. It tells
 // the approver what "always" would keep (agent.Approval.Keep): the
-// narrowest rules that cover the call and the file of each scope. It
+// narrowest rules that cover the call and the file of each scope; and
+// how the policy judged each part of the call (agent.Approval.Parts). It
 // keeps the rules the answer carries, edited or not, in the file of its
 // scope: the workspace's .lathe/config.local.toml, or the user's
 // config.toml; and the session is told each rule and the file.
@@ -245,6 +246,9 @@ type alwaysApprover struct {
 func (a alwaysApprover) Approve(ctx context.Context, req *agent.Approval) (agent.Answer, error) {
 	offer := *req
 	offer.Keep = a.keep(req.Call)
+	if req.Call != nil {
+		_, offer.Parts = a.perms.Policy.Explain(ctx, req.Call)
+	}
 	ans, err := a.next.Approve(ctx, &offer)
 	if err != nil || ans.Grant != agent.Always {
 		return ans, err

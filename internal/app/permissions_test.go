@@ -178,8 +178,9 @@ func TestAlwaysAnswers(t *testing.T) {
 			  {"reply": {"tool_calls": [{"name": "Bash", "input": {"command": "touch ran"}}]}},
 			  {"expect": {"tool_results": [{"call": 0, "is_error": false}]}, "reply": {"text": "Ran it."}}]}`)
 			var offered *agent.Keep
+			var parts []policy.Part
 			approve := agent.ApproverFunc(func(_ context.Context, req *agent.Approval) (agent.Answer, error) {
-				offered = req.Keep
+				offered, parts = req.Keep, req.Parts
 				return tt.ans, nil
 			})
 			var warnings []string
@@ -193,6 +194,9 @@ func TestAlwaysAnswers(t *testing.T) {
 			}
 			if offered == nil || !slices.Equal(offered.Rules, []string{"Bash(touch ran)"}) || !maps.Equal(offered.Files, files) {
 				t.Errorf("offered %+v, want Bash(touch ran) and %v", offered, files)
+			}
+			if len(parts) == 0 || parts[0].What != "touch ran" || parts[0].Decision.Verdict != policy.Ask || parts[0].End != len("touch ran") {
+				t.Errorf("parts %+v, want touch ran asked", parts)
 			}
 			var added []string
 			for _, e := range got.Events() {
