@@ -16,8 +16,10 @@
 package composer
 
 import (
+	"context"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
@@ -61,9 +63,15 @@ type Options struct {
 	Commands *slash.Set
 	// History is the workspace's input history; nil keeps none.
 	History *History
-	// Files completes "@" paths until a [BuildIndex] result arrives;
-	// nil completes none until then.
+	// Root is the workspace whose paths "@" completes: the composer
+	// builds the index off the UI goroutine when a completion starts and
+	// it has none or one older than 30 s, so that new files show up; ""
+	// builds none. Files, if set, completes until then.
+	Root  string
 	Files *Index
+	// Context bounds the composer's background work (building the
+	// index); nil is context.Background.
+	Context context.Context
 	// Placeholder is shown in an empty composer.
 	Placeholder string
 }
@@ -95,6 +103,13 @@ type Model struct {
 
 	files *Index
 	at    atState
+	// root and ctx are Options'; building is set while an index is
+	// built, builtAt is when the last one was; now is the clock.
+	root     string
+	ctx      context.Context
+	building bool
+	builtAt  time.Time
+	now      func() time.Time
 
 	// problem is the last error to show under the input, cleared by the
 	// next key.
@@ -123,7 +138,11 @@ func New(opts Options) Model {
 	if cmds == nil {
 		cmds = slash.NewSet(nil)
 	}
-	m := Model{ta: ta, cmds: cmds, palette: palette.New(cmds), history: opts.History, files: opts.Files}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m := Model{ta: ta, cmds: cmds, palette: palette.New(cmds), history: opts.History, files: opts.Files, root: opts.Root, ctx: ctx, now: time.Now}
 	return m.SetWidth(80)
 }
 
@@ -169,7 +188,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	m, cmd := m.update(msg)
 	if m.at.ask {
 		m.at.ask = false
-		cmd = tea.Batch(cmd, matchCmd(m.files, m.at.want))
+		if m.files != nil {
+			cmd = tea.Batch(cmd, matchCmd(m.files, m.at.want))
+		}
+		var build tea.Cmd
+		m, build = m.refreshIndex()
+		cmd = tea.Batch(cmd, build)
 	}
 	return m, cmd
 }
@@ -193,7 +217,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case editorDone:
 		return m.editorDone(msg), nil
 	case indexReady:
-		return m.indexReady(msg), nil
+		return m.indexReady(msg)
 	case tea.KeyPressMsg:
 		m.problem = ""
 		return m.key(msg)
@@ -381,7 +405,7 @@ func (m Model) sync() Model {
 	} else {
 		m.palette = m.palette.SetQuery("")
 	}
-	m.at = m.at.update(m.files, m.wordAtCursor())
+	m.at = m.at.update(m.wordAtCursor())
 	prompt := promptText
 	if strings.HasPrefix(v, "!") {
 		prompt = promptShell

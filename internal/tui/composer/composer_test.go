@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -558,5 +559,38 @@ func TestNoTimers(t *testing.T) {
 		if m, cmd = m.Update(msg); cmd != nil {
 			t.Errorf("%T %v started a command", msg, msg)
 		}
+	}
+}
+
+// TestAtIndexRefresh: with a root, the composer builds its own index when
+// a completion starts, and again when it is older than indexMaxAge, so
+// that files made since show up.
+func TestAtIndexRefresh(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "alpha.go"), []byte("package a\n"))
+	clock := time.Unix(1_000_000, 0)
+	m := New(Options{Root: root})
+	m.now = func() time.Time { return clock }
+	m, _ = typeText(m, "@alp")
+	if !strings.Contains(ansi.Strip(m.View()), "› @alpha.go") {
+		t.Fatalf("first completion:\n%s", ansi.Strip(m.View()))
+	}
+	writeFile(t, filepath.Join(root, "alpine.go"), []byte("package a\n"))
+	m = m.Reset()
+	m, _ = typeText(m, "@alpi")
+	if m.Completing() {
+		t.Fatalf("a fresh index was built again:\n%s", ansi.Strip(m.View()))
+	}
+	clock = clock.Add(indexMaxAge + time.Second)
+	m = m.Reset()
+	m, _ = typeText(m, "@alpi")
+	if !strings.Contains(ansi.Strip(m.View()), "› @alpine.go") {
+		t.Fatalf("after %v:\n%s", indexMaxAge, ansi.Strip(m.View()))
+	}
+	// An index that cannot be built says so, once the completion starts.
+	m = New(Options{Root: filepath.Join(root, "nope")})
+	m, _ = typeText(m, "@x")
+	if !strings.Contains(m.View(), "file completion:") {
+		t.Errorf("no error shown:\n%s", m.View())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -107,6 +108,20 @@ func binary(path string, sample []byte) bool {
 // MaxCompletions is how many paths the "@" list shows.
 const MaxCompletions = 8
 
+// indexMaxAge is how old an index may be when a completion starts
+// before the composer builds it again, to see files made since.
+const indexMaxAge = 30 * time.Second
+
+// refreshIndex starts building the index, if the composer has a root
+// and no index or an old one, and none is being built.
+func (m Model) refreshIndex() (Model, tea.Cmd) {
+	if m.root == "" || m.building || (m.files != nil && m.now().Sub(m.builtAt) < indexMaxAge) {
+		return m, nil
+	}
+	m.building = true
+	return m, BuildIndex(m.ctx, m.root)
+}
+
 // atState is the "@" completion under way: the word at the cursor, if it
 // begins with "@", and the paths it matches. Matching a large index
 // takes milliseconds, so it runs off the UI goroutine: a keystroke is
@@ -132,9 +147,9 @@ type atMatches struct {
 func (a atState) open() bool { return len(a.matches) > 0 && !a.dismissed }
 
 // update follows the word at the cursor.
-func (a atState) update(ix *Index, word string) atState {
+func (a atState) update(word string) atState {
 	switch {
-	case ix == nil || !strings.HasPrefix(word, "@"):
+	case !strings.HasPrefix(word, "@"):
 		return atState{}
 	case word == a.word:
 		a.want, a.ask = "", false
@@ -232,7 +247,7 @@ func (a pathRank) before(b pathRank) bool {
 
 // wordAtCursor returns the blank-delimited word that ends at the cursor.
 func (m Model) wordAtCursor() string {
-	if m.files == nil {
+	if m.files == nil && m.root == "" {
 		return ""
 	}
 	lines := strings.Split(m.ta.Value(), "\n")
@@ -304,11 +319,19 @@ func (a atState) view(width int) string {
 
 // indexReady takes a finished index; a failed one leaves the previous,
 // and says why.
-func (m Model) indexReady(msg indexReady) Model {
+func (m Model) indexReady(msg indexReady) (Model, tea.Cmd) {
+	m.building = false
 	if msg.err != nil {
 		m.problem = "file completion: " + msg.err.Error()
-		return m
+		return m, nil
 	}
-	m.files = msg.ix
-	return m.sync()
+	m.files, m.builtAt = msg.ix, m.now()
+	// The word at the cursor is matched again, in the new index.
+	m.at = atState{}
+	m = m.sync()
+	if m.at.ask {
+		m.at.ask = false
+		return m, matchCmd(m.files, m.at.want)
+	}
+	return m, nil
 }

@@ -13,12 +13,11 @@ import (
 // and the workspace's history under Lathe's state directory. The options
 // are usable whatever problems says: each is a command file left out or
 // a history that could not be read, for the front end to show once.
-// Files is left nil: the front end runs [BuildIndex] off the UI
-// goroutine.
+// Root is dir, so that "@" completes its paths.
 func Load(dir string) (Options, []error) {
 	root, _ := config.RepoRoot(dir)
 	cmds, problems := slash.Load(slash.Dirs(os.Getenv("HOME"), config.UserDir(), root, dir)...)
-	opts := Options{Commands: slash.NewSet(cmds)}
+	opts := Options{Commands: slash.NewSet(cmds), Root: dir}
 	var path string
 	if state := config.StateDir(); state != "" {
 		var err error

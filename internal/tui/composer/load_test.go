@@ -26,6 +26,9 @@ func TestLoad(t *testing.T) {
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "bad.md") {
 		t.Errorf("problems = %v", problems)
 	}
+	if opts.Root != ws {
+		t.Errorf("root = %q", opts.Root)
+	}
 	for _, name := range []string{"mine", "root", "here", "compact"} {
 		if _, ok := opts.Commands.Lookup(name); !ok {
 			t.Errorf("no /%s", name)
