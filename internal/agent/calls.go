@@ -94,6 +94,7 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 		Type: event.ToolEnd, CallID: call.CallID, Name: call.Name,
 		Output: res.Content, IsError: res.IsError, Denied: denied, Summary: res.Summary,
 		DurationMS: time.Since(start).Milliseconds(), ExitCode: res.ExitCode, Changes: res.Changes,
+		SavedOutput: res.Saved,
 	})
 	return resultPart(call, res.Content, res.IsError), ctx.Err()
 }

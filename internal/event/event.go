@@ -192,6 +192,9 @@ type Event struct {
 	Denied     bool   `json:"denied,omitempty"`
 	Summary    string `json:"summary,omitempty"`
 	DurationMS int64  `json:"duration_ms,omitempty"`
+	// SavedOutput is the file holding the whole of a tool.end's output
+	// when Output shows only its head and tail.
+	SavedOutput string `json:"saved_output,omitempty"`
 	// Changes are the files a tool.end's call changed (edit tools only).
 	// ExitCode, below, is a command's exit status on a tool.end.
 	Changes []FileChange `json:"changes,omitempty"`

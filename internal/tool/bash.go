@@ -121,6 +121,7 @@ func runBash(ctx context.Context, env *Env, c shell.Command, background bool) (R
 	return Result{
 		Content:  sb.String(),
 		Capped:   true,
+		Saved:    res.Saved,
 		IsError:  res.TimedOut || res.ExitCode != 0,
 		Summary:  summarize(res),
 		ExitCode: exitCode(res),

@@ -89,6 +89,7 @@ func (bashOutput) Run(_ context.Context, env *Env, input json.RawMessage) (Resul
 	return Result{
 		Content: sb.String(),
 		Capped:  true,
+		Saved:   out.Saved,
 		Summary: fmt.Sprintf("%s %s, %d new lines", j.ID(), status, newLines),
 	}, nil
 }

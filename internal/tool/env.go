@@ -43,8 +43,9 @@ func (e *Env) ForgetShown(conversation string) {
 
 // Cap caps a result's content as it enters the history: a result longer
 // than [spill.Limit] characters keeps its head and tail, and the whole of
-// it is saved in Outputs under a path the cut content names. A result the
-// tool sized itself (Capped) is left as it is. A nil Env saves nothing.
+// it is saved in Outputs under a path the cut content names, and Saved
+// says. A result the tool sized itself (Capped) is left as it is. A nil
+// Env saves nothing.
 func (e *Env) Cap(res Result) Result {
 	if res.Capped {
 		return res
@@ -53,7 +54,7 @@ func (e *Env) Cap(res Result) Result {
 	if e != nil {
 		dir = e.Outputs
 	}
-	res.Content, _ = dir.Cap(res.Content)
+	res.Content, res.Saved = dir.Cap(res.Content)
 	res.Capped = true
 	return res
 }

@@ -15,7 +15,8 @@ import (
 
 // TestCap: a result longer than the limit enters the history cut, its
 // whole saved under the session's outputs; one the tool sized is not cut
-// again, and a short one is left alone.
+// again, and a short one is left alone. Saved names the file for the
+// tool.end event.
 func TestCap(t *testing.T) {
 	env := &Env{Outputs: spill.New(filepath.Join(t.TempDir(), "outputs"))}
 	long := strings.Repeat("grep match\n", 5000)
@@ -27,6 +28,9 @@ func TestCap(t *testing.T) {
 	if b, err := os.ReadFile(m[1]); err != nil || string(b) != long {
 		t.Errorf("%s holds %d bytes (%v); want the whole result", m[1], len(b), err)
 	}
+	if res.Saved != m[1] {
+		t.Errorf("Saved = %q, want the file the marker names, %s", res.Saved, m[1])
+	}
 	if res.Summary != "5000 lines" {
 		t.Errorf("Summary = %q, changed by Cap", res.Summary)
 	}
@@ -34,12 +38,12 @@ func TestCap(t *testing.T) {
 	if got := env.Cap(paged); got.Content != long {
 		t.Error("Cap cut a result its tool had sized")
 	}
-	if got := env.Cap(Result{Content: "short"}); got.Content != "short" {
-		t.Errorf("Cap changed a short result to %q", got.Content)
+	if got := env.Cap(Result{Content: "short"}); got.Content != "short" || got.Saved != "" {
+		t.Errorf("Cap changed a short result to %q, saved %q", got.Content, got.Saved)
 	}
 	var none *Env
-	if got := none.Cap(Result{Content: long}); !strings.Contains(got.Content, "characters truncated] ...") {
-		t.Error("a nil Env did not cut a long result")
+	if got := none.Cap(Result{Content: long}); !strings.Contains(got.Content, "characters truncated] ...") || got.Saved != "" {
+		t.Errorf("a nil Env did not cut a long result, or says it saved it in %q", got.Saved)
 	}
 }
 

@@ -120,6 +120,7 @@ func runShell(ctx context.Context, env *Env, c shell.Command) (Result, error) {
 	return Result{
 		Content:  sb.String(),
 		Capped:   true,
+		Saved:    res.Saved,
 		IsError:  code != 0,
 		Summary:  summarize(res),
 		ExitCode: exitCode(res),

@@ -60,6 +60,11 @@ type Result struct {
 	// tool, as a command's output cut by the shell or a page of a file
 	// that says how to read on, so that Env.Cap leaves it as it is.
 	Capped bool
+	// Saved is the file that holds the whole output when Content shows
+	// only its head and tail (see package spill): where the model, and
+	// a person, can read the rest. Empty when nothing was cut or the
+	// whole could not be saved.
+	Saved string
 	// IsError marks a failure the model should act on.
 	IsError bool
 	// Summary is a one-line description for logs and displays, such as
