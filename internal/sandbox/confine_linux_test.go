@@ -66,6 +66,7 @@ type box struct {
 	home    string
 	outside string
 	tmpRoot string
+	backend sandbox.Backend
 	// served runs commands through Spawn, in sandbox servers, instead of
 	// Start.
 	served bool
@@ -88,7 +89,7 @@ func newBox(t *testing.T, b sandbox.Backend, opts ...sandbox.Option) *box {
 	if err := os.Mkdir(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	x := &box{t: t, ws: ws, home: home, outside: outside, tmpRoot: t.TempDir()}
+	x := &box{t: t, backend: b, ws: ws, home: home, outside: outside, tmpRoot: t.TempDir()}
 	opts = append([]sandbox.Option{sandbox.WithBackend(b), sandbox.WithHome(home), sandbox.WithTempRoot(x.tmpRoot)}, opts...)
 	x.sb = sandbox.New(sandbox.Profile{HideEnv: []string{"ANTHROPIC_API_KEY"}}, opts...)
 	t.Cleanup(func() { x.sb.Close() })

@@ -333,3 +333,27 @@ func serverPids(t *testing.T) []int {
 	}
 	return pids
 }
+
+// TestConfineHelperUntraceable checks that a command cannot read the
+// memory of the helper or sandbox server that started it, whose other
+// threads are not confined as the command is: the helper is not
+// dumpable, so tracing it takes a capability no command has.
+func TestConfineHelperUntraceable(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, x *box) {
+		// Not bwrap's own process, run with the helper's arguments, nor
+		// this script's, which names them.
+		script := `for d in /proc/[0-9]*; do
+	case "$(tr '\0' '\n' < $d/cmdline | head -n 1)" in *bwrap) continue;; esac
+	if grep -q '__sandbox-[e]xec' $d/cmdline 2>/dev/null; then
+		echo helper; head -c 16 $d/maps >/dev/null 2>&1 && echo "read $d/maps"
+		head -c 16 $d/mem >/dev/null 2>&1 && echo "read $d/mem"
+	fi
+done; echo done`
+		out, _ := x.sh(x.profile(), script)
+		// bwrap starts a command of its own without the helper.
+		helped := x.served || x.backend == sandbox.Landlock
+		if strings.Contains(out, "read") || strings.Contains(out, "helper") != helped || !strings.HasSuffix(out, "done\n") {
+			t.Errorf("the helper's memory from the sandbox:\n%s", out)
+		}
+	})
+}

@@ -104,6 +104,14 @@ func run(sp *Spec, err error, bridge Bridge) int {
 		fmt.Fprintf(report, "sandbox: %v\n", err)
 		return 126
 	}
+	// Only the thread that starts the command is confined: the others,
+	// the helper's own, keep what they need to set up the sandbox or
+	// run the bridge. Not dumpable, the helper cannot be traced, nor its
+	// memory read, by a process without CAP_SYS_PTRACE, which no command
+	// has; the command, once it execs, is dumpable again.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fail(fmt.Errorf("set the helper not dumpable: %w", err))
+	}
 	if !sp.Bwrap {
 		if err := setUp(sp); err != nil {
 			return fail(err)
