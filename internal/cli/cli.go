@@ -111,6 +111,7 @@ func dispatch(ctx context.Context, args []string, stdio IO) error {
 const helpText = `lathe — a coding agent for your terminal
 
 Usage:
+  lathe [flags] ["PROMPT"]      on a terminal, the interactive UI (with a first prompt)
   lathe -p [flags] "PROMPT"     run a task headless and print the answer
   lathe exec [flags] "PROMPT"   the same (Codex style)
   echo PROMPT | lathe -p        the prompt may come on stdin
@@ -142,7 +143,8 @@ Examples:
   lathe tool Read '{"file_path":"main.go","limit":20}'
 
 Flags (before or after the prompt):
-  -p, --print                  run headless (the interactive UI is not built yet, so this is the default)
+  -p, --print                  run headless; without it, on a terminal, lathe starts its interactive UI
+  --no-alt-screen              run the interactive UI inline, in the terminal's scrollback, not full screen
   --output-format FORMAT       text (the answer), json (one result object) or stream-json (one event per line)
   --include-partial-messages   with stream-json, also emit the deltas and command output as they stream
   --provider NAME              anthropic, openai, openai-chat, or a provider named in config.toml

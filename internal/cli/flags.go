@@ -33,6 +33,7 @@ type runFlags struct {
 	dir            string
 	version        bool
 	help           bool
+	noAltScreen    bool
 	// The permission flags; see permissionFlags.
 	perm permissionFlags
 
@@ -71,6 +72,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.version, "v", false, "")
 	fs.BoolVar(&f.help, "help", false, "")
 	fs.BoolVar(&f.help, "h", false, "")
+	fs.BoolVar(&f.noAltScreen, "no-alt-screen", false, "")
 	f.single(fs, [][2]string{
 		{"p", "print"}, {"m", "model"}, {"c", "continue"}, {"r", "resume"},
 		{"C", "cd"}, {"v", "version"}, {"h", "help"},

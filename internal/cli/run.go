@@ -31,6 +31,9 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 		fmt.Fprintf(stdio.Stdout, "lathe %s\n", version())
 		return nil
 	}
+	if interactive(&f, stdio, execCmd) {
+		return runTUI(ctx, &f, pos, stdio)
+	}
 	out, err := newOutput(f.outputFormat, f.partial, f.verbose, stdio.Stdout, stdio.Stderr)
 	if err != nil {
 		return err
@@ -61,11 +64,7 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 	// log after that loses nothing a resume needs, so it is a warning.
 	defer closeApp(a, stdio.Stderr)
 	for _, p := range a.Dropped() {
-		if p.Cut {
-			fmt.Fprintf(stdio.Stderr, "lathe: session %s: line %d of %s was cut short, as a crash leaves it; dropped it\n", a.SessionID(), p.Line, a.LogPath())
-		} else {
-			fmt.Fprintf(stdio.Stderr, "lathe: session %s: dropped line %d of %s: %s\n", a.SessionID(), p.Line, a.LogPath(), p.Msg)
-		}
+		fmt.Fprintf(stdio.Stderr, "lathe: %v\n", droppedLine(a, p))
 	}
 
 	// The output is a lossless subscriber: a script reading stream-json

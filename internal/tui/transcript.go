@@ -1,0 +1,148 @@
+package tui
+
+// transcript is the list of cells and the window onto it. It renders only
+// the cells it shows, walking from where the window is: from the end when
+// it follows the output, else from its top line. No operation costs more
+// than the cells it walks past, so a long session costs a frame what a
+// short one does.
+type transcript struct {
+	cells []*cell
+	// follow keeps the window on the last lines; scrolled up, top is the
+	// first line shown: line topLine of cells[topCell].
+	follow           bool
+	topCell, topLine int
+	// seen is how many cells there were when the user scrolled up; the
+	// cells after them are "new".
+	seen int
+}
+
+func newTranscript() *transcript { return &transcript{follow: true} }
+
+// add appends c, giving it the next id.
+func (t *transcript) add(c *cell) *cell {
+	c.id = len(t.cells)
+	t.cells = append(t.cells, c)
+	return c
+}
+
+// unseen is how many cells arrived since the user scrolled up.
+func (t *transcript) unseen() int {
+	if t.follow {
+		return 0
+	}
+	return len(t.cells) - t.seen
+}
+
+// view is the height lines the window shows at width, from cells[from:]
+// only (the cells before from are in the native scrollback already, in
+// inline mode). Fewer lines than height come back when there are not as
+// many.
+func (t *transcript) view(from, width, height int) []string {
+	if height <= 0 {
+		return nil
+	}
+	if !t.follow && t.topCell >= from {
+		var out []string
+		for i, skip := t.topCell, t.topLine; i < len(t.cells) && len(out) < height; i, skip = i+1, 0 {
+			ls := t.cells[i].lines(width)
+			out = append(out, ls[min(skip, len(ls)):]...)
+		}
+		if len(out) >= height {
+			return out[:height]
+		}
+		// The end came into view: the window follows again.
+		t.follow = true
+	}
+	return t.tail(from, width, height)
+}
+
+// tail is the last height lines of cells[from:].
+func (t *transcript) tail(from, width, height int) []string {
+	var rev [][]string
+	n := 0
+	for i := len(t.cells) - 1; i >= from && n < height; i-- {
+		ls := t.cells[i].lines(width)
+		rev = append(rev, ls)
+		n += len(ls)
+	}
+	out := make([]string, 0, min(n, height))
+	for i := len(rev) - 1; i >= 0; i-- {
+		out = append(out, rev[i]...)
+	}
+	return out[max(len(out)-height, 0):]
+}
+
+// top returns the window's first line, for a window of height lines at
+// width.
+func (t *transcript) top(from, width, height int) (cell, line int) {
+	if !t.follow {
+		return t.topCell, t.topLine
+	}
+	n := 0
+	for i := len(t.cells) - 1; i >= from; i-- {
+		ls := len(t.cells[i].lines(width))
+		if n+ls >= height {
+			return i, n + ls - height
+		}
+		n += ls
+	}
+	return from, 0
+}
+
+// scroll moves the window by delta lines (up when negative) in a window
+// of height lines at width, stopping at either end; at the end, the
+// window follows the output again.
+func (t *transcript) scroll(delta, from, width, height int) {
+	c, l := t.top(from, width, height)
+	if delta < 0 {
+		for delta < 0 && (c > from || l > 0) {
+			if l == 0 {
+				c--
+				l = len(t.cells[c].lines(width))
+			}
+			step := min(-delta, l)
+			l -= step
+			delta += step
+		}
+	} else {
+		for delta > 0 && c < len(t.cells) {
+			n := len(t.cells[c].lines(width))
+			step := min(delta, n-l)
+			l += step
+			delta -= step
+			if l >= n {
+				c, l = c+1, 0
+			}
+		}
+	}
+	if t.follow {
+		t.seen = len(t.cells)
+	}
+	t.follow, t.topCell, t.topLine = false, c, l
+	// A window that reaches the end follows it again.
+	if t.atEnd(from, width, height) {
+		t.follow = true
+	}
+}
+
+// atEnd reports whether the window, scrolled, shows the last line.
+func (t *transcript) atEnd(from, width, height int) bool {
+	n := 0
+	for i, skip := t.topCell, t.topLine; i < len(t.cells); i, skip = i+1, 0 {
+		n += len(t.cells[i].lines(width)) - skip
+		if n > height {
+			return false
+		}
+	}
+	return true
+}
+
+// home scrolls to the first line of cells[from:]; end follows the output.
+func (t *transcript) home(from int) {
+	if t.follow {
+		t.seen = len(t.cells)
+	}
+	t.follow, t.topCell, t.topLine = false, from, 0
+}
+
+func (t *transcript) end() { t.follow = true }

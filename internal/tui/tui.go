@@ -1,0 +1,134 @@
+// Package tui is Lathe's interactive terminal UI. It is a front end of an
+// app.App like the headless printer: it subscribes to the session's
+// events and renders them, runs the user's prompts, steers and interrupts
+// them, and answers approvals; it never reaches into the agent's loop.
+//
+// The program is Bubble Tea's. Events reach it through a [feed], one
+// batch per frame, so the agent never waits for the screen. The
+// transcript renders only the cells in view, each cached until it
+// changes. Nothing runs on a timer while nothing is in flight.
+package tui
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/lathe-dev/lathe/internal/app"
+	"github.com/lathe-dev/lathe/internal/event"
+)
+
+// Session is what the TUI drives; *app.App is one.
+//
+// Concurrency: Prompt is called from one goroutine at a time (a run ends
+// before the next starts); Steer, Subscribe and ContextStatus from any.
+// Close is called once, after the last Prompt has returned.
+type Session interface {
+	Subscribe(name string, handle func(event.Event), opts ...event.SubscribeOption) *event.Subscription
+	Start()
+	Prompt(ctx context.Context, text string) app.Result
+	Steer(text string) bool
+	ContextStatus() (used, window int)
+	Close() error
+}
+
+// Options are how the TUI runs.
+type Options struct {
+	// Input and Output are the terminal.
+	Input  *os.File
+	Output *os.File
+	// Inline runs in the normal screen, finished cells printed above a
+	// small live region (--no-alt-screen); else the UI takes the
+	// alternate screen and prints the transcript when it exits.
+	Inline bool
+	// Prompt, if not empty, is sent when the UI starts.
+	Prompt string
+	// Link is the session's approver and warner, which the UI serves;
+	// Run needs it.
+	Link *Link
+	// Branch is the git branch shown on the status line.
+	Branch func() string
+}
+
+// Run runs the UI on s until the user quits or a signal (SIGTERM, SIGHUP,
+// SIGINT) ends it, then interrupts what still runs, closes s and prints
+// to the native scrollback every cell of the transcript not printed yet.
+// The terminal is restored before Run returns, after a panic in the UI
+// too. The error is the program's and s.Close's.
+func Run(ctx context.Context, s Session, opts Options) error {
+	f := opts.Link.feed
+	defer f.close()
+	s.Subscribe("tui", f.add)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := newModel(ctx, s, f, opts)
+	p := tea.NewProgram(m, tea.WithInput(opts.Input), tea.WithOutput(opts.Output), tea.WithoutSignalHandler())
+	opts.Link.attach(p.Send)
+
+	// The program's own handler would quit on SIGTERM but leave SIGHUP
+	// fatal; both, and SIGINT when the terminal sends one, end the UI
+	// the same way: the session saved, the terminal restored.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	stopSignals := make(chan struct{})
+	signalsDone := make(chan struct{})
+	go func() {
+		defer close(signalsDone)
+		select {
+		case sig := <-sigs:
+			p.Send(signalMsg{sig})
+		case <-stopSignals:
+		}
+	}()
+	defer func() {
+		signal.Stop(sigs)
+		close(stopSignals)
+		<-signalsDone
+	}()
+
+	s.Start()
+	_, runErr := p.Run()
+	if errors.Is(runErr, tea.ErrProgramPanic) {
+		fmt.Fprintln(opts.Output, "lathe: the terminal UI crashed; the session is saved")
+	}
+	// Interrupt the run still going, wait for it to record its result,
+	// and close the session, which delivers every event published
+	// before.
+	cancel()
+	m.runs.Wait()
+	closeErr := s.Close()
+	f.close()
+	m.apply(f.take())
+	if err := m.printRest(opts.Output); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	return errors.Join(runErr, closeErr)
+}
+
+// signalMsg says the process got a signal that ends the UI.
+type signalMsg struct{ sig os.Signal }
+
+// printRest writes the cells not printed yet to w, at the terminal's
+// width, each once.
+func (m *model) printRest(w io.Writer) error {
+	var b strings.Builder
+	for _, c := range m.tr.cells[m.printed:] {
+		for _, l := range c.lines(cmp.Or(m.width, 80)) {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	m.printed = len(m.tr.cells)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("print the transcript: %w", err)
+	}
+	return nil
+}
