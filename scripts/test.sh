@@ -2,8 +2,8 @@
 # Runs Lathe's whole test suite. On a fresh machine it first installs what
 # the tests need that Go does not bring: ripgrep, for the Grep tool's rg path,
 # bubblewrap, for the sandbox's bwrap backend (its tests fail under CI
-# without it), and the pinned peer agents from npm that
-# internal/fakeapi/peertest runs.
+# without it), tmux, for the terminal UI's end-to-end tests, and the pinned
+# peer agents from npm that internal/fakeapi/peertest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,7 @@ fi
 missing=
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
 	echo "scripts/test.sh: installing$missing" >&2

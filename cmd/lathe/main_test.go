@@ -76,7 +76,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:       "testdata/script",
 		Condition: condition,
-		Cmds:      mergeCmds(fakeapi.Cmds(), pkgguardtest.Cmds(), scriptCmds(), eventCmds()),
+		Cmds:      mergeCmds(fakeapi.Cmds(), pkgguardtest.Cmds(), scriptCmds(), eventCmds(), ttyCmds()),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 			home := filepath.Join(env.WorkDir, ".home")

@@ -55,6 +55,9 @@ func runTUI(ctx context.Context, f *runFlags, pos []string, stdio IO) error {
 		Branch: func() string { return gitBranch(dir) },
 	})
 	fmt.Fprintf(stdio.Stderr, "lathe: session %s saved; lathe --resume %s continues it\n", a.SessionID(), a.SessionID())
+	if errors.Is(err, tui.ErrInterrupted) {
+		return exitError{app.ExitInterrupted}
+	}
 	return err
 }
 

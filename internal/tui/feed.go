@@ -34,8 +34,11 @@ func newFeed() *feed {
 	return &feed{ready: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// eventsMsg is a batch of events, in the order they were published.
-type eventsMsg []event.Event
+// feedReady says the feed has events for the program to take. The
+// program takes them itself, on its own goroutine, so that none is lost
+// in a message the program quits before reading: what it did not take
+// stays for Run to take after it.
+type feedReady struct{}
 
 // add queues e, merging it into the last queued event when both are
 // deltas of the same stream.
@@ -68,13 +71,14 @@ func (f *feed) take() []event.Event {
 	return batch
 }
 
-// wait is the command that delivers the next batch; the model asks for it
-// again after handling each batch. It returns nil once the feed is closed.
+// wait is the command that says there are events to take; the model
+// asks for it again after taking them. It returns nil once the feed is
+// closed.
 func (f *feed) wait() tea.Cmd {
 	return func() tea.Msg {
 		select {
 		case <-f.ready:
-			return eventsMsg(f.take())
+			return feedReady{}
 		case <-f.done:
 			return nil
 		}

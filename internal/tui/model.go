@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,8 @@ type model struct {
 	// quitArmed says the last key was a Ctrl+C that did not quit.
 	quitArmed bool
 	quitting  bool
+	// signaled is the signal that ended the UI.
+	signaled os.Signal
 
 	// streams are the cells the model's text and thinking deltas go to,
 	// by agent; tools the calls still running, by call id.
@@ -124,8 +127,8 @@ func (m *model) send(text string) tea.Cmd {
 // Update implements tea.Model.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case eventsMsg:
-		m.apply(msg)
+	case feedReady:
+		m.apply(m.feed.take())
 		return m, tea.Batch(m.feed.wait(), m.flush())
 	case promptDone:
 		return m, m.ended(msg.res)
@@ -139,6 +142,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.withdraw(msg.callID)
 		return m, nil
 	case signalMsg:
+		m.signaled = msg.sig
 		return m, m.quit()
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height

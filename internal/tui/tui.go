@@ -110,8 +110,14 @@ func Run(ctx context.Context, s Session, opts Options) error {
 	if err := m.printRest(opts.Output); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
+	if m.signaled != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("%w by %v", ErrInterrupted, m.signaled))
+	}
 	return errors.Join(runErr, closeErr)
 }
+
+// ErrInterrupted is what Run returns, wrapped, when a signal ended the UI.
+var ErrInterrupted = errors.New("interrupted")
 
 // signalMsg says the process got a signal that ends the UI.
 type signalMsg struct{ sig os.Signal }
