@@ -127,6 +127,9 @@ type Model struct {
 	// shown.
 	split  bool
 	scroll int
+	// cache is shared by the copies of the model, all of which live on
+	// the UI goroutine.
+	cache *diffCache
 	// notified is whether the person was notified of this dialog.
 	notified bool
 }
@@ -134,7 +137,7 @@ type Model struct {
 // New returns the dialog for req, which it does not modify.
 func New(req *agent.Approval, opts Options) Model {
 	// Init notifies of a dialog opened unfocused.
-	m := Model{req: req, opts: opts, split: opts.Width >= cells.SplitWidth, notified: opts.Unfocused}
+	m := Model{req: req, opts: opts, split: opts.Width >= cells.SplitWidth, notified: opts.Unfocused, cache: new(diffCache)}
 	m.why = newInput("")
 	m.why.Placeholder = "why not, or what to do instead (optional)"
 	return m

@@ -2,6 +2,7 @@ package approve
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -212,5 +213,29 @@ func TestDetectNotify(t *testing.T) {
 	}
 	if got := NotifyNone.Sequence("a", "b"); got != "" {
 		t.Errorf("NotifyNone.Sequence = %q", got)
+	}
+}
+
+// BenchmarkViewLongDiff measures a redraw of the dialog of a write that
+// changes every tenth line of a 20,000-line file, after the first: what
+// each key press costs.
+func BenchmarkViewLongDiff(b *testing.B) {
+	var old, new strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&old, "line %d\n", i)
+		if i%10 == 0 {
+			fmt.Fprintf(&new, "changed %d\n", i)
+		} else {
+			fmt.Fprintf(&new, "line %d\n", i)
+		}
+	}
+	t := &testing.T{}
+	req, _ := editApproval(t)
+	m := New(req, Options{Width: 120, Height: 50, Changes: []Change{wholeChange(testWorkspace+"/big.txt", old.String(), new.String())}})
+	m.View()
+	b.ReportAllocs()
+	for b.Loop() {
+		m, _ = m.Update(key("down"))
+		_ = m.View()
 	}
 }

@@ -29,7 +29,15 @@ func (m Model) hasDiff() bool {
 
 // diffTotal is how many lines the whole diff has.
 func (m Model) diffTotal() int {
-	return len(m.allDiffLines(80))
+	return len(m.allDiffLines(max(24, m.opts.Width) - 2))
+}
+
+// diffCache keeps the diff rendered at one width and layout, so that a
+// key press redraws only the screenful in view: a diff can be long.
+type diffCache struct {
+	width int
+	split bool
+	lines []string
 }
 
 // diffLines is the part of the diff in view: each file's name with its
@@ -49,8 +57,11 @@ func (m Model) diffLines(w int) []string {
 }
 
 func (m Model) allDiffLines(w int) []string {
+	if c := m.cache; c.lines != nil && c.width == w && c.split == m.split {
+		return c.lines
+	}
 	st := m.opts.Styles
-	var out []string
+	out := []string{}
 	for _, ch := range m.opts.Changes {
 		head := m.displayPath(ch.Path)
 		if add, del := ch.Diff.Stat(); add+del > 0 {
@@ -77,6 +88,7 @@ func (m Model) allDiffLines(w int) []string {
 			out = append(out, "  "+l)
 		}
 	}
+	*m.cache = diffCache{width: w, split: m.split, lines: out}
 	return out
 }
 
