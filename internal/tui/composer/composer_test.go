@@ -594,3 +594,17 @@ func TestAtIndexRefresh(t *testing.T) {
 		t.Errorf("no error shown:\n%s", m.View())
 	}
 }
+
+func TestHelp(t *testing.T) {
+	out := Help(40)
+	for _, want := range []string{"Keys", "Ctrl+R", "Ctrl+G", "Shift+Enter, Ctrl+J, \\ Enter  new line"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(Help(20), "\n") {
+		if ansi.StringWidth(line) > 20 {
+			t.Errorf("line %q wider than 20", line)
+		}
+	}
+}

@@ -180,3 +180,22 @@ func TestTeaFuzzyChoose(t *testing.T) {
 		t.Fatalf("chosen = %+v", final.chosen)
 	}
 }
+
+// TestGoldenHelp pins /help's list: built-ins, then custom commands with
+// their files.
+func TestGoldenHelp(t *testing.T) {
+	set := slash.NewSet([]slash.Command{
+		{Name: "review", ArgumentHint: "[files]", Description: "Review the diff", Source: "/ws/.lathe/commands/review.md"},
+		{Name: "deploy", Description: "Deploy\nsecond line", Source: "/home/u/.claude/commands/deploy\x1b.md"},
+	})
+	out := Help(set, 80)
+	for _, line := range strings.Split(out, "\n") {
+		if ansi.StringWidth(line) > 80 {
+			t.Errorf("line %q is %d wide", ansi.Strip(line), ansi.StringWidth(line))
+		}
+	}
+	if strings.Contains(out, "deploy\x1b") {
+		t.Error("a file name's escape reached the view")
+	}
+	golden.RequireEqual(t, out)
+}
