@@ -13,6 +13,7 @@ package cells
 import (
 	"image/color"
 
+	gansi "charm.land/glamour/v2/ansi"
 	"charm.land/lipgloss/v2"
 )
 
@@ -32,6 +33,10 @@ type Styles struct {
 	Deleted lipgloss.Style // a deleted line, and −N
 	Header  lipgloss.Style // a diff's file name and hunk headers
 	Warning lipgloss.Style // a warning notice
+
+	// Markdown is glamour's style for model text; nil is glamour's dark
+	// style with colour and its plain one without.
+	Markdown *gansi.StyleConfig
 }
 
 // DefaultStyles are the styles of a colour terminal, in the 16 ANSI
