@@ -7,17 +7,15 @@
 // are saved; a rule that does not parse is shown as an error and never
 // sent. When the terminal is unfocused, the dialog asks it to notify.
 //
-// The dialog is a sub-model of the UI core. [NewAsker] is the UI's
-// approver (app.Options.Approver): on the agent's goroutine it works out
-// the diff ([Changes], which reads files), makes the dialog with [New]
-// and sends it to the program as [Asked]; the core shows one at a time,
-// sets its size and focus, runs Init, Update and View on the UI
-// goroutine, and hands its [Answered] back to [Asker.Answer]; a
-// [Withdrawn] approval's dialog it drops. The core forwards
-// tea.FocusMsg and tea.BlurMsg (the view's ReportFocus), so that the
-// dialog notifies only while the terminal is unfocused. The approval the
-// app passes on carries what "always" would keep and how each part was
-// judged (agent.Approval.Keep and Parts).
+// The dialog is a sub-model of the UI core. The core's approver, on the
+// agent's goroutine, works out the diff ([Changes], which reads files)
+// and makes the dialog with [New]; then Init, Update and View run on the
+// UI goroutine, which is sent tea.FocusMsg and tea.BlurMsg (the view's
+// ReportFocus) so that the dialog notifies only while the terminal is
+// unfocused. Its answer is an [Answered] message, which the core hands
+// back to the approver waiting for it; the approval the app passes on
+// carries what "always" would keep and how each part was judged
+// (agent.Approval.Keep and Parts).
 package approve
 
 import (
@@ -41,8 +39,6 @@ import (
 type Answered struct {
 	CallID string
 	Answer agent.Answer
-	// ticket names the dialog among those an [Asker] sent.
-	ticket uint64
 }
 
 // Options set up a dialog.
@@ -134,8 +130,6 @@ type Model struct {
 	// cache is shared by the copies of the model, all of which live on
 	// the UI goroutine.
 	cache *diffCache
-	// ticket names the dialog among those an [Asker] sent.
-	ticket uint64
 	// notified is whether the person was notified of this dialog.
 	notified bool
 }
@@ -163,18 +157,10 @@ func newInput(value string) textinput.Model {
 func (m Model) CallID() string { return m.req.CallID }
 
 // SetWidth sets the width of the terminal.
-func (m *Model) SetWidth(width int) { m.SetSize(width, m.opts.Height) }
+func (m *Model) SetWidth(w int) { m.opts.Width = w }
 
-// SetSize sets the size of the terminal, as a tea.WindowSizeMsg does.
-func (m *Model) SetSize(width, height int) {
-	*m, _ = m.Update(tea.WindowSizeMsg{Width: width, Height: height})
-}
-
-// SetFocused says whether the terminal has focus as the dialog is shown,
-// before Init, which notifies when it has not.
-func (m *Model) SetFocused(focused bool) {
-	m.opts.Unfocused, m.notified = !focused, !focused
-}
+// SetHeight sets the height of the terminal.
+func (m *Model) SetHeight(h int) { m.opts.Height = h }
 
 // Init notifies the person if the terminal was unfocused as the dialog
 // opened.
@@ -348,7 +334,7 @@ func (m Model) tellWhy(k tea.KeyPressMsg) (Model, tea.Cmd) {
 
 func (m Model) answer(a agent.Answer) (Model, tea.Cmd) {
 	m.stage = answered
-	msg := Answered{CallID: m.req.CallID, Answer: a, ticket: m.ticket}
+	msg := Answered{CallID: m.req.CallID, Answer: a}
 	return m, func() tea.Msg { return msg }
 }
 
