@@ -8,12 +8,12 @@
 // sent. When the terminal is unfocused, the dialog asks it to notify.
 //
 // The dialog is a sub-model of the UI core. The core's approver, on the
-// agent's goroutine, works out the diff ([Changes], which reads files)
-// and makes the dialog with [New]; then Init, Update and View run on the
-// UI goroutine, which is sent tea.FocusMsg and tea.BlurMsg (the view's
-// ReportFocus) so that the dialog notifies only while the terminal is
-// unfocused. Its answer is an [Answered] message, which the core hands
-// back to the approver waiting for it; the approval the app passes on
+// agent's goroutine, works out the diff ([Changes], which reads files);
+// on the UI goroutine the core makes the dialog with [New], sets its size
+// and focus, runs Init, Update and View, and hands the [Answered] it
+// returns to the approver waiting for it. The core forwards tea.FocusMsg
+// and tea.BlurMsg (the view's ReportFocus), so that the dialog notifies
+// only while the terminal is unfocused. The approval the app passes on
 // carries what "always" would keep and how each part was judged
 // (agent.Approval.Keep and Parts).
 package approve
@@ -157,10 +157,18 @@ func newInput(value string) textinput.Model {
 func (m Model) CallID() string { return m.req.CallID }
 
 // SetWidth sets the width of the terminal.
-func (m *Model) SetWidth(w int) { m.opts.Width = w }
+func (m *Model) SetWidth(width int) { m.SetSize(width, m.opts.Height) }
 
-// SetHeight sets the height of the terminal.
-func (m *Model) SetHeight(h int) { m.opts.Height = h }
+// SetSize sets the size of the terminal, as a tea.WindowSizeMsg does.
+func (m *Model) SetSize(width, height int) {
+	*m, _ = m.Update(tea.WindowSizeMsg{Width: width, Height: height})
+}
+
+// SetFocused says whether the terminal has focus as the dialog is shown,
+// before Init, which notifies when it has not.
+func (m *Model) SetFocused(focused bool) {
+	m.opts.Unfocused, m.notified = !focused, !focused
+}
 
 // Init notifies the person if the terminal was unfocused as the dialog
 // opened.

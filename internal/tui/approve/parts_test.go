@@ -169,7 +169,12 @@ func TestNotify(t *testing.T) {
 		t.Error("notified twice")
 	}
 	// Opened unfocused, Init notifies, and a blur later does not again.
-	m = New(req, Options{Width: 80, Notify: NotifyBell, Unfocused: true})
+	m = New(req, Options{Notify: NotifyBell})
+	m.SetFocused(false)
+	m.SetSize(160, 50)
+	if !m.split {
+		t.Error("not split at 160 columns")
+	}
 	if cmd := m.Init(); cmd == nil || cmd().(tea.RawMsg).Msg != "\a" {
 		t.Error("Init did not ring the bell")
 	}
