@@ -133,8 +133,9 @@ func (s *Sandbox) Start(ctx context.Context, cmd *exec.Cmd) error {
 // Lathe's child. cmd.Process stays nil then; ctx is only that of the
 // start, as for Start. Its standard descriptors must be files or nil
 // (/dev/null), and of SysProcAttr only Setpgid, Setsid and Pdeathsig are
-// kept; a cmd that asks for more, or a profile that allows domains,
-// starts as Start starts it, in a sandbox of its own. A server that
+// kept; a cmd that asks for more, or whose arguments and environment
+// are too large for a request, or a profile that allows domains, starts
+// as Start starts it, in a sandbox of its own. A server that
 // cannot start or dies fails the command, after one restart for a
 // command it had not yet been sent; it never runs unconfined. Spawn may
 // be called concurrently.
@@ -145,10 +146,12 @@ func (s *Sandbox) Spawn(ctx context.Context, cmd *exec.Cmd) (*Process, error) {
 	}
 	if p.Confine != Unconfined && len(p.AllowDomains) == 0 && servable(cmd) {
 		proc, err := s.spawnServed(ctx, b, cmd, p)
-		if err != nil {
+		if err == nil {
+			return proc, nil
+		}
+		if !errors.Is(err, errTooLarge) {
 			return nil, fmt.Errorf("start %s in the sandbox (%s): %w", cmd.Path, b, err)
 		}
-		return proc, nil
 	}
 	if p.Confine == Unconfined {
 		err = cmd.Start()

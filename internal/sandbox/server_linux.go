@@ -37,6 +37,10 @@ import (
 // command did not start, and may be sent to a new server.
 var errUndelivered = errors.New("the sandbox server is gone")
 
+// errTooLarge is the error of a request larger than a message can be:
+// its command gets a sandbox of its own instead.
+var errTooLarge = errors.New("the command's arguments and environment are too large for the sandbox server")
+
 // server is a running sandbox server and the commands it started.
 type server struct {
 	// key is the server's plan, with the identity of what it binds,
@@ -260,6 +264,10 @@ func (s *Sandbox) startServer(ctx context.Context, b Backend, pl plan) (*server,
 	if err != nil {
 		return nil, fmt.Errorf("socket pair: %w", err)
 	}
+	// A request is one message, up to twice this (the kernel doubles
+	// it), within the server's buffer and a command's ARG_MAX. Capped
+	// by net.core.wmem_max; a larger request falls back (errTooLarge).
+	_ = unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF, helper.MaxRequest/2)
 	ours, theirs := os.NewFile(uintptr(fds[0]), "sandbox server"), os.NewFile(uintptr(fds[1]), "sandbox server")
 	defer theirs.Close()
 	fc, err := net.FileConn(ours)
@@ -309,7 +317,9 @@ func (s *Sandbox) startServer(ctx context.Context, b Backend, pl plan) (*server,
 			return nil, err
 		}
 		cmd.Path = bw
-		cmd.Args = append(append([]string{bw}, bwrapArgs(pl, pl.tmp, exe, 3+len(cmd.ExtraFiles))...), "--", exe, helper.Arg, string(js))
+		// The server, not bwrap, is the namespace's init, out of its
+		// commands' reach (see package helper).
+		cmd.Args = append(append([]string{bw, "--as-pid-1"}, bwrapArgs(pl, pl.tmp, exe, 3+len(cmd.ExtraFiles))...), "--", exe, helper.Arg, string(js))
 		cmd.ExtraFiles = append(cmd.ExtraFiles, filterR)
 	default:
 		conn.Close()
@@ -426,7 +436,7 @@ func (sv *server) start(ctx context.Context, req helper.Request, files []*os.Fil
 	if _, _, err := sv.conn.WriteMsgUnix(msg, unix.UnixRights(fds...), nil); err != nil {
 		sv.forget(p)
 		if errors.Is(err, syscall.EMSGSIZE) {
-			return nil, fmt.Errorf("the command's arguments and environment are too large for the sandbox server (%d bytes)", len(msg))
+			return nil, errTooLarge
 		}
 		return nil, fmt.Errorf("%w: %v", errUndelivered, err)
 	}

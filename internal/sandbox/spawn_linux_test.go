@@ -202,6 +202,48 @@ func TestSpawnServerDies(t *testing.T) {
 	})
 }
 
+// TestSpawnServerSignals checks that a command cannot end or stop its
+// server, the init of its pid namespace, with a signal.
+func TestSpawnServerSignals(t *testing.T) {
+	forEachServed(t, func(t *testing.T, x *box) {
+		script := `for d in /proc/[0-9]*; do
+	case "$(tr '\0' '\n' < $d/cmdline | head -n 1)" in *bwrap) continue;; esac
+	grep -q '__sandbox-[e]xec' $d/cmdline 2>/dev/null && server=${d#/proc/}
+done
+echo "server $server"
+for s in TERM INT HUP QUIT USR1 USR2 ALRM PIPE STOP KILL; do kill -s $s $server; done; echo sent`
+		out, _ := x.sh(x.profile(), script)
+		if out != "server 1\nsent\n" {
+			t.Fatalf("signals to the server: %q", out)
+		}
+		servers := serverPids(t)
+		out, code := x.sh(x.profile(), `echo alive`)
+		if out != "alive\n" || code != 0 {
+			t.Errorf("after the signals: %q, exit %d", out, code)
+		}
+		if again := serverPids(t); len(servers) != 1 || len(again) != 1 || again[0] != servers[0] {
+			t.Errorf("sandbox servers %v, then %v: want the same one", servers, again)
+		}
+	})
+}
+
+// TestSpawnLargeRequest checks that a command whose environment is too
+// large for one request to the server still runs, confined.
+func TestSpawnLargeRequest(t *testing.T) {
+	forEachServed(t, func(t *testing.T, x *box) {
+		cmd := exec.Command("/bin/sh", "-c", `echo ${#V1} ${#V12}; readlink /proc/self/ns/net`)
+		cmd.Env = os.Environ()
+		for i := 1; i <= 12; i++ {
+			cmd.Env = append(cmd.Env, fmt.Sprintf("V%d=%s", i, strings.Repeat("v", 100<<10)))
+		}
+		out, code := x.run(x.profile(), cmd)
+		host, _ := os.Readlink("/proc/self/ns/net")
+		if code != 0 || !strings.HasPrefix(out, "102400 102400\n") || strings.Contains(out, host) {
+			t.Errorf("a command of 1.2 MB of environment: %q, exit %d", out, code)
+		}
+	})
+}
+
 // TestSpawnServerFailsClosed checks that a server that cannot start
 // fails the command, with the reason, rather than running it elsewhere.
 func TestSpawnServerFailsClosed(t *testing.T) {

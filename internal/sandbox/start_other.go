@@ -25,6 +25,9 @@ func (s *Sandbox) spawnServed(ctx context.Context, b Backend, cmd *exec.Cmd, p P
 	return nil, &NotConfinedError{Profile: p, Missing: "sandboxing is Linux only for now"}
 }
 
+// errTooLarge is not returned here: there are no sandbox servers.
+var errTooLarge = errors.New("no sandbox server")
+
 // servable is false: there are no sandbox servers here.
 func servable(cmd *exec.Cmd) bool { return false }
 

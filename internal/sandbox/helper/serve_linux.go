@@ -24,8 +24,12 @@ import (
 // dies takes its commands with it. It exits when the socket closes:
 // Lathe is gone, or done with this server.
 
-// MaxFiles is the most descriptors a Request may carry.
-const MaxFiles = 16
+// MaxFiles is the most descriptors a Request may carry, and MaxRequest
+// the most bytes.
+const (
+	MaxFiles   = 16
+	MaxRequest = 1 << 20
+)
 
 // Request is one message from Lathe to a server: start a command, with
 // the message's descriptors as its descriptors 0, 1, 2, …, or, with
@@ -61,6 +65,12 @@ type Reply struct {
 func serve(fd int) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGCHLD)
+	// The server is its pid namespace's init: the kernel keeps SIGKILL
+	// and SIGSTOP from its commands away from it, and drops any other
+	// signal they send it that it does not handle. Handled here, and
+	// dropped, none ends it (Go's runtime would exit on SIGTERM, say),
+	// and each is back to its default in the commands, once they exec.
+	signal.Notify(make(chan os.Signal, 1))
 	// mu orders each command's "started" before its "exited" and guards
 	// pids and ids.
 	var mu sync.Mutex
@@ -94,7 +104,7 @@ func serve(fd int) int {
 			}
 		}
 	}()
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, MaxRequest)
 	oob := make([]byte, unix.CmsgSpace(4*MaxFiles))
 	for {
 		n, oobn, flags, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
