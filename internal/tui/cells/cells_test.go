@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/todo"
 	"github.com/lathe-dev/lathe/internal/tool"
 )
 
@@ -338,5 +339,40 @@ func TestCompaction(t *testing.T) {
 		if got := tokens(n); got != want {
 			t.Errorf("tokens(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestToolCallLive(t *testing.T) {
+	c := NewToolCall(event.Event{Name: "Bash", Input: json.RawMessage(`{"command":"make"}`)}, dir)
+	c.AppendOutput("building a\nbuilding b\n")
+	c.AppendOutput("building c\n\x1b[31mwarning\x1b[0m\n 10%\r 50%\r 90%")
+	want := "Bash make …\n  building c\n  warning\n   90%"
+	if got := c.Render(40, false, Styles{}); got != want {
+		t.Errorf("running:\n%q\nwant\n%q", got, want)
+	}
+	for range 2000 {
+		c.AppendOutput("a line of output that goes on\n")
+	}
+	if len(c.Live) > liveKeep {
+		t.Errorf("kept %d bytes of live output", len(c.Live))
+	}
+	if !strings.HasPrefix(c.Live, "a line") {
+		t.Errorf("live output cut mid-line: %.20q", c.Live)
+	}
+	c.End(event.Event{ExitCode: exit(0), Output: "done"})
+	if got := c.Render(40, false, Styles{}); got != "Bash make ✓" {
+		t.Errorf("finished: %q", got)
+	}
+}
+
+func TestTodos(t *testing.T) {
+	td := NewTodos(event.Event{Type: event.TodoUpdated, Explanation: "tests first", Todos: []todo.Item{
+		{Text: "Run the tests", Status: todo.Completed},
+		{Text: "Fix the pager", Active: "Fixing the pager", Status: todo.InProgress},
+		{Text: "Update the README with the new \x1b[2Jflag and its default", Status: todo.Pending},
+	}})
+	want := "Todo 1/3 done\n  tests first\n  ☑ Run the tests\n  ▶ Fixing the pager\n  ☐ Update the README with the new\n    flag and its default"
+	if got := td.Render(36, Styles{}); got != want {
+		t.Errorf("Render =\n%s\nwant\n%s", got, want)
 	}
 }

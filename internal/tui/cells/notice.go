@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/todo"
 )
 
 // Level is how much a notice matters.
@@ -119,4 +120,53 @@ func tokens(n int) string {
 
 func trimZero(s string) string {
 	return strings.Replace(s, ".0", "", 1)
+}
+
+// Todos is the model's task list, as a todo.updated event set it.
+type Todos struct {
+	Items []todo.Item
+	// Explanation is update_plan's note on the change.
+	Explanation string
+}
+
+// NewTodos returns the list that e, a todo.updated, sets.
+func NewTodos(e event.Event) Todos {
+	return Todos{Items: e.Todos, Explanation: e.Explanation}
+}
+
+// Render renders the list at width columns, an item a row (wrapped): done
+// items ticked and dim, the one in progress by its active form.
+func (t Todos) Render(width int, st Styles) string {
+	done := 0
+	for _, it := range t.Items {
+		if it.Status == todo.Completed {
+			done++
+		}
+	}
+	rows := []string{st.paint(st.Verb, "Todo") + " " + st.paint(st.Dim, fmt.Sprintf("%d/%d done", done, len(t.Items)))}
+	if t.Explanation != "" {
+		for _, r := range strings.Split(ansi.Wrap(oneLine(clean(t.Explanation)), max(width-2, 1), ""), "\n") {
+			rows = append(rows, "  "+st.paint(st.Dim, r))
+		}
+	}
+	for _, it := range t.Items {
+		mark, text, style := "☐", it.Text, st.Target
+		switch it.Status {
+		case todo.Completed:
+			mark, style = "☑", st.Dim
+		case todo.InProgress:
+			mark, style = "▶", st.Verb
+			if it.Active != "" {
+				text = it.Active
+			}
+		}
+		for i, r := range strings.Split(ansi.Wrap(oneLine(clean(text)), max(width-4, 1), ""), "\n") {
+			prefix := "    "
+			if i == 0 {
+				prefix = "  " + mark + " "
+			}
+			rows = append(rows, st.paint(style, prefix+r))
+		}
+	}
+	return strings.Join(rows, "\n")
 }

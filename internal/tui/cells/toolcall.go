@@ -19,6 +19,10 @@ import (
 const (
 	collapsedDiffRows = 16
 	expandedRows      = 200
+	// liveRows is how many of a running command's last lines show under
+	// its line, and liveKeep how much of its live output a cell keeps.
+	liveRows = 3
+	liveKeep = 16 << 10
 )
 
 // ToolCall is the data of one tool call's cell: the call from its
@@ -29,6 +33,9 @@ type ToolCall struct {
 	Input json.RawMessage
 	// Dir is the working directory, which paths are shown relative to.
 	Dir string
+	// Live is the end of what the running command wrote so far (its
+	// command.output events), raw; see AppendOutput.
+	Live string
 
 	// Done is set by End; the fields after it are the tool.end's.
 	Done     bool
@@ -47,9 +54,23 @@ func NewToolCall(start event.Event, dir string) ToolCall {
 	return ToolCall{ID: start.CallID, Name: start.Name, Input: start.Input, Dir: dir}
 }
 
+// AppendOutput adds a chunk of the running command's output (a
+// command.output event's text). Only the last liveKeep bytes are kept, so a
+// chatty command costs the cell no more memory than a quiet one.
+func (c *ToolCall) AppendOutput(chunk string) {
+	c.Live += chunk
+	if len(c.Live) > liveKeep {
+		cut := len(c.Live) - liveKeep
+		if i := strings.IndexByte(c.Live[cut:], '\n'); i >= 0 {
+			cut += i + 1
+		}
+		c.Live = c.Live[cut:]
+	}
+}
+
 // End completes the call with its tool.end.
 func (c *ToolCall) End(end event.Event) {
-	c.Done = true
+	c.Done, c.Live = true, ""
 	c.Output = end.Output
 	c.IsError = end.IsError
 	c.Denied = end.Denied
@@ -391,8 +412,9 @@ func line(verb, target, outcome string, width int, st Styles) string {
 }
 
 // Render renders the call's cell at width columns: its line, and under it
-// an edit's diffs (capped unless expanded) or, expanded, its output
-// (capped). The result has no final newline.
+// an edit's diffs (capped unless expanded), a running command's last
+// lines, or, expanded, its output (capped). The result has no final
+// newline.
 func (c ToolCall) Render(width int, expanded bool, st Styles) string {
 	head := c.Line(width, st)
 	var body []string
@@ -410,6 +432,13 @@ func (c ToolCall) Render(width int, expanded bool, st Styles) string {
 			rows = expandedRows
 		}
 		body = capRows(body, rows, st)
+	} else if !c.Done && c.Live != "" {
+		// A running command shows its last lines: a progress bar's
+		// redraws collapse to the last one.
+		live := strings.Split(strings.TrimRight(clean(c.Live), "\n"), "\n")
+		for _, l := range live[max(0, len(live)-liveRows):] {
+			body = append(body, st.paint(st.Dim, fit(l, width-2)))
+		}
 	} else if expanded && c.Done && strings.TrimSpace(c.Output) != "" {
 		for _, l := range strings.Split(clean(strings.TrimRight(c.Output, "\n")), "\n") {
 			body = append(body, fit(l, width-2))
