@@ -16,6 +16,8 @@ import (
 	"github.com/lathe-dev/lathe/internal/regfile"
 	"github.com/lathe-dev/lathe/internal/session"
 	"github.com/lathe-dev/lathe/internal/tui"
+	"github.com/lathe-dev/lathe/internal/tui/approve"
+	"github.com/lathe-dev/lathe/internal/tui/composer"
 )
 
 // interactive reports whether a run with flags f starts the terminal UI:
@@ -45,14 +47,26 @@ func runTUI(ctx context.Context, f *runFlags, pos []string, stdio IO) error {
 	for _, p := range a.Dropped() {
 		link.Warn(droppedLine(a, p))
 	}
-	dir := cmp.Or(opts.Dir, ".")
+	dir, err := filepath.Abs(cmp.Or(opts.Dir, "."))
+	if err != nil {
+		return err
+	}
+	input, problems := composer.Load(dir)
+	for _, p := range problems {
+		link.Warn(p)
+	}
+	home, _ := os.UserHomeDir()
 	err = tui.Run(ctx, a, tui.Options{
-		Input:  stdio.Stdin.(*os.File),
-		Output: stdio.Stdout.(*os.File),
-		Inline: f.noAltScreen,
-		Prompt: strings.Join(pos, " "),
-		Link:   link,
-		Branch: func() string { return gitBranch(dir) },
+		Input:         stdio.Stdin.(*os.File),
+		Output:        stdio.Stdout.(*os.File),
+		Inline:        f.noAltScreen,
+		Prompt:        strings.Join(pos, " "),
+		Link:          link,
+		Branch:        func() string { return gitBranch(dir) },
+		Composer:      input,
+		ApproveStyles: approve.DefaultStyles(),
+		Notify:        approve.DetectNotify(os.Getenv),
+		Home:          home,
 	})
 	fmt.Fprintf(stdio.Stderr, "lathe: session %s saved; lathe --resume %s continues it\n", a.SessionID(), a.SessionID())
 	if errors.Is(err, tui.ErrInterrupted) {
@@ -73,10 +87,6 @@ func droppedLine(a *app.App, p session.Problem) error {
 // or on a detached head. It reads HEAD rather than run git, which a
 // repository's configuration could make run commands of its choosing.
 func gitBranch(dir string) string {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return ""
-	}
 	root, ok := config.RepoRoot(dir)
 	if !ok {
 		return ""

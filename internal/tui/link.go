@@ -10,6 +10,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/tui/approve"
 )
 
 // Link carries to the UI what the session says outside its event bus:
@@ -52,8 +53,11 @@ func (l *Link) attach(send func(tea.Msg)) {
 // approvalMsg asks the person about req; the answer goes to reply, which
 // has room for it.
 type approvalMsg struct {
-	req   *agent.Approval
-	reply chan<- agent.Answer
+	req *agent.Approval
+	// changes are what the call would do to files, worked out on the
+	// approver's goroutine since it reads them.
+	changes []approve.Change
+	reply   chan<- agent.Answer
 }
 
 // withdrawnMsg says the approval of a call is no longer wanted: its run
@@ -69,7 +73,7 @@ func (l *Link) Approve(ctx context.Context, req *agent.Approval) (agent.Answer, 
 		return agent.Answer{}, errNoUI
 	}
 	reply := make(chan agent.Answer, 1)
-	send(approvalMsg{req: req, reply: reply})
+	send(approvalMsg{req: req, changes: approve.Changes(req), reply: reply})
 	select {
 	case ans := <-reply:
 		return ans, nil

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"sync"
 
-	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/tui/approve"
+	"github.com/lathe-dev/lathe/internal/tui/composer"
+	"github.com/lathe-dev/lathe/internal/tui/palette"
 )
 
 // model is the program's state. Its methods run on the program's
@@ -33,17 +35,19 @@ type model struct {
 	// scrollback (inline mode, and at exit).
 	printed int
 
-	composer textarea.Model
+	composer composer.Model
 	// queue is what the user queued (Tab) for after the running prompt.
 	queue []string
 	// cancel interrupts the running prompt; nil when none runs.
 	cancel context.CancelFunc
-	// interrupted says the user interrupted the running prompt, so the
-	// queue is sent when it ends.
-	interrupted bool
 
+	// approvals wait for the person, the first shown in dialog.
 	approvals []approvalMsg
-	status    status
+	dialog    *approve.Model
+	// unfocused says the terminal reported it lost focus.
+	unfocused bool
+
+	status status
 	// quitArmed says the last key was a Ctrl+C that did not quit.
 	quitArmed bool
 	quitting  bool
@@ -62,22 +66,13 @@ type streamKey struct {
 }
 
 func newModel(ctx context.Context, s Session, f *feed, opts Options) *model {
-	ta := textarea.New()
-	ta.Placeholder = "Ask Lathe to do something…  (Enter sends, Ctrl+J new line)"
-	ta.Prompt = "> "
-	ta.ShowLineNumbers = false
-	ta.DynamicHeight = true
-	ta.MinHeight = 1
-	ta.MaxHeight = 8
-	ta.CharLimit = 0
-	// A real cursor: the virtual one blinks, on a timer.
-	ta.SetVirtualCursor(false)
-	ta.KeyMap.InsertNewline.SetKeys("ctrl+j", "shift+enter")
-	ta.Focus()
+	co := opts.Composer
+	co.Context = ctx
+	co.Placeholder = "Ask Lathe to do something…  (Enter sends, Ctrl+J new line, / commands)"
 	return &model{
 		ctx: ctx, sess: s, feed: f, opts: opts, runs: &sync.WaitGroup{},
 		width: 80, height: 24,
-		tr: newTranscript(), composer: ta,
+		tr: newTranscript(), composer: composer.New(co).SetWidth(80),
 		streams: map[streamKey]*cell{}, tools: map[string]*cell{},
 	}
 }
@@ -91,8 +86,12 @@ func (m *model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// promptDone says the running prompt ended.
-type promptDone struct{ res app.Result }
+// runDone says the running prompt (or compaction, or recap) ended;
+// showAnswer says the result's answer is not in the transcript yet.
+type runDone struct {
+	res        app.Result
+	showAnswer bool
+}
 
 // branchMsg carries the git branch, looked up off the UI goroutine.
 type branchMsg string
@@ -111,16 +110,23 @@ func (m *model) running() bool { return m.cancel != nil }
 // send starts a prompt with text.
 func (m *model) send(text string) tea.Cmd {
 	m.tr.add(&cell{kind: userCell, text: text, done: true})
+	sess := m.sess
+	return m.run(false, func(ctx context.Context) app.Result { return sess.Prompt(ctx, text) })
+}
+
+// run runs fn, which drives the session to a result, on a goroutine Run
+// waits for.
+func (m *model) run(showAnswer bool, fn func(context.Context) app.Result) tea.Cmd {
 	m.tr.end()
 	ctx, cancel := context.WithCancel(m.ctx)
-	m.cancel, m.interrupted = cancel, false
+	m.cancel = cancel
 	m.status.running = true
-	sess, runs := m.sess, m.runs
+	runs := m.runs
 	runs.Add(1)
 	return func() tea.Msg {
 		defer runs.Done()
 		defer cancel()
-		return promptDone{res: sess.Prompt(ctx, text)}
+		return runDone{res: fn(ctx), showAnswer: showAnswer}
 	}
 }
 
@@ -130,26 +136,49 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case feedReady:
 		m.apply(m.feed.take())
 		return m, tea.Batch(m.feed.wait(), m.flush())
-	case promptDone:
+	case runDone:
+		if msg.showAnswer && msg.res.Answer != "" {
+			m.notice(msg.res.Answer)
+		}
 		return m, m.ended(msg.res)
 	case branchMsg:
 		m.status.branch = string(msg)
 		return m, nil
 	case approvalMsg:
 		m.approvals = append(m.approvals, msg)
-		return m, nil
+		return m, m.showApproval()
 	case withdrawnMsg:
-		m.withdraw(msg.callID)
-		return m, nil
+		return m, m.withdraw(msg.callID)
+	case approve.Answered:
+		return m, m.answered(msg)
 	case signalMsg:
 		m.signaled = msg.sig
 		return m, m.quit()
+	case composer.Submitted:
+		return m, m.submit(msg.Text)
+	case composer.Shell:
+		m.errorf("! commands are not supported yet: %s", msg.Command)
+		return m, nil
+	case palette.Chosen:
+		return m, m.command(msg)
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.composer.SetWidth(msg.Width)
+		m.composer = m.composer.SetWidth(msg.Width)
+		var cmd tea.Cmd
+		if m.dialog != nil {
+			*m.dialog, cmd = m.dialog.Update(msg)
+		}
 		// Every render is at the new width; the program repaints the
 		// whole screen.
-		return m, tea.ClearScreen
+		return m, tea.Batch(cmd, tea.ClearScreen)
+	case tea.FocusMsg, tea.BlurMsg:
+		_, m.unfocused = msg.(tea.BlurMsg)
+		if m.dialog != nil {
+			var cmd tea.Cmd
+			*m.dialog, cmd = m.dialog.Update(msg)
+			return m, cmd
+		}
+		return m, nil
 	case tea.MouseWheelMsg:
 		switch msg.Button {
 		case tea.MouseWheelUp:
@@ -161,20 +190,33 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	case tea.PasteMsg:
-		var cmd tea.Cmd
-		m.composer, cmd = m.composer.Update(msg)
-		return m, cmd
+		return m, m.toInput(msg)
 	}
-	return m, nil
+	// The composer's own messages: the path index it built, the editor
+	// it ran.
+	var cmd tea.Cmd
+	m.composer, cmd = m.composer.Update(msg)
+	return m, cmd
 }
 
-// key handles a key press.
+// toInput hands msg to the dialog when one is open, else to the composer.
+func (m *model) toInput(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	if m.dialog != nil {
+		*m.dialog, cmd = m.dialog.Update(msg)
+		return cmd
+	}
+	m.composer, cmd = m.composer.Update(msg)
+	return cmd
+}
+
+// key handles a key press: the core's keys first, the rest to the dialog
+// or the composer.
 func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	armed := m.quitArmed
 	m.quitArmed = false
-	if len(m.approvals) > 0 {
-		return m.answerKey(k)
-	}
+	completing := m.dialog == nil && m.composer.Completing()
+	empty := m.dialog == nil && m.composer.Value() == ""
 	switch k.String() {
 	case "ctrl+c":
 		if armed {
@@ -182,34 +224,32 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		m.quitArmed = true
 		if m.running() {
-			m.interrupt()
+			m.cancel()
 		}
-		m.composer.Reset()
+		m.composer = m.composer.Reset()
 		return nil
 	case "ctrl+d":
-		if m.composer.Value() == "" {
+		if empty {
 			return m.quit()
 		}
-	case "enter":
-		return m.submit()
 	case "tab":
-		if m.running() {
+		if m.running() && !completing && m.dialog == nil {
 			if text := m.composer.Value(); strings.TrimSpace(text) != "" {
 				m.queue = append(m.queue, text)
-				m.composer.Reset()
+				m.composer = m.composer.Reset()
 			}
 			return nil
 		}
 	case "esc":
-		if m.running() {
-			m.interrupt()
+		if m.running() && !completing && m.dialog == nil {
+			m.cancel()
+			return nil
 		}
-		return nil
 	case "up":
-		if m.composer.Value() == "" && len(m.queue) > 0 {
+		if empty && !completing && len(m.queue) > 0 {
 			last := m.queue[len(m.queue)-1]
 			m.queue = m.queue[:len(m.queue)-1]
-			m.composer.SetValue(last)
+			m.composer = m.composer.SetValue(last)
 			return nil
 		}
 	case "pgup":
@@ -219,12 +259,12 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.scroll(m.transcriptHeight())
 		return nil
 	case "home":
-		if m.composer.Value() == "" {
+		if empty {
 			m.tr.home(m.printed)
 			return nil
 		}
 	case "end":
-		if m.composer.Value() == "" {
+		if empty {
 			m.tr.end()
 			return nil
 		}
@@ -232,19 +272,12 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.toggleLast()
 		return nil
 	}
-	var cmd tea.Cmd
-	m.composer, cmd = m.composer.Update(k)
-	return cmd
+	return m.toInput(k)
 }
 
-// submit sends the composer's text: as a prompt when none runs, else into
-// the running one, delivered at its next tool boundary.
-func (m *model) submit() tea.Cmd {
-	text := m.composer.Value()
-	if strings.TrimSpace(text) == "" {
-		return nil
-	}
-	m.composer.Reset()
+// submit sends text: as a prompt when none runs, else into the running
+// one, delivered at its next tool boundary.
+func (m *model) submit(text string) tea.Cmd {
 	if !m.running() {
 		return m.send(text)
 	}
@@ -256,12 +289,6 @@ func (m *model) submit() tea.Cmd {
 	m.tr.add(&cell{kind: steerCell, text: text, done: true})
 	m.tr.end()
 	return nil
-}
-
-// interrupt cancels the running prompt; the queue is sent once it ends.
-func (m *model) interrupt() {
-	m.cancel()
-	m.interrupted = true
 }
 
 // ended takes the end of a run: the steering it did not deliver goes back
@@ -290,48 +317,62 @@ func (m *model) quit() tea.Cmd {
 	for _, a := range m.approvals {
 		a.reply <- agent.Answer{Grant: agent.No, Message: "The user quit Lathe."}
 	}
-	m.approvals = nil
+	m.approvals, m.dialog = nil, nil
 	return tea.Quit
 }
 
-// answerKey answers the first pending approval.
-func (m *model) answerKey(k tea.KeyPressMsg) tea.Cmd {
-	var ans agent.Answer
-	switch k.String() {
-	case "y":
-		ans.Grant = agent.Once
-	case "s":
-		ans.Grant = agent.Session
-	case "a":
-		ans.Grant = agent.Always
-	case "n", "esc":
-		ans.Grant = agent.No
-	case "ctrl+c":
-		m.quitArmed = true
-		if m.running() {
-			m.interrupt()
-		}
-		return nil
-	default:
+// showApproval opens the dialog for the first approval waiting, if none
+// is open.
+func (m *model) showApproval() tea.Cmd {
+	if m.dialog != nil || len(m.approvals) == 0 {
 		return nil
 	}
-	m.approvals[0].reply <- ans
-	m.approvals = m.approvals[1:]
-	return nil
+	a := m.approvals[0]
+	d := approve.New(a.req, approve.Options{
+		Width: m.width, Height: m.height, Changes: a.changes,
+		Styles: m.opts.ApproveStyles, Unfocused: m.unfocused, Notify: m.opts.Notify, Home: m.opts.Home,
+	})
+	m.dialog = &d
+	m.composer = m.composer.Blur()
+	return d.Init()
+}
+
+// answered passes the person's answer to the approver waiting for it and
+// opens the next dialog.
+func (m *model) answered(a approve.Answered) tea.Cmd {
+	for i, w := range m.approvals {
+		if w.req.CallID == a.CallID {
+			w.reply <- a.Answer
+			m.approvals = append(m.approvals[:i], m.approvals[i+1:]...)
+			break
+		}
+	}
+	return m.closeDialog(a.CallID)
 }
 
 // withdraw drops the pending approval of callID.
-func (m *model) withdraw(callID string) {
+func (m *model) withdraw(callID string) tea.Cmd {
 	for i, a := range m.approvals {
 		if a.req.CallID == callID {
 			m.approvals = append(m.approvals[:i], m.approvals[i+1:]...)
-			return
+			break
 		}
 	}
+	return m.closeDialog(callID)
 }
 
-// toggleLast expands or collapses the last finished tool or thinking
-// cell.
+// closeDialog closes the dialog of callID, if it is open, and opens the
+// next.
+func (m *model) closeDialog(callID string) tea.Cmd {
+	if m.dialog == nil || m.dialog.CallID() != callID {
+		return nil
+	}
+	m.dialog = nil
+	m.composer = m.composer.Focus()
+	return m.showApproval()
+}
+
+// toggleLast expands or collapses the last tool or thinking cell.
 func (m *model) toggleLast() {
 	for i := len(m.tr.cells) - 1; i >= m.printed; i-- {
 		if c := m.tr.cells[i]; c.kind == toolCell || c.kind == thinkingCell {
@@ -367,7 +408,7 @@ func (m *model) flush() tea.Cmd {
 }
 
 // bottom renders what is below the transcript: the queue, the composer or
-// the approval asked, the status line.
+// the approval dialog, the status line.
 func (m *model) bottom() []string {
 	var out []string
 	if n := m.tr.unseen(); n > 0 {
@@ -376,8 +417,8 @@ func (m *model) bottom() []string {
 	for _, q := range m.queue {
 		out = append(out, ansi.Truncate("queued: "+strings.ReplaceAll(q, "\n", " ⏎ "), m.width, "…"))
 	}
-	if len(m.approvals) > 0 {
-		out = append(out, m.approvalLines()...)
+	if m.dialog != nil {
+		out = append(out, strings.Split(m.dialog.View(), "\n")...)
 	} else {
 		out = append(out, strings.Split(m.composer.View(), "\n")...)
 	}
@@ -385,19 +426,6 @@ func (m *model) bottom() []string {
 		out = append(out, "Press Ctrl+C again to quit.")
 	}
 	return append(out, m.status.line(m.width))
-}
-
-func (m *model) approvalLines() []string {
-	a := m.approvals[0]
-	q := "Allow " + a.req.Name
-	if target := callTarget(a.req.Name, a.req.Input); target != "" {
-		q += ": " + target
-	}
-	lines := wrapPrefixed("? ", "  ", q, m.width)
-	if a.req.Decision.Reason != "" {
-		lines = append(lines, wrapPrefixed("  ", "  ", a.req.Decision.Reason, m.width)...)
-	}
-	return append(lines, "  [y] yes once  [s] yes for this session  [a] always  [n] no")
 }
 
 func (m *model) transcriptHeight() int {
@@ -411,6 +439,7 @@ const minWidth, minHeight = 20, 5
 func (m *model) View() tea.View {
 	var v tea.View
 	v.AltScreen = !m.opts.Inline
+	v.ReportFocus = true
 	if !m.opts.Inline {
 		v.MouseMode = tea.MouseModeCellMotion
 	}
@@ -430,17 +459,7 @@ func (m *model) View() tea.View {
 			lines = append(lines, "")
 		}
 	}
-	composerTop := len(lines) + len(bottom) - 1 - m.composer.Height()
-	if m.quitArmed {
-		composerTop--
-	}
 	v.SetContent(strings.Join(append(lines, bottom...), "\n"))
-	if len(m.approvals) == 0 {
-		if c := m.composer.Cursor(); c != nil {
-			c.Position.Y += composerTop
-			v.Cursor = c
-		}
-	}
 	return v
 }
 

@@ -24,18 +24,23 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/tui/approve"
+	"github.com/lathe-dev/lathe/internal/tui/composer"
 )
 
 // Session is what the TUI drives; *app.App is one.
 //
-// Concurrency: Prompt is called from one goroutine at a time (a run ends
-// before the next starts); Steer, Subscribe and ContextStatus from any.
+// Concurrency: Prompt, Compact and Recap are called from one goroutine
+// at a time (a run ends before the next starts); Steer, Subscribe and
+// ContextStatus from any.
 // Close is called once, after the last Prompt has returned.
 type Session interface {
 	Subscribe(name string, handle func(event.Event), opts ...event.SubscribeOption) *event.Subscription
 	Start()
 	Prompt(ctx context.Context, text string) app.Result
 	Steer(text string) bool
+	Compact(ctx context.Context, focus string) app.Result
+	Recap(ctx context.Context) app.Result
 	ContextStatus() (used, window int)
 	Close() error
 }
@@ -54,8 +59,17 @@ type Options struct {
 	// Link is the session's approver and warner, which the UI serves;
 	// Run needs it.
 	Link *Link
-	// Branch is the git branch shown on the status line.
+	// Branch is the git branch shown on the status line; it is called
+	// off the UI goroutine, at the start and after each run.
 	Branch func() string
+	// Composer configures the input (composer.Load); its Context and
+	// Placeholder are the UI's.
+	Composer composer.Options
+	// ApproveStyles, Notify and Home are the approval dialog's
+	// (approve.Options).
+	ApproveStyles approve.Styles
+	Notify        approve.Notify
+	Home          string
 }
 
 // Run runs the UI on s until the user quits or a signal (SIGTERM, SIGHUP,
