@@ -17,6 +17,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/session"
 	"github.com/lathe-dev/lathe/internal/tui"
 	"github.com/lathe-dev/lathe/internal/tui/approve"
+	"github.com/lathe-dev/lathe/internal/tui/cells"
 	"github.com/lathe-dev/lathe/internal/tui/composer"
 )
 
@@ -64,6 +65,8 @@ func runTUI(ctx context.Context, f *runFlags, pos []string, stdio IO) error {
 		Link:          link,
 		Branch:        func() string { return gitBranch(dir) },
 		Composer:      input,
+		Dir:           dir,
+		CellStyles:    cells.DefaultStyles(),
 		ApproveStyles: approve.DefaultStyles(),
 		Notify:        approve.DetectNotify(os.Getenv),
 		Home:          home,

@@ -1,15 +1,12 @@
 package tui
 
 import (
-	"encoding/json"
-	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/termsafe"
+	"github.com/lathe-dev/lathe/internal/tui/cells"
 )
 
 // cellKind is what a transcript cell shows.
@@ -21,10 +18,11 @@ const (
 	steerCell
 	assistantCell
 	thinkingCell
+	// toolCell is one call, or a run of reads and searches shown as one
+	// line (cells.Group).
 	toolCell
 	noticeCell
-	// errorCell is a notice of something that went wrong.
-	errorCell
+	compactionCell
 )
 
 // cell is one entry of the transcript. Its render is cached by (width,
@@ -39,26 +37,21 @@ type cell struct {
 	// it is sanitised when rendered, never before, so that a delta cut in
 	// the middle of an escape sequence is judged whole.
 	text string
-	tool *toolCall
-	done bool
+	// calls are a tool cell's calls: one, or a group of reads.
+	calls []cells.ToolCall
+	// live is the output of a tool cell's running command, as it streams.
+	live       string
+	level      cells.Level
+	compaction *cells.Compaction
+	done       bool
 	// delivered marks a steer cell whose text reached the model.
 	delivered bool
 	expanded  bool
+	styles    *cells.Styles
+	// gap puts a blank line above the cell.
+	gap bool
 
 	cache renderCache
-}
-
-// toolCall is what a tool cell knows of its call.
-type toolCall struct {
-	callID   string
-	name     string
-	input    json.RawMessage
-	output   string // the live command output, then what the model was sent
-	isError  bool
-	denied   bool
-	summary  string
-	exitCode *int
-	changes  []event.FileChange
 }
 
 type renderCache struct {
@@ -76,15 +69,23 @@ func (c *cell) lines(width int) []string {
 	if c.cache.valid && c.cache.width == width && c.cache.expanded == c.expanded {
 		return c.cache.lines
 	}
-	c.cache = renderCache{valid: true, width: width, expanded: c.expanded, lines: c.render(width)}
+	lines := c.render(width)
+	if c.gap {
+		lines = append([]string{""}, lines...)
+	}
+	c.cache = renderCache{valid: true, width: width, expanded: c.expanded, lines: lines}
 	return c.cache.lines
 }
 
-// render draws the cell in plain text, one string per screen line, none
-// wider than width. Every text that Lathe did not write goes through
-// termsafe.
+// render draws the cell, one string per screen line, none wider than
+// width. Every text that Lathe did not write goes through termsafe (the
+// cells package's renderers do it themselves).
 func (c *cell) render(width int) []string {
 	width = max(width, 10)
+	var st cells.Styles
+	if c.styles != nil {
+		st = *c.styles
+	}
 	switch c.kind {
 	case userCell:
 		return wrapPrefixed("› ", "  ", termsafe.String(c.text), width)
@@ -102,85 +103,35 @@ func (c *cell) render(width int) []string {
 		}
 		return wrapPrefixed("∴ ", "  ", termsafe.String(c.text), width)
 	case toolCell:
-		return c.renderTool(width)
-	case errorCell:
-		return wrapPrefixed("✗ ", "  ", termsafe.String(c.text), width)
+		return c.renderTool(width, st)
+	case compactionCell:
+		return strings.Split(c.compaction.Render(width, st), "\n")
 	default:
-		return wrapPrefixed("· ", "  ", termsafe.String(c.text), width)
+		return strings.Split(cells.Notice{Level: c.level, Text: c.text}.Render(width, st), "\n")
 	}
 }
 
-// maxToolOutputLines caps an expanded call's output.
-const maxToolOutputLines = 40
+// liveLines is how many of a running command's last output lines show.
+const liveLines = 3
 
-func (c *cell) renderTool(width int) []string {
-	t := c.tool
-	line := "● " + t.name
-	if target := callTarget(t.name, t.input); target != "" {
-		line += " " + target
+func (c *cell) renderTool(width int, st cells.Styles) []string {
+	var out string
+	if len(c.calls) == 1 {
+		out = c.calls[0].Render(width, c.expanded, st)
+	} else {
+		out = cells.Group{Calls: c.calls}.Render(width, c.expanded, st)
 	}
-	switch {
-	case !c.done:
-		line += " …"
-	case t.denied:
-		line += " ✗ denied"
-	case t.exitCode != nil && *t.exitCode != 0:
-		line += fmt.Sprintf(" ✗ exit %d", *t.exitCode)
-	case t.isError:
-		line += " ✗"
-	default:
-		line += " ✓"
+	lines := strings.Split(out, "\n")
+	if c.done || c.live == "" {
+		return lines
 	}
-	out := []string{ansi.Truncate(termsafe.String(line), width, "…")}
-	body := t.output
-	if !c.expanded {
-		if c.done {
-			return out
-		}
-		// A running command shows its last lines.
-		body = lastLines(body, 3)
+	for _, l := range strings.Split(lastLines(termsafe.String(c.live), liveLines), "\n") {
+		lines = append(lines, ansi.Truncate("  │ "+strings.ReplaceAll(l, "\t", "    "), width, "…"))
 	}
-	body = strings.TrimRight(termsafe.String(body), "\n")
-	if body == "" {
-		return out
-	}
-	ls := strings.Split(body, "\n")
-	if len(ls) > maxToolOutputLines {
-		ls = append(ls[:maxToolOutputLines:maxToolOutputLines], fmt.Sprintf("… %d more lines", len(ls)-maxToolOutputLines))
-	}
-	for _, l := range ls {
-		out = append(out, ansi.Truncate("  │ "+strings.ReplaceAll(l, "\t", "    "), width, "…"))
-	}
-	return out
+	return lines
 }
 
-// callTarget is the one thing a call is about: its command, file or
-// pattern, from the usual argument names of both dialects.
-func callTarget(name string, input json.RawMessage) string {
-	var args map[string]any
-	if json.Unmarshal(input, &args) != nil {
-		return ""
-	}
-	for _, k := range []string{"command", "cmd", "file_path", "path", "pattern", "url", "query", "description"} {
-		switch v := args[k].(type) {
-		case string:
-			if k == "file_path" || k == "path" {
-				v = filepath.ToSlash(v)
-			}
-			return firstLine(v)
-		case []any:
-			var parts []string
-			for _, p := range v {
-				if s, ok := p.(string); ok {
-					parts = append(parts, s)
-				}
-			}
-			return firstLine(strings.Join(parts, " "))
-		}
-	}
-	return ""
-}
-
+// firstLine is the first line of s, marked as cut if there are more.
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i] + " …"

@@ -38,7 +38,7 @@ func (m *model) command(c palette.Chosen) tea.Cmd {
 			return nil
 		}
 		sess, focus := m.sess, c.Args
-		m.tr.add(&cell{kind: userCell, text: "/" + c.Command.Name + strings.TrimRight(" "+focus, " "), done: true})
+		m.add(&cell{kind: userCell, text: "/" + c.Command.Name + strings.TrimRight(" "+focus, " "), done: true})
 		if c.Command.Name == slash.Recap {
 			return m.run(true, func(ctx context.Context) app.Result { return sess.Recap(ctx) })
 		}

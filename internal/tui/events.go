@@ -6,6 +6,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/todo"
+	"github.com/lathe-dev/lathe/internal/tui/cells"
 )
 
 // apply folds a batch of events into the transcript and the status line.
@@ -23,7 +24,7 @@ func (m *model) applyOne(e event.Event) {
 	}
 	switch e.Type {
 	case warning:
-		m.errorf("%s", e.Error)
+		m.noticeAt(cells.Warning, e.Error)
 	case event.SessionStart:
 		m.status.model, m.status.mode = e.Model, e.PermissionMode
 		if e.ModeNotice != "" {
@@ -49,23 +50,29 @@ func (m *model) applyOne(e event.Event) {
 		}
 		m.errorf("%s; retrying (attempt %d)", e.Error, e.Attempt)
 	case event.ToolStart:
-		c := m.tr.add(&cell{kind: toolCell, tool: &toolCall{callID: e.CallID, name: e.Name, input: e.Input}})
-		m.tools[e.CallID] = c
+		m.startCall(cells.NewToolCall(e, m.opts.Dir))
 	case event.CommandOutput:
-		if c := m.tools[e.CallID]; c != nil {
-			c.tool.output += e.Text
-			c.changed()
+		if r, ok := m.tools[e.CallID]; ok {
+			r.c.live += e.Text
+			r.c.changed()
 		}
 	case event.ToolEnd:
-		c := m.tools[e.CallID]
-		if c == nil {
-			c = m.tr.add(&cell{kind: toolCell, tool: &toolCall{callID: e.CallID, name: e.Name, input: e.Input}})
+		r, ok := m.tools[e.CallID]
+		if !ok {
+			// A call that never started, as one refused before it ran.
+			m.startCall(cells.NewToolCall(e, m.opts.Dir))
+			r = m.tools[e.CallID]
 		}
 		delete(m.tools, e.CallID)
-		t := c.tool
-		t.output, t.isError, t.denied, t.summary, t.exitCode, t.changes = e.Output, e.IsError, e.Denied, e.Summary, e.ExitCode, e.Changes
-		c.done = true
-		c.changed()
+		r.c.calls[r.i].End(e)
+		r.c.done = true
+		for _, call := range r.c.calls {
+			r.c.done = r.c.done && call.Done
+		}
+		if r.c.done {
+			r.c.live = ""
+		}
+		r.c.changed()
 	case event.SteeringDelivered:
 		for _, c := range m.tr.cells[m.printed:] {
 			if c.kind == steerCell && !c.delivered && c.text == e.Text {
@@ -83,17 +90,19 @@ func (m *model) applyOne(e event.Event) {
 		}
 		m.status.used, m.status.window = m.sess.ContextStatus()
 	case event.CompactionStart:
-		m.notice(fmt.Sprintf("Compacting the conversation (%s, %s tokens)…", e.Reason, tokens(int64(e.TokensBefore))))
+		c := cells.NewCompaction(e)
+		m.compaction = m.add(&cell{kind: compactionCell, compaction: &c})
 	case event.CompactionEnd:
-		if e.LedgerOnly {
-			m.errorf("Compaction kept only the ledger: %s", e.Error)
-		} else {
-			m.notice(fmt.Sprintf("Compacted: %s → %s tokens.", tokens(int64(e.TokensBefore)), tokens(int64(e.TokensAfter))))
+		if c := m.compaction; c != nil {
+			c.compaction.End(e)
+			c.done = true
+			c.changed()
+			m.compaction = nil
 		}
 	case event.TodoUpdated:
 		m.notice(todoText(e.Todos))
 	case event.PlanSubmitted:
-		m.tr.add(&cell{kind: assistantCell, text: "Plan:\n" + e.Text, done: true})
+		m.add(&cell{kind: assistantCell, text: "Plan:\n" + e.Text, done: true})
 	case event.RuleAdded:
 		m.notice(fmt.Sprintf("Added the rule %s to %s.", e.Rule, e.RuleSource))
 	case event.SubagentStart:
@@ -101,7 +110,9 @@ func (m *model) applyOne(e event.Event) {
 	case event.SubagentEnd:
 		m.notice(fmt.Sprintf("Subagent %s ended: %s", e.AgentID, e.Outcome))
 	case event.Result:
-		if e.Outcome != event.Success {
+		if e.Outcome == event.Interrupted {
+			m.noticeAt(cells.Warning, "Interrupted.")
+		} else if e.Outcome != event.Success {
 			text := "Stopped: " + string(e.Outcome)
 			if e.Error != "" {
 				text += ": " + e.Error
@@ -129,9 +140,42 @@ func (m *model) stream(e event.Event) *cell {
 	if k.typ == event.ThinkingDelta {
 		kind = thinkingCell
 	}
-	c := m.tr.add(&cell{kind: kind})
+	c := m.add(&cell{kind: kind})
 	m.streams[k] = c
 	return c
+}
+
+// toolRef is where a running call is: call i of cell c.
+type toolRef struct {
+	c *cell
+	i int
+}
+
+// startCall adds a call to the transcript: to the group of reads and
+// searches at its end, if it is one and the group is still live, else as
+// a cell of its own.
+func (m *model) startCall(call cells.ToolCall) {
+	if n := len(m.tr.cells); n > m.printed && cells.Groupable(call) {
+		if last := m.tr.cells[n-1]; last.kind == toolCell && cells.Groupable(last.calls[0]) {
+			last.calls = append(last.calls, call)
+			last.done = false
+			last.changed()
+			m.tools[call.ID] = toolRef{last, len(last.calls) - 1}
+			return
+		}
+	}
+	c := m.add(&cell{kind: toolCell, calls: []cells.ToolCall{call}})
+	m.tools[call.ID] = toolRef{c, 0}
+}
+
+// add appends c to the transcript, painted with the UI's styles, a blank
+// line above it unless it is a call after a call.
+func (m *model) add(c *cell) *cell {
+	c.styles = &m.opts.CellStyles
+	if n := len(m.tr.cells); n > 0 {
+		c.gap = c.kind != toolCell || m.tr.cells[n-1].kind != toolCell
+	}
+	return m.tr.add(c)
 }
 
 // drop removes an empty cell that nothing was printed of, if it is the
@@ -142,12 +186,14 @@ func (m *model) drop(c *cell) {
 	}
 }
 
-func (m *model) notice(text string) {
-	m.tr.add(&cell{kind: noticeCell, text: text, done: true})
+func (m *model) notice(text string) { m.noticeAt(cells.Info, text) }
+
+func (m *model) noticeAt(level cells.Level, text string) {
+	m.add(&cell{kind: noticeCell, level: level, text: text, done: true})
 }
 
 func (m *model) errorf(format string, args ...any) {
-	m.tr.add(&cell{kind: errorCell, text: fmt.Sprintf(format, args...), done: true})
+	m.noticeAt(cells.Error, fmt.Sprintf(format, args...))
 }
 
 // todoText is the task list, one item a line.

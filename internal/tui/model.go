@@ -57,7 +57,9 @@ type model struct {
 	// streams are the cells the model's text and thinking deltas go to,
 	// by agent; tools the calls still running, by call id.
 	streams map[streamKey]*cell
-	tools   map[string]*cell
+	tools   map[string]toolRef
+	// compaction is the boundary of the compaction under way.
+	compaction *cell
 }
 
 type streamKey struct {
@@ -73,7 +75,7 @@ func newModel(ctx context.Context, s Session, f *feed, opts Options) *model {
 		ctx: ctx, sess: s, feed: f, opts: opts, runs: &sync.WaitGroup{},
 		width: 80, height: 24,
 		tr: newTranscript(), composer: composer.New(co).SetWidth(80),
-		streams: map[streamKey]*cell{}, tools: map[string]*cell{},
+		streams: map[streamKey]*cell{}, tools: map[string]toolRef{},
 	}
 }
 
@@ -109,7 +111,7 @@ func (m *model) running() bool { return m.cancel != nil }
 
 // send starts a prompt with text.
 func (m *model) send(text string) tea.Cmd {
-	m.tr.add(&cell{kind: userCell, text: text, done: true})
+	m.add(&cell{kind: userCell, text: text, done: true})
 	sess := m.sess
 	return m.run(false, func(ctx context.Context) app.Result { return sess.Prompt(ctx, text) })
 }
@@ -286,7 +288,7 @@ func (m *model) submit(text string) tea.Cmd {
 		m.queue = append(m.queue, text)
 		return nil
 	}
-	m.tr.add(&cell{kind: steerCell, text: text, done: true})
+	m.add(&cell{kind: steerCell, text: text, done: true})
 	m.tr.end()
 	return nil
 }

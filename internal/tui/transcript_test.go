@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lathe-dev/lathe/internal/tui/cells"
 )
 
 // lineCells is a transcript of n notice cells of lines lines each, whose
@@ -128,7 +130,8 @@ func TestCellCache(t *testing.T) {
 func TestCellSanitises(t *testing.T) {
 	for _, c := range []*cell{
 		{kind: assistantCell, text: "hi \x1b]0;pwned\x07 \x1b[2J there \xff"},
-		{kind: toolCell, done: true, expanded: true, tool: &toolCall{name: "Bash", input: []byte(`{"command":"echo \u001b[31mred"}`), output: "\x1b[?1049h out \x1b]52;c;AAAA\x07"}},
+		{kind: toolCell, done: true, expanded: true, calls: []cells.ToolCall{{Name: "Bash", Input: []byte(`{"command":"echo \u001b[31mred"}`), Done: true, Output: "\x1b[?1049h out \x1b]52;c;AAAA\x07"}}},
+		{kind: toolCell, calls: []cells.ToolCall{{Name: "Bash", Input: []byte(`{"command":"make"}`)}}, live: "building \x1b]0;title\x07\n\x1b[2Jdone"},
 	} {
 		for _, l := range c.lines(80) {
 			if strings.ContainsRune(l, 0x1b) || strings.ContainsRune(l, 0x07) {

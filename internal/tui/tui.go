@@ -25,6 +25,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/tui/approve"
+	"github.com/lathe-dev/lathe/internal/tui/cells"
 	"github.com/lathe-dev/lathe/internal/tui/composer"
 )
 
@@ -65,6 +66,10 @@ type Options struct {
 	// Composer configures the input (composer.Load); its Context and
 	// Placeholder are the UI's.
 	Composer composer.Options
+	// Dir is the working directory, which paths are shown relative to.
+	Dir string
+	// CellStyles paint the transcript; the zero value paints nothing.
+	CellStyles cells.Styles
 	// ApproveStyles, Notify and Home are the approval dialog's
 	// (approve.Options).
 	ApproveStyles approve.Styles
