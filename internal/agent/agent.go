@@ -364,12 +364,15 @@ func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 		a.partial.Reset()
 		a.emitMu.Unlock()
 
-		resp, err := a.cfg.Provider.Stream(ctx, a.request(msgs), a.onDelta)
+		req := a.loopRequest(msgs)
+		resp, err := a.cfg.Provider.Stream(ctx, req, a.onDelta)
 		if err != nil {
 			out.Turns--
 			switch {
 			case ctx.Err() != nil:
 				return a.interrupted(ctx, out)
+			case a.rejectsNative(req, err):
+				continue
 			case errors.Is(err, llm.ErrContextWindow) && !reacted:
 				reacted = true
 				if msgs, err = a.reactive(ctx, msgs, &out); err != nil {
@@ -390,6 +393,9 @@ func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 			return a.fail(out, event.Failed, fmt.Errorf("record response: %w", err))
 		}
 		msgs = a.extend(resp.Message)
+		if msgs, err = a.nativeCompacted(msgs, resp.Usage, &out); err != nil {
+			return a.fail(out, event.Failed, err)
+		}
 		a.noteContext(msgs, resp.Usage)
 		calls := resp.Message.ToolCalls()
 		a.emitMessage(resp.Message, calls)

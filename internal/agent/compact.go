@@ -42,6 +42,9 @@ type CompactionConfig struct {
 	// Off turns automatic compaction off: only a provider's "too long"
 	// answer and [Agent.Compact] compact.
 	Off bool
+	// Native asks the provider to compact the conversation itself at the
+	// trigger (native.go); local compaction stays the fallback.
+	Native bool
 	// Ledger continues a compacted session: the ledger its last boundary
 	// recorded, which covers the first Covered messages of
 	// [Config.History].
@@ -96,6 +99,8 @@ type compactState struct {
 	// seen is how many messages the history had at the last boundary,
 	// to tell how much one step adds.
 	seen int
+	// nativeOff is set once the provider rejected native compaction.
+	nativeOff bool
 }
 
 // ledgerOf brings the live ledger up to msgs, the whole conversation,
@@ -160,6 +165,14 @@ func (a *Agent) atBoundary(ctx context.Context, h llm.History, out *Outcome) (ll
 	}
 	a.ledgerOf(h.Messages())
 	t := a.compactionTrigger()
+	if a.native() {
+		// The provider compacts at the trigger; the harness only once the
+		// context nears the limit regardless.
+		if a.contextLimit() == 0 {
+			return h, nil
+		}
+		t = max(t, a.contextLimit()-max(a.cmp.prompt, promptMargin))
+	}
 	used := a.contextUsed(h)
 	// Compact a step early when another step like the last would leave
 	// no room under the limit for the summary prompt: the summary
@@ -285,21 +298,9 @@ func (a *Agent) compact(ctx context.Context, h llm.History, reason string, focus
 	}
 
 	b := compact.Boundary{Messages: rebuilt, Ledger: ledger, Reason: reason, TokensBefore: before, TokensAfter: after, LedgerOnly: sumErr != nil}
-	if err := a.cfg.Recorder.AppendCompaction(b); err != nil {
-		return h, fmt.Errorf("record compaction: %w", err)
-	}
-	if err := a.cfg.Recorder.Sync(); err != nil {
+	if err := a.adopt(b, nh, reason != compact.Manual, out); err != nil {
 		return h, err
 	}
-	a.histMu.Lock()
-	a.hist = nh
-	a.histMu.Unlock()
-	a.cmp.ledger, a.cmp.covered = ledger, len(rebuilt)
-	a.cmp.live, a.cmp.liveTo = ledger, len(rebuilt)
-	a.cmp.seen = len(rebuilt)
-	a.cmp.armed, a.cmp.turn = reason != compact.Manual, out.Turns
-	a.cmp.last = b
-	a.cmp.last.Messages = nil
 	e := event.Event{Type: event.CompactionEnd, Reason: reason, TokensBefore: before, TokensAfter: after, LedgerOnly: sumErr != nil}
 	if sumErr != nil {
 		e.Error = sumErr.Error()
@@ -309,6 +310,29 @@ func (a *Agent) compact(ctx context.Context, h llm.History, reason string, focus
 		return nh, stop
 	}
 	return nh, nil
+}
+
+// adopt records boundary b and makes nh, its conversation, the history.
+// armed says the context must be under the trigger again after the next
+// response.
+func (a *Agent) adopt(b compact.Boundary, nh llm.History, armed bool, out *Outcome) error {
+	if err := a.cfg.Recorder.AppendCompaction(b); err != nil {
+		return fmt.Errorf("record compaction: %w", err)
+	}
+	if err := a.cfg.Recorder.Sync(); err != nil {
+		return err
+	}
+	a.histMu.Lock()
+	a.hist = nh
+	a.histMu.Unlock()
+	n := len(b.Messages)
+	a.cmp.ledger, a.cmp.covered = b.Ledger, n
+	a.cmp.live, a.cmp.liveTo = b.Ledger, n
+	a.cmp.seen = n
+	a.cmp.armed, a.cmp.turn = armed, out.Turns
+	a.cmp.last = b
+	a.cmp.last.Messages = nil
+	return nil
 }
 
 // summarize asks the model for the summary of h, a fork of the request

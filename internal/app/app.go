@@ -314,6 +314,7 @@ func (a *App) newProvider(opts *Options) (llm.Provider, error) {
 		ReasoningEffort: a.prov.ReasoningEffort,
 		CacheTTL:        a.prov.CacheTTL,
 		CacheRetention:  a.prov.PromptCacheRetention,
+		Compaction:      a.prov.Compaction,
 		IdleTimeout:     cfg.Retry.StreamIdleTimeout,
 	})
 	if err != nil {

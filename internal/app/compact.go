@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/agent"
+	"github.com/lathe-dev/lathe/internal/config"
 )
 
 // compactionConfig is when the session's conversation is compacted, and
@@ -16,6 +17,7 @@ func (a *App) compactionConfig() agent.CompactionConfig {
 // compactionFrom is c with the session's compaction settings.
 func (a *App) compactionFrom(c agent.CompactionConfig) agent.CompactionConfig {
 	c.Budget, c.Off = a.cfg.Compaction.Budget, !a.cfg.Compaction.Auto
+	c.Native = a.prov.Compaction == config.CompactionNative
 	return c
 }
 

@@ -98,6 +98,8 @@ func printText(e event.Event, verbose bool, stdout, stderr io.Writer) {
 		fmt.Fprintf(stderr, "lathe: always allowed: added %s to %s\n", safe(e.Rule), safe(e.RuleSource))
 	case event.Retry:
 		fmt.Fprintf(stderr, "lathe: retrying in %s (attempt %d): %s\n", fmtMS(e.DelayMS), e.Attempt, safe(e.Error))
+	case event.Warning:
+		fmt.Fprintf(stderr, "lathe: warning: %s: %s\n", safe(e.Text), safe(e.Error))
 	case event.ToolStart:
 		if verbose {
 			fmt.Fprintf(stderr, "→ %s %s\n", safe(e.Name), oneLine(string(audit.RedactJSON(e.Input)), 120))

@@ -183,7 +183,18 @@ type ProviderConfig struct {
 	// "in_memory" (the default) or "24h". Key
 	// "providers.NAME.prompt_cache_retention".
 	PromptCacheRetention string
+	// Compaction is who compacts the conversation: CompactionLocal (the
+	// default, Lathe itself) or CompactionNative (the provider, with
+	// local compaction as the fallback; Anthropic and OpenAI Responses
+	// only). Key "providers.NAME.compaction".
+	Compaction string
 }
+
+// The values of ProviderConfig.Compaction; empty means local.
+const (
+	CompactionLocal  = "local"
+	CompactionNative = "native"
+)
 
 // defaults returns the configuration before any file is read.
 func defaults() *Config {

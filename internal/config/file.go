@@ -92,6 +92,7 @@ type fileProvider struct {
 	// prompt cache longer than the APIs' default few minutes.
 	CacheTTL             *string `toml:"cache_ttl"`
 	PromptCacheRetention *string `toml:"prompt_cache_retention"`
+	Compaction           *string `toml:"compaction"`
 }
 
 type filePrice struct {
@@ -368,6 +369,7 @@ func (l *layer) provider(p ProviderConfig, name string, f *fileProvider) Provide
 	l.choice(&p.ReasoningEffort, f.ReasoningEffort, []string{"minimal", "low", "medium", "high"}, "providers", name, "reasoning_effort")
 	l.choice(&p.CacheTTL, f.CacheTTL, []string{"5m", "1h"}, "providers", name, "cache_ttl")
 	l.choice(&p.PromptCacheRetention, f.PromptCacheRetention, []string{"in_memory", "24h"}, "providers", name, "prompt_cache_retention")
+	l.choice(&p.Compaction, f.Compaction, []string{CompactionLocal, CompactionNative}, "providers", name, "compaction")
 	return p
 }
 

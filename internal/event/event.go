@@ -97,6 +97,10 @@ const (
 	// usage and cost.
 	SubagentStart Type = "subagent.start"
 	SubagentEnd   Type = "subagent.end"
+	// Warning says, in Text, that something did not work as configured
+	// and the run goes on without it: the provider rejected native
+	// compaction (Error), which falls back to local compaction.
+	Warning Type = "warning"
 )
 
 // Verdict is a decision's outcome.

@@ -150,6 +150,9 @@ func valid() map[string]event.Event {
 	m["subagent.end"] = event.Event{Type: event.SubagentEnd, AgentID: "20261207T010203-ab12cd", SessionID: sid, Name: "explore", Outcome: event.Success, Turns: 2, Usage: &u, CostUSD: &cost}
 	m["subagent.end failed"] = event.Event{Type: event.SubagentEnd, AgentID: "20261207T010203-ab12cd", SessionID: sid, Name: "reviewer", Outcome: event.Interrupted, Usage: &llm.Usage{}, CostUSD: new(0.0),
 		Error: "the subagent did not finish within 10m0s and was stopped"}
+	m["warning"] = event.Event{Type: event.Warning, SessionID: sid, Turn: 1, Text: "the provider rejected native compaction; compacting locally from now on",
+		Error: "anthropic: 400 invalid_request_error: compact_20260112 is not supported on this model"}
+	m["compaction.end native"] = event.Event{Type: event.CompactionEnd, SessionID: sid, Turn: 12, Reason: "native", TokensBefore: 151_000, TokensAfter: 4_200}
 	m["checkpoint"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 2, CallID: "toolu_05", Name: "Bash", Step: 3,
 		CheckpointID: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", Target: "rm -rf build"}
 	m["checkpoint failed"] = event.Event{Type: event.Checkpoint, SessionID: sid, Turn: 1, CallID: "toolu_06", Name: "Edit", Step: 1,

@@ -118,6 +118,9 @@ func (d anthropicDialect) message(t *turn, content []any, stopReason any, output
 
 func (d anthropicDialect) body(t *turn) any {
 	var content []any
+	if t.reply.Compaction != "" {
+		content = append(content, anthropicCompactionBlock(t.reply.Compaction))
+	}
 	if t.reply.Thinking != "" {
 		content = append(content, obj{{"type", "thinking"}, {"thinking", t.reply.Thinking}, {"signature", d.signature(t)}})
 	}
@@ -166,6 +169,12 @@ func (d anthropicDialect) stream(t *turn) *stream {
 		index++
 	}
 
+	if t.reply.Compaction != "" {
+		whole := anthropicCompactionBlock(t.reply.Compaction)
+		startBlock(obj{{"type", "compaction"}, {"content", ""}, {"encrypted_content", ""}, whole[3]})
+		delta(obj{{"type", "compaction_delta"}, whole[1], whole[2]})
+		stopBlock()
+	}
 	if t.reply.Thinking != "" {
 		startBlock(obj{{"type", "thinking"}, {"thinking", ""}, {"signature", ""}})
 		for _, p := range split(t.reply.Thinking, 3) {

@@ -55,6 +55,8 @@ type conversation struct {
 	items [][]byte
 	// blocks are the cacheable units in prompt order.
 	blocks []block
+	// native is what the request says of native compaction.
+	native nativeRequest
 }
 
 // threadKey names the conversation a request continues: its system
@@ -116,6 +118,7 @@ func parseRequest(api API, body []byte) (*conversation, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.native = parseNative(api, body)
 	return c, nil
 }
 

@@ -150,6 +150,9 @@ func (d responsesDialect) callItem(t *turn, i int, done bool) obj {
 
 func (d responsesDialect) output(t *turn) []any {
 	out := []any{}
+	if t.reply.Compaction != "" {
+		out = append(out, d.compactionItem(t, true))
+	}
 	if t.reply.Thinking != "" {
 		out = append(out, d.reasoningItem(t, true))
 	}
@@ -256,6 +259,12 @@ func (d responsesDialect) stream(t *turn) *stream {
 	at := func(id string) []field { return []field{{"item_id", id}, {"output_index", index}} }
 	item := func(typ string, o obj) { b.emit(typ, field{"output_index", index}, field{"item", o}) }
 
+	if t.reply.Compaction != "" {
+		item("response.output_item.added", d.compactionItem(t, false))
+		b.emit("response.compaction.compacting", at(d.compactionID(t))...)
+		item("response.output_item.done", d.compactionItem(t, true))
+		index++
+	}
 	if t.reply.Thinking != "" {
 		id := d.reasoningID(t)
 		item("response.output_item.added", d.reasoningItem(t, false))

@@ -103,6 +103,14 @@ type Expect struct {
 	// need not answer the previous reply's tool calls (that run may have
 	// stopped at a limit before sending their results).
 	NewConversation bool `json:"new_conversation,omitempty"`
+	// NativeCompaction, when set, says whether the request must ask for
+	// provider-native compaction (Anthropic's compact_20260112 edit,
+	// Responses context_management); see [Reply.Compaction].
+	NativeCompaction *bool `json:"native_compaction,omitempty"`
+	// Compacted is the summary of the reply's compaction the
+	// conversation must begin with, sent back unchanged: the client
+	// dropped what it stands for.
+	Compacted string `json:"compacted,omitempty"`
 }
 
 // Match says which requests a step of a routed script answers. Every
@@ -153,6 +161,11 @@ type ToolResultExpect struct {
 // Reply is the model's answer: optional visible reasoning, text and tool
 // calls, streamed in that order, each in several deltas.
 type Reply struct {
+	// Compaction, when set, is the summary of a provider-native
+	// compaction the reply opens with: an Anthropic compaction block,
+	// a Responses compaction item (see compaction.go). The request must
+	// have asked for it; Chat has none.
+	Compaction string `json:"compaction,omitempty"`
 	// Thinking becomes an Anthropic thinking block with a fake signature, a
 	// Responses reasoning item with a summary and encrypted_content, and
 	// Chat reasoning_content deltas as OpenAI-compatible servers send them.

@@ -308,6 +308,7 @@ func (s *Server) prepare(r *http.Request, body []byte, received time.Time) *exch
 	}
 	s.checkHistory(n, conv, th)
 	s.checkExpect(n, i+1, api, conv, step.Expect, th)
+	s.checkNative(n, i+1, api, r.Header, conv, step)
 
 	x := &exchange{d: d, n: n, fault: step.Fault, th: th}
 	switch f := step.Fault; {

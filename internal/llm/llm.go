@@ -37,6 +37,13 @@ const (
 	PartToolCall PartKind = "tool_call"
 	// PartToolResult is the outcome of a tool call, sent back to the model.
 	PartToolResult PartKind = "tool_result"
+	// PartCompaction, in an assistant message, is a provider's own
+	// summary of the conversation before it (provider-native compaction,
+	// [Request.CompactAt]): Opaque holds the block or item as the
+	// provider sent it, to be sent back verbatim and first, in place of
+	// the messages it summarises; Text is its readable summary, when the
+	// provider gives one. Other providers drop it.
+	PartCompaction PartKind = "compaction"
 )
 
 // Part is one piece of a message. Which fields are meaningful depends on
@@ -144,6 +151,12 @@ type Request struct {
 	// CacheKey identifies the conversation so providers that route by a
 	// cache key (OpenAI's prompt_cache_key) keep hitting the same cache.
 	CacheKey string
+	// CompactAt, when not 0, asks the provider to compact the
+	// conversation itself once its input reaches this many tokens
+	// (Anthropic's compact_20260112 context edit, OpenAI's
+	// context_management compaction): the response then begins with a
+	// [PartCompaction]. Providers without it ignore it.
+	CompactAt int
 }
 
 // StopReason says why the model stopped.

@@ -49,6 +49,11 @@ type Options struct {
 	// leaves them to the API; each is an error for the other kinds.
 	CacheTTL       string
 	CacheRetention string
+	// Compaction "native" says the requests will ask the provider to
+	// compact the conversation itself ([llm.Request.CompactAt]), which
+	// is an error for a kind without it (Chat Completions); "" and
+	// "local" leave compaction to Lathe.
+	Compaction string
 	// IdleTimeout abandons a response that sends nothing for this long, as
 	// a retryable error; zero means 90 seconds.
 	IdleTimeout time.Duration
@@ -64,6 +69,9 @@ func New(kind string, o Options) (llm.Provider, error) {
 	}
 	if o.CacheRetention != "" && kind != KindOpenAI {
 		return nil, fmt.Errorf("prompt_cache_retention is for %s providers, not %s", KindOpenAI, kind)
+	}
+	if o.Compaction == "native" && kind != KindAnthropic && kind != KindOpenAI {
+		return nil, fmt.Errorf("compaction = \"native\" is for %s and %s providers: the Chat Completions API of %s has no native compaction", KindAnthropic, KindOpenAI, kind)
 	}
 	switch kind {
 	case KindAnthropic:

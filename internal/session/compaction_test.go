@@ -124,3 +124,31 @@ func TestForkAfterCompaction(t *testing.T) {
 		t.Errorf("fork reopened: %d compactions, covered %d, ledger %+v, %d messages", got.Compactions, got.Covered, got.Ledger, len(got.Messages))
 	}
 }
+
+// A native compaction's boundary begins with the provider's compaction,
+// in the response that carried it; a resume loads it from there, the
+// opaque block as it was.
+func TestResumeAfterNativeCompaction(t *testing.T) {
+	store := NewStore(filepath.Join(t.TempDir(), "sessions"))
+	log, err := store.Create(Meta{Cwd: "/src/x"})
+	must(t, err)
+	must(t, log.AppendMessage(text(llm.RoleUser, "the original task")))
+	asst := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{
+		{Kind: llm.PartCompaction, Text: "SUMMARY", Opaque: []byte(`{"content":"SUMMARY","encrypted_content":"Eq","signature":"c2ln","type":"compaction"}`), Origin: "anthropic"},
+		call("c1", "Bash"),
+	}}
+	must(t, log.AppendMessage(asst))
+	b := compact.Boundary{Messages: []llm.Message{asst}, Ledger: compact.Ledger{Requests: []string{"the original task"}}, Reason: compact.Native, TokensBefore: 150_000, TokensAfter: 900}
+	must(t, log.AppendCompaction(b))
+	must(t, log.AppendToolResult(result("c1", "Bash", "out")))
+	must(t, log.Close())
+
+	tr := reopen(t, store, log.ID())
+	want := []llm.Message{asst, {Role: llm.RoleUser, Parts: []llm.Part{result("c1", "Bash", "out")}}}
+	if !reflect.DeepEqual(tr.Messages, want) {
+		t.Errorf("messages = %+v\nwant %+v", tr.Messages, want)
+	}
+	if tr.Compactions != 1 || tr.Covered != 1 || !reflect.DeepEqual(tr.Ledger, b.Ledger) {
+		t.Errorf("compactions %d, covered %d, ledger %+v", tr.Compactions, tr.Covered, tr.Ledger)
+	}
+}

@@ -207,7 +207,7 @@ func checkMessage(m *llm.Message) error {
 	}
 	for _, p := range m.Parts {
 		switch p.Kind {
-		case llm.PartText, llm.PartThinking, llm.PartToolCall, llm.PartToolResult:
+		case llm.PartText, llm.PartThinking, llm.PartToolCall, llm.PartToolResult, llm.PartCompaction:
 		default:
 			return fmt.Errorf("message part of unknown kind %q%s", p.Kind, newer)
 		}
@@ -216,10 +216,12 @@ func checkMessage(m *llm.Message) error {
 }
 
 // compaction starts the conversation again from msgs, the compacted
-// conversation a boundary holds, whose ledger is l.
+// conversation a boundary holds, whose ledger is l. It begins with the
+// user message of a local compaction, or with the provider's compaction
+// block of a native one.
 func (b *builder) compaction(msgs []llm.Message, l compact.Ledger) error {
-	if len(msgs) == 0 || msgs[0].Role != llm.RoleUser {
-		return errors.New("compaction record without a conversation that begins with a user message")
+	if len(msgs) == 0 || (msgs[0].Role != llm.RoleUser && !compact.IsNative(msgs[0])) {
+		return errors.New("compaction record without a conversation that begins with a user message or a provider's compaction")
 	}
 	for i := range msgs {
 		if err := checkMessage(&msgs[i]); err != nil {

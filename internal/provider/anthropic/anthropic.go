@@ -121,7 +121,11 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request, onDelta func(ll
 	if p.thinking > 0 {
 		params.Thinking = sdk.ThinkingConfigParamOfEnabled(int64(p.thinking))
 	}
-	stream := p.client.Messages.NewStreaming(ctx, params, option.WithMiddleware(body.Middleware))
+	opts := []option.RequestOption{option.WithMiddleware(body.Middleware)}
+	if req.CompactAt > 0 {
+		opts = append(opts, option.WithHeaderAdd("anthropic-beta", compactBeta))
+	}
+	stream := p.client.Messages.NewStreaming(ctx, params, opts...)
 	defer stream.Close()
 	acc := accumulator{onDelta: onDelta}
 	for stream.Next() {

@@ -143,6 +143,7 @@ func (p *Provider) body(req *llm.Request) (wire.Body, error) {
 		tail = strconv.AppendInt(tail, int64(p.thinking), 10)
 		tail = append(tail, `,"type":"enabled"}`...)
 	}
+	tail = appendContextManagement(tail, req.CompactAt)
 	body := conv.AppendPrefix(wire.Body{head})
 	return append(body, tail, tools, closeBrace), nil
 }
@@ -247,6 +248,11 @@ func encodeMessage(m llm.Message) (message, error) {
 			blk, err = toolUseBlock(part)
 		case llm.PartToolResult:
 			blk = toolResultBlock(part)
+		case llm.PartCompaction:
+			var ok bool
+			if blk, ok, err = compactionBlock(part); !ok && err == nil {
+				continue
+			}
 		default:
 			err = fmt.Errorf("unknown part kind %q", part.Kind)
 		}

@@ -23,7 +23,11 @@ type block struct {
 	// startInput is the input the start event carried, used when no
 	// input deltas follow.
 	startInput json.RawMessage
-	done       bool
+	// raw is a compaction block as it started, and fields what its
+	// deltas set.
+	raw    string
+	fields map[string]json.RawMessage
+	done   bool
 }
 
 // accumulator builds a response from stream events.
@@ -61,6 +65,9 @@ func (a *accumulator) add(ev sdk.MessageStreamEventUnion) error {
 		if raw := cb.JSON.Input.Raw(); cb.JSON.Input.Valid() {
 			b.startInput = json.RawMessage(raw)
 		}
+		if b.typ == "compaction" {
+			b.raw = cb.RawJSON()
+		}
 		a.blocks = append(a.blocks, b)
 		if b.typ == "tool_use" {
 			a.onDelta(llm.Delta{Kind: llm.DeltaToolCall, Name: b.name})
@@ -82,6 +89,10 @@ func (a *accumulator) add(ev sdk.MessageStreamEventUnion) error {
 			b.signature.WriteString(d.Signature)
 		case "input_json_delta":
 			b.input.WriteString(d.PartialJSON)
+		case "compaction_delta":
+			if err := b.compactionDelta(ev.RawJSON()); err != nil {
+				return err
+			}
 		}
 	case "content_block_stop":
 		b, err := a.block(ev)
@@ -139,6 +150,10 @@ func (a *accumulator) response(req *llm.Request) *llm.Response {
 			parts = append(parts, llm.Part{Kind: llm.PartThinking, Opaque: opaque, Origin: Kind})
 		case "tool_use":
 			parts = append(parts, b.call(a.stop == sdk.StopReasonMaxTokens, stand))
+		case "compaction":
+			if p, ok := b.compactionPart(); ok {
+				parts = append(parts, p)
+			}
 		}
 	}
 	toolcall.UniqueIDs(parts, req.History.Messages())

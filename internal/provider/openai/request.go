@@ -72,6 +72,7 @@ func (p *Provider) params(req *llm.Request, encrypted bool) responses.ResponseNe
 		params.PromptCacheKey = param.NewOpt(req.CacheKey)
 	}
 	params.PromptCacheRetention = p.retention
+	params.ContextManagement = contextManagement(req.CompactAt)
 	if encrypted {
 		params.Include = []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent}
 	}
@@ -166,7 +167,7 @@ func userItems(m llm.Message) (responses.ResponseInputParam, error) {
 			if part.Text != "" {
 				text = append(text, part.Text)
 			}
-		case llm.PartThinking, llm.PartToolCall:
+		case llm.PartThinking, llm.PartToolCall, llm.PartCompaction:
 			return nil, fmt.Errorf("%s part in a user message", part.Kind)
 		default:
 			return nil, fmt.Errorf("unknown part kind %q", part.Kind)
@@ -229,6 +230,10 @@ func assistantItems(m llm.Message) (responses.ResponseInputParam, error) {
 				Name:      part.Name,
 				Arguments: args,
 			}})
+		case llm.PartCompaction:
+			if item, ok := compactionInput(part); ok {
+				out = append(out, item)
+			}
 		case llm.PartToolResult:
 			return nil, fmt.Errorf("tool result in an assistant message")
 		default:

@@ -86,6 +86,10 @@ func (a *accumulator) response(history []llm.Message) *llm.Response {
 			if it.done {
 				parts = append(parts, reasoningPart(it.ResponseOutputItemUnion))
 			}
+		case "compaction":
+			if p, ok := compactionPart(it.ResponseOutputItemUnion); ok && it.done {
+				parts = append(parts, p)
+			}
 		case "message":
 			var text strings.Builder
 			for _, c := range it.Content {

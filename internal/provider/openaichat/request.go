@@ -134,7 +134,7 @@ func userMessages(m llm.Message) ([]sdk.ChatCompletionMessageParamUnion, error) 
 			if part.Text != "" {
 				text = append(text, part.Text)
 			}
-		case llm.PartThinking, llm.PartToolCall:
+		case llm.PartThinking, llm.PartToolCall, llm.PartCompaction:
 			return nil, fmt.Errorf("%s part in a user message", part.Kind)
 		default:
 			return nil, fmt.Errorf("unknown part kind %q", part.Kind)
@@ -157,6 +157,12 @@ func assistantMessage(m llm.Message) ([]sdk.ChatCompletionMessageParamUnion, err
 				text = append(text, part.Text)
 			}
 		case llm.PartThinking:
+		case llm.PartCompaction:
+			// Another provider's compaction: its readable summary, if it
+			// has one, is all this API can be sent of it.
+			if part.Text != "" {
+				text = append(text, part.Text)
+			}
 		case llm.PartToolCall:
 			args, err := toolcall.Args(part)
 			if err != nil {
