@@ -376,3 +376,41 @@ func TestTodos(t *testing.T) {
 		t.Errorf("Render =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// bigWrite is a Write call that created a file of n lines.
+func bigWrite(n int) ToolCall {
+	in, _ := json.Marshal(map[string]string{"file_path": "/work/repo/big.txt", "content": numbered(n)})
+	return call("Write", string(in), event.Event{Summary: fmt.Sprintf("created big.txt (%d lines)", n)})
+}
+
+func TestBigDiffCapped(t *testing.T) {
+	c := bigWrite(100_000)
+	for _, tc := range []struct {
+		expanded bool
+		rows     int
+		more     string
+	}{{false, collapsedDiffRows, "… +99984 lines"}, {true, expandedRows, "… +99800 lines"}} {
+		rows := strings.Split(c.Render(80, tc.expanded, Styles{}), "\n")
+		if rows[0] != "Write big.txt +100000" {
+			t.Errorf("line %q", rows[0])
+		}
+		if len(rows) != 1+tc.rows+1 || rows[len(rows)-1] != "  "+tc.more {
+			t.Errorf("expanded %v: %d rows, last %q", tc.expanded, len(rows), rows[len(rows)-1])
+		}
+	}
+}
+
+// BenchmarkToolCallRender is the cost of rendering a tool call cell
+// whose diff is a new file of 20 and of 100k lines: what shows is the
+// same, and so should the cost be, but for the diff itself.
+func BenchmarkToolCallRender(b *testing.B) {
+	for _, n := range []int{20, 100_000} {
+		c := bigWrite(n)
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Render(120, false, DefaultStyles())
+			}
+		})
+	}
+}

@@ -61,10 +61,24 @@ func NewDiff(path, old, new string, firstLine int) Diff {
 	// A fragment that does not end a line is compared as if it did, so
 	// that text put after its last line shows as an added line rather
 	// than as that line deleted and added again.
+	d := Diff{Path: path}
+	if old == "" {
+		// A new file: every line is added, no diff to compute.
+		h := Hunk{Lines: make([]DiffLine, 0, strings.Count(new, "\n")+1)}
+		if firstLine > 0 {
+			h.OldStart, h.NewStart = firstLine, firstLine
+		}
+		for l := range strings.Lines(new) {
+			h.Lines = append(h.Lines, DiffLine{Op: Added, Text: strings.TrimSuffix(l, "\n")})
+		}
+		if len(h.Lines) > 0 {
+			d.Hunks = []Hunk{h}
+		}
+		return d
+	}
 	if !strings.HasSuffix(old, "\n") && !strings.HasSuffix(new, "\n") {
 		old, new = old+"\n", new+"\n"
 	}
-	d := Diff{Path: path}
 	u, err := udiff.ToUnifiedDiff("", "", old, udiff.Lines(old, new), udiff.DefaultContextLines)
 	if err != nil {
 		// ToUnifiedDiff fails only on edits that do not fit the text,
@@ -104,6 +118,31 @@ func (d Diff) Stat() (added, deleted int) {
 		}
 	}
 	return added, deleted
+}
+
+// lines counts the diff's lines.
+func (d Diff) lines() int {
+	n := 0
+	for _, h := range d.Hunks {
+		n += len(h.Lines)
+	}
+	return n
+}
+
+// head is the diff cut after its first n lines.
+func (d Diff) head(n int) Diff {
+	out := Diff{Path: d.Path}
+	for _, h := range d.Hunks {
+		if n <= 0 {
+			break
+		}
+		if len(h.Lines) > n {
+			h.Lines = h.Lines[:n]
+		}
+		n -= len(h.Lines)
+		out.Hunks = append(out.Hunks, h)
+	}
+	return out
 }
 
 // Render shows the diff at width columns: side by side from [SplitWidth]

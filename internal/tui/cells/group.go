@@ -32,7 +32,7 @@ func (g Group) Line(width int, st Styles) string {
 		if targets[k] == nil {
 			targets[k] = map[string]bool{}
 		}
-		targets[k][c.target()] = true
+		targets[k][c.target(c.args())] = true
 		done = done && c.Done
 		if c.IsError {
 			failed++

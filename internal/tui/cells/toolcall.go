@@ -28,9 +28,12 @@ const (
 // ToolCall is the data of one tool call's cell: the call from its
 // tool.start, and once it is done, what its tool.end reported.
 type ToolCall struct {
-	ID    string
-	Name  string
-	Input json.RawMessage
+	ID   string
+	Name string
+	// Input is the call's arguments; NewToolCall decodes them once, for
+	// every render.
+	Input  json.RawMessage
+	parsed args
 	// Dir is the working directory, which paths are shown relative to.
 	Dir string
 	// Live is the end of what the running command wrote so far (its
@@ -51,7 +54,12 @@ type ToolCall struct {
 // NewToolCall returns the cell of the call that start (a tool.start)
 // announces, in the working directory dir.
 func NewToolCall(start event.Event, dir string) ToolCall {
-	return ToolCall{ID: start.CallID, Name: start.Name, Input: start.Input, Dir: dir}
+	c := ToolCall{ID: start.CallID, Name: start.Name, Input: start.Input, Dir: dir}
+	// Input that is not an object (a freeform tool's text, arguments
+	// the model botched) leaves them empty; the tool.end says what was
+	// wrong with it.
+	_ = json.Unmarshal(c.Input, &c.parsed)
+	return c
 }
 
 // AppendOutput adds a chunk of the running command's output (a
@@ -149,14 +157,8 @@ type args struct {
 	Input     string          `json:"input"` // apply_patch as a function tool
 }
 
-// args decodes the call's input. Input that is not an object (a freeform
-// tool's text, arguments the model botched) leaves the result empty; the
-// tool.end says what was wrong with it.
-func (c ToolCall) args() args {
-	var a args
-	_ = json.Unmarshal(c.Input, &a)
-	return a
-}
+// args are the call's decoded arguments.
+func (c ToolCall) args() args { return c.parsed }
 
 // patchText is an apply_patch call's patch: the freeform tool's input is
 // a JSON string, the function tool's an object with "input".
@@ -179,9 +181,9 @@ func (c ToolCall) rel(path string) string {
 	return path
 }
 
-// target is what the call acts on, as one line of clean text.
-func (c ToolCall) target() string {
-	a := c.args()
+// target is what the call acts on, as one line of clean text; a is
+// the call's arguments.
+func (c ToolCall) target(a args) string {
 	var t string
 	switch c.Name {
 	case "Bash", "shell":
@@ -236,10 +238,14 @@ func command(raw json.RawMessage) string {
 // Write over an existing file has none: its old content is not in the
 // events.
 func (c ToolCall) Diffs() []Diff {
+	return c.diffs(c.args())
+}
+
+// diffs is Diffs with the call's arguments a decoded.
+func (c ToolCall) diffs(a args) []Diff {
 	if !c.Done || c.IsError || c.kind() != kindEdit {
 		return nil
 	}
-	a := c.args()
 	switch c.Name {
 	case "Edit":
 		path := c.rel(a.FilePath)
@@ -337,7 +343,7 @@ var summaryStat = regexp.MustCompile(`\(\+(\d+)(?: -(\d+))?\)$`)
 
 // outcome is the call's state at the end of its line, painted: a mark,
 // an exit status or error, a diffstat.
-func (c ToolCall) outcome(st Styles) string {
+func (c ToolCall) outcome(diffs []Diff, st Styles) string {
 	switch {
 	case !c.Done:
 		return st.paint(st.Dim, "…")
@@ -354,7 +360,7 @@ func (c ToolCall) outcome(st Styles) string {
 	case c.kind() == kindExec:
 		return st.paint(st.OK, "✓")
 	}
-	if diffs := c.Diffs(); len(diffs) > 0 {
+	if len(diffs) > 0 {
 		var add, del int
 		for _, d := range diffs {
 			a, d := d.Stat()
@@ -386,7 +392,8 @@ func diffstat(add, del int, st Styles) string {
 // outcome ("Edit internal/x.go +3 −1", "Bash go test ./... ✗ exit 1").
 // The target is cut to leave room for the outcome, which is cut last.
 func (c ToolCall) Line(width int, st Styles) string {
-	return line(c.verb(), c.target(), c.outcome(st), width, st)
+	a := c.args()
+	return line(c.verb(), c.target(a), c.outcome(c.diffs(a), st), width, st)
 }
 
 // line lays out a verb, a target and a painted outcome on width columns.
@@ -416,22 +423,30 @@ func line(verb, target, outcome string, width int, st Styles) string {
 // lines, or, expanded, its output (capped). The result has no final
 // newline.
 func (c ToolCall) Render(width int, expanded bool, st Styles) string {
-	head := c.Line(width, st)
+	a := c.args()
+	diffs := c.diffs(a)
+	head := line(c.verb(), c.target(a), c.outcome(diffs, st), width, st)
 	var body []string
-	if diffs := c.Diffs(); len(diffs) > 0 {
-		for _, d := range diffs {
-			if len(diffs) > 1 {
-				body = append(body, st.paint(st.Header, fit(oneLine(clean(d.Path)), width-2)))
-			}
-			if r := d.Render(width-2, st); r != "" {
-				body = append(body, strings.Split(r, "\n")...)
-			}
-		}
+	if len(diffs) > 0 {
 		rows := collapsedDiffRows
 		if expanded {
 			rows = expandedRows
 		}
-		body = capRows(body, rows, st)
+		// Only the lines that can show are rendered, so that a new file
+		// of 100k lines costs what one of 20 does; those left out are
+		// counted.
+		skipped := 0
+		for _, d := range diffs {
+			if len(diffs) > 1 {
+				body = append(body, st.paint(st.Header, fit(oneLine(clean(d.Path)), width-2)))
+			}
+			shown := d.head(max(0, rows+1-len(body)))
+			skipped += d.lines() - shown.lines()
+			if r := shown.Render(width-2, st); r != "" {
+				body = append(body, strings.Split(r, "\n")...)
+			}
+		}
+		body = capRows(body, rows, skipped, st)
 	} else if !c.Done && c.Live != "" {
 		// A running command shows its last lines: a progress bar's
 		// redraws collapse to the last one.
@@ -443,7 +458,7 @@ func (c ToolCall) Render(width int, expanded bool, st Styles) string {
 		for _, l := range strings.Split(clean(strings.TrimRight(c.Output, "\n")), "\n") {
 			body = append(body, fit(l, width-2))
 		}
-		body = capRows(body, expandedRows, st)
+		body = capRows(body, expandedRows, 0, st)
 	}
 	if len(body) == 0 {
 		return head
@@ -451,13 +466,14 @@ func (c ToolCall) Render(width int, expanded bool, st Styles) string {
 	return head + "\n  " + strings.Join(body, "\n  ")
 }
 
-// capRows keeps the first n of rows, saying how many were left out.
-func capRows(rows []string, n int, st Styles) []string {
-	if len(rows) <= n {
+// capRows keeps the first n of rows, saying how many were left out,
+// counting skipped more that were never rendered.
+func capRows(rows []string, n, skipped int, st Styles) []string {
+	if len(rows) <= n && skipped == 0 {
 		return rows
 	}
-	more := len(rows) - n
-	return append(rows[:n:n], st.paint(st.Dim, fmt.Sprintf("… +%d %s", more, plural(more, "line", "lines"))))
+	more := max(0, len(rows)-n) + skipped
+	return append(rows[:min(n, len(rows)):min(n, len(rows))], st.paint(st.Dim, fmt.Sprintf("… +%d %s", more, plural(more, "line", "lines"))))
 }
 
 func plural(n int, one, many string) string {
