@@ -134,8 +134,8 @@ func (s *Sandbox) Start(ctx context.Context, cmd *exec.Cmd) error {
 // start, as for Start. Its standard descriptors must be files or nil
 // (/dev/null), and of SysProcAttr only Setpgid, Setsid and Pdeathsig are
 // kept; a cmd that asks for more, or whose arguments and environment
-// are too large for a request, or a profile that allows domains, starts
-// as Start starts it, in a sandbox of its own. A server that
+// are too large for a request, starts as Start starts it, in a sandbox
+// of its own. A server that
 // cannot start or dies fails the command, after one restart for a
 // command it had not yet been sent; it never runs unconfined. Spawn may
 // be called concurrently.
@@ -144,7 +144,7 @@ func (s *Sandbox) Spawn(ctx context.Context, cmd *exec.Cmd) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Confine != Unconfined && len(p.AllowDomains) == 0 && servable(cmd) {
+	if p.Confine != Unconfined && servable(cmd) {
 		proc, err := s.spawnServed(ctx, b, cmd, p)
 		if err == nil {
 			return proc, nil

@@ -443,8 +443,9 @@ func TestConfineNetworkProxy(t *testing.T) {
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "origin") }))
 	defer origin.Close()
 	_, port, _ := net.SplitHostPort(origin.Listener.Addr().String())
-	for _, b := range backends {
-		t.Run(string(b), func(t *testing.T) {
+	for _, name := range []string{"bwrap", "bwrap-served", "landlock", "landlock-served"} {
+		b, served := strings.CutSuffix(name, "-served")
+		t.Run(name, func(t *testing.T) {
 			socket := filepath.Join(t.TempDir(), "proxy.sock")
 			rules, err := netproxy.NewRules([]string{"allowed.test"}, nil)
 			if err != nil {
@@ -465,7 +466,8 @@ func TestConfineNetworkProxy(t *testing.T) {
 				asked = domains
 				return socket, nil
 			})
-			x := newBox(t, b, sandbox.WithNetwork(network))
+			x := newBox(t, sandbox.Backend(b), sandbox.WithNetwork(network))
+			x.served = served
 			p := x.profile()
 			p.AllowDomains = []string{"allowed.test"}
 			if out := x.clientUnder(p, "http", "http://allowed.test:"+port+"/"); out != "200 origin\n" {

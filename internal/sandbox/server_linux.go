@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/lathe-dev/lathe/internal/netproxy"
 	"github.com/lathe-dev/lathe/internal/sandbox/helper"
 )
 
@@ -75,6 +76,16 @@ func (s *Sandbox) spawnServed(ctx context.Context, b Backend, cmd *exec.Cmd, p P
 	if err != nil {
 		return nil, err
 	}
+	// The proxy of a profile's domains is the Sandbox's as long as it
+	// lasts (see Network): its server's bridge reaches it for every
+	// command.
+	var socket string
+	if len(p.AllowDomains) > 0 {
+		if socket, err = s.network.Proxy(ctx, p.AllowDomains); err != nil {
+			return nil, fmt.Errorf("network proxy for %s: %w", strings.Join(p.AllowDomains, ", "), err)
+		}
+		cmd.Env = append(cmd.Env, netproxy.Environ(fmt.Sprintf("127.0.0.1:%d", ProxyPort))...)
+	}
 	files, closeFiles, err := stdio(cmd)
 	if err != nil {
 		return nil, err
@@ -84,10 +95,10 @@ func (s *Sandbox) spawnServed(ctx context.Context, b Backend, cmd *exec.Cmd, p P
 	if a := cmd.SysProcAttr; a != nil {
 		req.Setpgid, req.Setsid, req.Pdeathsig = a.Setpgid, a.Setsid, int(a.Pdeathsig)
 	}
-	policy := fmt.Sprintf("%s\x00%d\x00%s\x00%q", b, p.Confine, p.Workspace, p.WritableRoots)
+	policy := fmt.Sprintf("%s\x00%d\x00%s\x00%q\x00%s", b, p.Confine, p.Workspace, p.WritableRoots, socket)
 	key := pl.key()
 	for retry := true; ; retry = false {
-		sv, err := s.server(ctx, b, policy, key, pl)
+		sv, err := s.server(ctx, b, policy, key, pl, socket)
 		if err != nil {
 			return nil, err
 		}
@@ -187,8 +198,8 @@ func (pl plan) keyBy(stat func(string, *unix.Stat_t) error) string {
 }
 
 // server returns the running server of policy for plan key, made for
-// pl if there is none.
-func (s *Sandbox) server(ctx context.Context, b Backend, policy, key string, pl plan) (*server, error) {
+// pl, and to reach the proxy at socket unless it is "", if there is none.
+func (s *Sandbox) server(ctx context.Context, b Backend, policy, key string, pl plan, socket string) (*server, error) {
 	ss := &s.servers
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -211,7 +222,7 @@ func (s *Sandbox) server(ctx context.Context, b Backend, policy, key string, pl 
 		sv.retire()
 		ss.retired = append(ss.retired, sv)
 	}
-	sv, err := s.startServer(ctx, b, pl)
+	sv, err := s.startServer(ctx, b, pl, socket)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox server: %w", err)
 	}
@@ -242,9 +253,9 @@ func (s *Sandbox) closeServers() {
 	}
 }
 
-// startServer starts a server under backend b for pl and returns once
-// it serves.
-func (s *Sandbox) startServer(ctx context.Context, b Backend, pl plan) (*server, error) {
+// startServer starts a server under backend b for pl, with a bridge to
+// the proxy at socket unless it is "", and returns once it serves.
+func (s *Sandbox) startServer(ctx context.Context, b Backend, pl plan, socket string) (*server, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find Lathe's own binary: %w", err)
@@ -287,6 +298,16 @@ func (s *Sandbox) startServer(ctx context.Context, b Backend, pl plan) (*server,
 	var stderr limitedBuffer
 	cmd := &exec.Cmd{Env: []string{}, Stderr: &stderr, ExtraFiles: []*os.File{reportW, theirs}}
 	sp := helper.Spec{Files: 3, Report: 3, Serve: 4, Dir: pl.tmp, Tmp: pl.tmp}
+	if socket != "" {
+		proxy, err := openSocket(socket)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		defer proxy.Close()
+		sp.Proxy = 3 + len(cmd.ExtraFiles)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, proxy)
+	}
 	switch b {
 	case Landlock:
 		sp.Writable, sp.Readable, sp.ReadOnly = pl.writable, pl.readable, pl.readOnly

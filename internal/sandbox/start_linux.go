@@ -89,6 +89,11 @@ func (s *Sandbox) openProxy(ctx context.Context, domains []string) (*os.File, er
 	if err != nil {
 		return nil, fmt.Errorf("network proxy for %s: %w", strings.Join(domains, ", "), err)
 	}
+	return openSocket(socket)
+}
+
+// openSocket opens the proxy's socket as a path only.
+func openSocket(socket string) (*os.File, error) {
 	fd, err := unix.Open(socket, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("network proxy: %w", &os.PathError{Op: "open", Path: socket, Err: err})
