@@ -64,9 +64,15 @@ const (
 // Keep is what an Always answer to an approval would keep.
 type Keep struct {
 	// Rules are the narrowest allow rules that together cover the call;
-	// empty when no rule can allow it (it runs code no rule sees), so
-	// that Always reaches no further than Session.
-	Rules []string
+	// empty when no rule can allow it (it runs code no rule sees, or
+	// writes a protected path, which asks whatever the rules say), so
+	// that Always reaches no further than Session. Reason then says why.
+	Rules  []string
+	Reason string
+	// Check, if not nil, reports whether rules a person edited parse and
+	// together would allow the call; the error says why not. Only rules
+	// that pass it are kept. It may be called from any goroutine.
+	Check func(rules []string) error
 	// Files are the files each scope's rules go into; a scope without
 	// one (no home directory) cannot keep rules.
 	Files map[Scope]string

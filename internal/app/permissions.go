@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -263,11 +264,9 @@ func (a alwaysApprover) Approve(ctx context.Context, req *agent.Approval) (agent
 		a.warned(fmt.Errorf("no rule can allow %s for later sessions (it runs code the rules cannot see); approved for this session only", req.Name))
 		return ans, nil
 	}
-	for _, r := range rules {
-		if _, err := policy.ParseRule(r); err != nil {
-			a.warned(fmt.Errorf("keep %s for later sessions: %w; approved for this session only", strings.Join(rules, ", "), err))
-			return ans, nil
-		}
+	if err := a.perms.allowsWith(ctx, req.Call, rules); err != nil {
+		a.warned(fmt.Errorf("keep %s for later sessions: %w; approved for this session only", strings.Join(rules, ", "), err))
+		return ans, nil
 	}
 	var path string
 	if ans.Scope == agent.UserScope {
@@ -285,11 +284,44 @@ func (a alwaysApprover) Approve(ctx context.Context, req *agent.Approval) (agent
 	return ans, nil
 }
 
+// allowsWith returns nil if the policy, with rules added to its allow
+// list, would allow call, and otherwise the error that says why not: a
+// rule that does not parse, or what still asks about or denies the call
+// (a protected path asks whatever the rules say).
+func (p *Permissions) allowsWith(ctx context.Context, call *policy.Call, rules []string) error {
+	if call == nil {
+		return errors.New("the call is not known")
+	}
+	if len(rules) == 0 {
+		return errors.New("no rule given")
+	}
+	var add []policy.Rule
+	for _, text := range rules {
+		rule, err := policy.ParseRule(text)
+		if err != nil {
+			return err
+		}
+		add = append(add, rule)
+	}
+	q := p.Policy.WithAllow(add...)
+	if d := q.Decide(ctx, call); d.Verdict != policy.Allow {
+		return fmt.Errorf("%s would not allow this call: %s", strings.Join(rules, ", "), d.Reason)
+	}
+	return nil
+}
+
 // keep is what an "always" answer to the approval of call would keep.
 func (a alwaysApprover) keep(call *policy.Call) *agent.Keep {
 	k := &agent.Keep{Files: map[agent.Scope]string{agent.ProjectScope: a.perms.Config.LocalRulesFile()}}
-	if call != nil {
-		k.Rules = a.perms.Policy.Narrowest(call)
+	if call == nil {
+		return k
+	}
+	k.Check = func(rules []string) error { return a.perms.allowsWith(context.Background(), call, rules) }
+	k.Rules = a.perms.Policy.Narrowest(call)
+	if len(k.Rules) == 0 {
+		k.Reason = "no rule can allow this call: it runs code the rules cannot see"
+	} else if err := k.Check(k.Rules); err != nil {
+		k.Rules, k.Reason = nil, "a rule would not help: "+err.Error()
 	}
 	if f := config.UserRulesFile(); f != "" {
 		k.Files[agent.UserScope] = f

@@ -168,6 +168,7 @@ func TestAlwaysAnswers(t *testing.T) {
 		{"edited for the user", agent.Answer{Grant: agent.Always, Rules: []string{"Bash(touch:*)", "Edit(ran)"}, Scope: agent.UserScope}, agent.UserScope, []string{"Bash(touch:*)", "Edit(ran)"}},
 		{"a rule that does not parse", agent.Answer{Grant: agent.Always, Rules: []string{"Bash(touch:*)", "Bash(touch"}}, agent.ProjectScope, nil},
 		{"session only", agent.Answer{Grant: agent.Session, Rules: []string{"Bash(touch:*)"}}, agent.ProjectScope, nil},
+		{"a rule that does not cover the call", agent.Answer{Grant: agent.Always, Rules: []string{"Bash(ls)"}}, agent.ProjectScope, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,10 +224,35 @@ func TestAlwaysAnswers(t *testing.T) {
 					t.Errorf("%s allows %q (%v), want %q", path, doc.Permissions.Allow, err, tt.want)
 				}
 			}
-			if bad := tt.name == "a rule that does not parse"; bad != (len(warnings) == 1 && strings.Contains(warnings[0], `"Bash(touch"`)) {
-				t.Errorf("warnings %q", warnings)
+			want := map[string]string{"a rule that does not parse": `"Bash(touch"`, "a rule that does not cover the call": "Bash(ls) would not allow this call"}[tt.name]
+			if (want == "") != (len(warnings) == 0) || want != "" && !strings.Contains(warnings[0], want) {
+				t.Errorf("warnings %q, want one saying %q", warnings, want)
+			}
+			if offered.Check == nil || offered.Check([]string{"Bash(touch:*)"}) != nil || offered.Check([]string{"Bash(ls)"}) == nil || offered.Check([]string{"Bash("}) == nil {
+				t.Error("Check does not tell rules that allow the call from others")
 			}
 		})
+	}
+}
+
+// TestAlwaysProtected checks that "always" offers no rule for a call
+// that no rule can allow, since a protected path asks whatever the rules
+// say, and says why.
+func TestAlwaysProtected(t *testing.T) {
+	dir := isolate(t)
+	withSandbox(t, false)
+	t.Setenv(config.ManagedEnv, "")
+	srv := fake(t, `{"steps": [
+	  {"reply": {"tool_calls": [{"name": "Write", "input": {"file_path": ".lathe/notes.md", "content": "x"}}]}},
+	  {"reply": {"text": "Done."}}]}`)
+	var offered *agent.Keep
+	approve := agent.ApproverFunc(func(_ context.Context, req *agent.Approval) (agent.Answer, error) {
+		offered = req.Keep
+		return agent.Answer{Grant: agent.Once}, nil
+	})
+	runPrompt(t, srv, Options{Dir: dir, Approver: approve}, "write it")
+	if offered == nil || len(offered.Rules) != 0 || !strings.Contains(offered.Reason, "configures Lathe") {
+		t.Errorf("offered %+v, want no rule and why", offered)
 	}
 }
 

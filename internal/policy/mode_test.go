@@ -26,3 +26,27 @@ func TestWithModeCopiesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestWithAllow checks that WithAllow adds allow rules to a copy, which
+// decides with them, and leaves the policy as it was.
+func TestWithAllow(t *testing.T) {
+	p := &Policy{Mode: Default, Workspace: "/w", Rules: rules(t, []string{"Bash(ls)"}, nil, nil)}
+	call := execCall("npm test")
+	r, err := ParseRule("Bash(npm test)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := p.WithAllow(r)
+	if d := q.Decide(t.Context(), &call); d.Verdict != Allow {
+		t.Errorf("with the rule: %v (%s)", d.Verdict, d.Reason)
+	}
+	if d := p.Decide(t.Context(), &call); d.Verdict != Ask || len(p.Rules.Allow) != 1 {
+		t.Errorf("the policy changed: %v, allow %v", d.Verdict, p.Rules.Allow)
+	}
+	// A protected path asks whatever the rules say.
+	edit := Call{Tool: "Edit", Kind: Edit, Writes: []string{"/w/.lathe/config.toml"}}
+	r, _ = ParseRule("Edit(.lathe/config.toml)")
+	if d := p.WithAllow(r).Decide(t.Context(), &edit); d.Verdict != Ask {
+		t.Errorf("protected path with an allow rule: %v", d.Verdict)
+	}
+}

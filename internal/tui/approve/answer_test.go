@@ -97,6 +97,8 @@ func TestAnswers(t *testing.T) {
 		{name: "always, the rule edited", steps: []step{"p", "ctrl+u", "type Bash(touch:*)", "enter"}, ran: true, file: "project", rules: []string{"Bash(touch:*)"}},
 		{name: "a rule that does not parse is not sent", steps: []step{"u", "ctrl+u", "type Bash(touch", "enter", "see a specifier must end", "type :*)", "enter"},
 			ran: true, file: "user", rules: []string{"Bash(touch:*)"}},
+		{name: "a rule that does not cover the call is not sent", steps: []step{"p", "ctrl+u", "type Bash(ls)", "enter", "see would not allow this call", "ctrl+u", "type Bash(touch ran)", "enter"},
+			ran: true, file: "project", rules: []string{"Bash(touch ran)"}},
 		{name: "always, then back to once", steps: []step{"p", "esc", "up", "up", "enter"}, ran: true},
 		{name: "no, and why", steps: []step{"n", "type use make instead", "enter"}, told: "use make instead"},
 		{name: "esc denies", steps: []step{"esc"}, told: "Permission denied"},

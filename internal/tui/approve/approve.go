@@ -286,8 +286,10 @@ func (m Model) cannotKeep(scope agent.Scope) string {
 	switch {
 	case k == nil:
 		return "this session cannot keep rules: answer for this session instead"
+	case len(k.Rules) == 0 && k.Reason != "":
+		return k.Reason + "; answer for this session instead"
 	case len(k.Rules) == 0:
-		return "no rule can allow this call (it runs code the rules cannot see): answer for this session instead"
+		return "no rule can allow this call: answer for this session instead"
 	case k.Files[scope] == "":
 		return "there is no file to keep the rule in (no home directory)"
 	}
@@ -310,6 +312,12 @@ func (m Model) editRules(k tea.KeyPressMsg) (Model, tea.Cmd) {
 			if _, err := policy.ParseRule(rules[i]); err != nil {
 				m.err = err.Error()
 				return m.focusRule(i)
+			}
+		}
+		if check := m.req.Keep.Check; check != nil {
+			if err := check(rules); err != nil {
+				m.err = err.Error()
+				return m, nil
 			}
 		}
 		return m.answer(agent.Answer{Grant: agent.Always, Rules: rules, Scope: choices[m.selected].scope})
