@@ -68,7 +68,7 @@ type Command struct {
 // Builtins are the commands every session has, in the order the palette
 // lists them.
 func Builtins() []Command {
-	return []Command{
+	cmds := []Command{
 		{Name: Help, Description: "Show the commands and keys"},
 		{Name: Clear, Description: "Start a new conversation; the old one stays in its session log"},
 		{Name: Compact, ArgumentHint: "[focus]", Description: "Summarise the conversation so far to free context, keeping what the focus names"},
@@ -84,6 +84,10 @@ func Builtins() []Command {
 		{Name: Init, Description: "Write an AGENTS.md describing this repository"},
 		{Name: Quit, Aliases: []string{"exit"}, Description: "Quit; the session is saved"},
 	}
+	for i := range cmds {
+		cmds[i].Builtin = true
+	}
+	return cmds
 }
 
 // Set is a list of commands, each name once. A Set is not changed after

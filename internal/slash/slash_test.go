@@ -22,8 +22,8 @@ func TestBuiltinsAreTheIssuesList(t *testing.T) {
 	var got []string
 	for _, c := range Builtins() {
 		got = append(got, c.Name)
-		if !c.Builtin && c.Description == "" {
-			t.Errorf("/%s has no description", c.Name)
+		if !c.Builtin || c.Description == "" || c.Source != "" || c.Body != "" {
+			t.Errorf("/%s: %+v, want a built-in with a description", c.Name, c)
 		}
 	}
 	if !slices.Equal(got, want) {
@@ -214,7 +214,15 @@ func TestLoad(t *testing.T) {
 		}
 	}
 
+	for _, c := range cmds {
+		if c.Builtin {
+			t.Errorf("custom /%s is marked built-in", c.Name)
+		}
+	}
 	s := NewSet(cmds)
+	if c, _, _, _ := s.Resolve("/compact"); !c.Builtin {
+		t.Error("/compact in a set is not built-in")
+	}
 	if c, args, _, err := s.Resolve("/review internal/x.go"); err != nil || c.Expand(args) != "Review internal/x.go." {
 		t.Errorf("resolve review: %v, %v", c.Expand(args), err)
 	}
