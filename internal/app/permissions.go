@@ -289,6 +289,10 @@ func (a alwaysApprover) Approve(ctx context.Context, req *agent.Approval) (agent
 // rule that does not parse, or what still asks about or denies the call
 // (a protected path asks whatever the rules say).
 func (p *Permissions) allowsWith(ctx context.Context, call *policy.Call, rules []string) error {
+	return allowsWith(ctx, p.Policy, call, rules)
+}
+
+func allowsWith(ctx context.Context, pol *policy.Policy, call *policy.Call, rules []string) error {
 	if call == nil {
 		return errors.New("the call is not known")
 	}
@@ -303,7 +307,7 @@ func (p *Permissions) allowsWith(ctx context.Context, call *policy.Call, rules [
 		}
 		add = append(add, rule)
 	}
-	q := p.Policy.WithAllow(add...)
+	q := pol.WithAllow(add...)
 	if d := q.Decide(ctx, call); d.Verdict != policy.Allow {
 		return fmt.Errorf("%s would not allow this call: %s", strings.Join(rules, ", "), d.Reason)
 	}
@@ -322,6 +326,17 @@ func (a alwaysApprover) keep(call *policy.Call) *agent.Keep {
 		k.Reason = "no rule can allow this call: it runs code the rules cannot see"
 	} else if err := k.Check(k.Rules); err != nil {
 		k.Rules, k.Reason = nil, "a rule would not help: "+err.Error()
+	}
+	// A command the read-only set or a rule already allows needs no rule
+	// of its own, in any mode: default mode allows nothing more.
+	strict := a.perms.Policy.WithMode(policy.Default)
+	for i := 0; i < len(k.Rules) && len(k.Rules) > 1; {
+		rest := slices.Delete(slices.Clone(k.Rules), i, i+1)
+		if allowsWith(context.Background(), strict, call, rest) == nil {
+			k.Rules = rest
+			continue
+		}
+		i++
 	}
 	if f := config.UserRulesFile(); f != "" {
 		k.Files[agent.UserScope] = f

@@ -256,6 +256,38 @@ func TestAlwaysProtected(t *testing.T) {
 	}
 }
 
+// TestKeepNarrowest checks the rules "always" offers: one per command
+// that needs a rule, none for a command the read-only set or a rule
+// already allows, in any mode.
+func TestKeepNarrowest(t *testing.T) {
+	dir := isolate(t)
+	withSandbox(t, true)
+	t.Setenv(config.ManagedEnv, "")
+	writeFile(t, filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "lathe", "config.toml"), "[permissions]\nallow = [\"Bash(make lint)\"]\n")
+	tests := []struct {
+		mode, cmd string
+		want      []string
+	}{
+		{"default", "ls -la && npm install left-pad && git push origin main", []string{"Bash(npm install left-pad)", "Bash(git push origin main)"}},
+		{"default", "make lint && make test", []string{"Bash(make test)"}},
+		{"default", "git status", []string{"Bash(git status)"}},
+		// What the mode allows still gets a rule: a later session may
+		// be in another mode.
+		{"auto", "make test && curl https://example.com", []string{"Bash(make test)", "Bash(curl https://example.com)"}},
+	}
+	for _, tt := range tests {
+		p, err := LoadPermissions(t.Context(), dir, &Options{PermissionMode: tt.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		call := &policy.Call{Tool: "Bash", Kind: policy.Exec, Dir: dir, Command: tt.cmd, Script: policy.ParseCommand(tt.cmd)}
+		k := alwaysApprover{perms: p}.keep(call)
+		if !slices.Equal(k.Rules, tt.want) || k.Check(k.Rules) != nil {
+			t.Errorf("%s: keep %q (%s), want %q", tt.cmd, k.Rules, k.Reason, tt.want)
+		}
+	}
+}
+
 // TestHeadlessNeverAlways checks that a headless run keeps no rule.
 func TestHeadlessNeverAlways(t *testing.T) {
 	dir := isolate(t)
