@@ -121,9 +121,12 @@ func (a *Agent) ledgerOf(msgs []llm.Message) compact.Ledger {
 
 // contextLimit is the most tokens a request may fill, or 0 when the
 // window is unknown.
-func (a *Agent) contextLimit() int {
-	return a.cfg.Window * limitPercent / 100
-}
+func (a *Agent) contextLimit() int { return ContextLimit(a.cfg.Window) }
+
+// ContextLimit is the most tokens of input a request may hold in a
+// window of that many tokens: what is left of the window is the room a
+// response always has.
+func ContextLimit(window int) int { return window * limitPercent / 100 }
 
 // compactionTrigger is how full the context may get before compaction
 // starts, in tokens, or 0 when nothing but the provider can tell.

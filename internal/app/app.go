@@ -258,7 +258,7 @@ func Open(opts Options) (*App, error) {
 		MaxTurns:     maxTurns,
 		MaxBudgetUSD: maxBudget,
 		MaxDuration:  maxDuration,
-		MaxTokens:    a.prov.MaxTokens,
+		MaxTokens:    a.maxTokensOf(a.model),
 		Window:       a.contextWindow(opts.Warn),
 		Checkpoints:  a.snapshots,
 		History:      llm.NewHistory(a.history...),

@@ -127,7 +127,7 @@ func (l *launcher) Open(s subagent.Spec) (subagent.Child, error) {
 		},
 		MaxTurns:     s.MaxTurns,
 		MaxBudgetUSD: budget,
-		MaxTokens:    a.prov.MaxTokens,
+		MaxTokens:    a.maxTokensOf(model),
 		Checkpoints:  a.snapshots,
 		// A child long enough to fill its window compacts as its
 		// parent would, from a ledger of its own; the parent warned

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 
+	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/models"
 )
 
@@ -21,11 +22,7 @@ func (a *App) windowOf(model string, warn func(error)) int {
 	if a.prov.ContextWindow > 0 {
 		return a.prov.ContextWindow
 	}
-	table := models.Default()
-	for name, m := range a.cfg.Models {
-		table.Override(name, models.Info{ContextWindow: m.ContextWindow, MaxOutput: m.MaxOutput})
-	}
-	if info, ok := table.Lookup(model); ok && info.ContextWindow > 0 {
+	if info := a.limitsOf(model); info.ContextWindow > 0 {
 		return info.ContextWindow
 	}
 	if warn != nil {
@@ -33,4 +30,37 @@ func (a *App) windowOf(model string, warn func(error)) int {
 			model, models.Fallback.ContextWindow, model, a.prov.Name))
 	}
 	return models.Fallback.ContextWindow
+}
+
+// limitsOf returns what config ([models."NAME"]) and the embedded table
+// say of model's limits; zero fields are unknown.
+func (a *App) limitsOf(model string) models.Info {
+	table := models.Default()
+	for name, m := range a.cfg.Models {
+		table.Override(name, models.Info{ContextWindow: m.ContextWindow, MaxOutput: m.MaxOutput})
+	}
+	info, _ := table.Lookup(model)
+	return info
+}
+
+// maxTokensOf bounds each response of model, served by the session's
+// provider. The provider's max_tokens comes first, as the bound the user
+// chose for that server. Otherwise it is the model's max_output (config's
+// [models."NAME"], then the embedded table's), cut to the room a full
+// context leaves in the window (see agent.ContextLimit): the Anthropic API
+// and many local servers refuse a request whose input and max_tokens
+// together exceed the window. 0, for a model whose max_output is unknown,
+// leaves the bound to the provider's adapter.
+func (a *App) maxTokensOf(model string) int {
+	if a.prov.MaxTokens > 0 {
+		return a.prov.MaxTokens
+	}
+	out := a.limitsOf(model).MaxOutput
+	if out <= 0 {
+		return 0
+	}
+	if w := a.windowOf(model, nil); w > 0 {
+		out = min(out, w-agent.ContextLimit(w))
+	}
+	return out
 }

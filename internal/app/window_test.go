@@ -67,3 +67,39 @@ func TestChildWindow(t *testing.T) {
 		t.Errorf("child window = %d, want the provider's 12000", got)
 	}
 }
+
+// TestMaxTokens checks the bound each response gets: the provider's
+// max_tokens, else the model's max_output from config or the table, cut
+// to the room a full context leaves in the window; nothing for a model
+// whose max_output nobody knows.
+func TestMaxTokens(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		model    string
+		provider config.ProviderConfig
+		models   map[string]config.ModelConfig
+		want     int
+	}{
+		// 64000 in the table; 15 % of its 200k window is 30000.
+		{"table, cut to the window's room", "claude-sonnet-4-5", config.ProviderConfig{}, nil, 30_000},
+		{"table, under the window's room", "gpt-oss-120b", config.ProviderConfig{}, nil, 19_661},
+		{"model config", "claude-sonnet-4-5", config.ProviderConfig{},
+			map[string]config.ModelConfig{"claude-sonnet-4-5": {MaxOutput: 8000}}, 8000},
+		{"model config for a snapshot", "claude-sonnet-4-5-20250929", config.ProviderConfig{},
+			map[string]config.ModelConfig{"claude-sonnet-4-5": {MaxOutput: 8000}}, 8000},
+		{"model config, cut to its own window", "claude-sonnet-4-5", config.ProviderConfig{},
+			map[string]config.ModelConfig{"claude-sonnet-4-5": {MaxOutput: 64_000, ContextWindow: 20_000}}, 3000},
+		{"the provider's window", "claude-sonnet-4-5", config.ProviderConfig{ContextWindow: 40_000}, nil, 6000},
+		{"provider max_tokens over everything", "claude-sonnet-4-5", config.ProviderConfig{MaxTokens: 50_000},
+			map[string]config.ModelConfig{"claude-sonnet-4-5": {MaxOutput: 8000}}, 50_000},
+		{"unknown model", "my-finetune", config.ProviderConfig{}, nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.provider.Name = "p"
+			a := &App{cfg: &config.Config{Models: tt.models}, prov: tt.provider, model: tt.model}
+			if got := a.maxTokensOf(tt.model); got != tt.want {
+				t.Errorf("max tokens = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -168,7 +168,9 @@ type ProviderConfig struct {
 	// FreeformTools allows offering apply_patch as a freeform grammar
 	// tool, which only the OpenAI Responses API supports.
 	FreeformTools bool
-	// MaxTokens bounds each response; 0 means the provider's default.
+	// MaxTokens bounds each response; 0 means the model's max_output,
+	// cut to what a full context leaves of the window (see
+	// internal/app), or the provider's default when that is unknown.
 	MaxTokens int
 	// ThinkingBudget turns on Anthropic extended thinking with this many
 	// tokens; 0 leaves it off.
@@ -347,7 +349,8 @@ type ModelConfig struct {
 	// apply_patch as a freeform grammar tool.
 	FreeformTools *bool
 	// ContextWindow and MaxOutput, when not 0, override the embedded
-	// model table's limits (internal/models), in tokens.
+	// model table's limits (internal/models), in tokens. MaxOutput bounds
+	// each response where the provider sets no max_tokens.
 	ContextWindow int
 	MaxOutput     int
 }
