@@ -7,6 +7,9 @@
 // executor adds it to its own base profile, which a context can narrow
 // but never widen. A [Host] runs processes unconfined, with only their
 // environment narrowed, and refuses a profile that asks for confinement.
+// A [Sandbox] confines them; its Spawn starts a session's confined
+// processes in sandbox servers, each a sandbox made once, where a process
+// costs little more than on the host.
 package sandbox
 
 import (

@@ -45,9 +45,8 @@ var errTooLarge = errors.New("the command's arguments and environment are too la
 // server is a running sandbox server and the commands it started.
 type server struct {
 	// key is the server's plan, with the identity of what it binds,
-	// which pins holds open.
+	// each held open (see pin) until the server has exited.
 	key  string
-	pins []int
 	conn *net.UnixConn
 	cmd  *exec.Cmd
 	// exited is closed once the server's process has been waited for.
@@ -359,7 +358,7 @@ func (s *Sandbox) startServer(ctx context.Context, b Backend, pl plan, socket st
 		}
 		return nil, err
 	}
-	sv := &server{key: key, pins: pins, conn: conn, cmd: cmd, exited: make(chan struct{}), procs: map[uint64]*Process{}}
+	sv := &server{key: key, conn: conn, cmd: cmd, exited: make(chan struct{}), procs: map[uint64]*Process{}}
 	go func() {
 		_ = cmd.Wait()
 		for _, fd := range pins {
