@@ -276,14 +276,19 @@ func TestDiffGolden(t *testing.T) {
 	}
 }
 
-// TestDiffNarrow renders at every width from 1 up: no row is wider than
-// the width, and nothing panics.
+// TestDiffNarrow renders at every width from 1 up, unified and split: no
+// row is wider than the width, and nothing panics.
 func TestDiffNarrow(t *testing.T) {
 	d := diffFixture()
 	for w := 1; w <= 200; w++ {
 		for i, row := range strings.Split(d.Render(w, Styles{}), "\n") {
-			if n := displayWidth(row); n > w && w >= 12 {
+			if n := displayWidth(row); n > w {
 				t.Fatalf("width %d: row %d is %d columns: %q", w, i, n, row)
+			}
+		}
+		for i, row := range strings.Split(d.Split(w, DefaultStyles()), "\n") {
+			if n := displayWidth(row); n > w {
+				t.Fatalf("split at %d: row %d is %d columns: %q", w, i, n, row)
 			}
 		}
 	}
@@ -309,6 +314,10 @@ func TestExpandedOutputCapped(t *testing.T) {
 	}
 	if c.Render(40, false, Styles{}) != "Bash seq 1000 ✓" {
 		t.Error("collapsed call shows its output")
+	}
+	c = call("Bash", `{"command":"make"}`, event.Event{ExitCode: exit(0), Output: "head\n[… cut …]\ntail", SavedOutput: "/s/outputs/3.txt"})
+	if got, want := c.Render(40, true, Styles{}), "Bash make ✓\n  head\n  [… cut …]\n  tail\n  whole output in /s/outputs/3.txt"; got != want {
+		t.Errorf("saved output:\n%q\nwant\n%q", got, want)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // SplitWidth is the terminal width from which [Diff.Render] shows a diff
@@ -156,6 +157,17 @@ func (d Diff) Render(width int, st Styles) string {
 	return d.Unified(width, st)
 }
 
+// cut cuts rows to width when the terminal is too narrow for even the
+// line numbers and one column of text, which is all wrapping keeps to.
+func cut(rows []string, width, least int) string {
+	if width < least {
+		for i, r := range rows {
+			rows[i] = ansi.Truncate(r, max(width, 0), "")
+		}
+	}
+	return strings.Join(rows, "\n")
+}
+
 // numWidth is how many digits the diff's largest line number has, or 0
 // when no hunk is numbered.
 func (d Diff) numWidth() int {
@@ -260,7 +272,7 @@ func (d Diff) Unified(width int, st Styles) string {
 			}
 		}
 	}
-	return strings.Join(rows, "\n")
+	return cut(rows, width, len(number(1, nw))*2+3)
 }
 
 // advance moves the old and new line counters past a line of kind op.
@@ -328,7 +340,7 @@ func (d Diff) Split(width int, st Styles) string {
 		}
 		flush()
 	}
-	return strings.Join(rows, "\n")
+	return cut(rows, width, 2*(len(number(1, nw))+3)+1)
 }
 
 // appendSplit appends the rows of one side-by-side line pair: each half

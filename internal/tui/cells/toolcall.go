@@ -49,6 +49,9 @@ type ToolCall struct {
 	ExitCode *int
 	Changes  []event.FileChange
 	Duration time.Duration
+	// SavedOutput is the file holding the whole output when Output has
+	// only its head and tail.
+	SavedOutput string
 }
 
 // NewToolCall returns the cell of the call that start (a tool.start)
@@ -86,6 +89,7 @@ func (c *ToolCall) End(end event.Event) {
 	c.ExitCode = end.ExitCode
 	c.Changes = end.Changes
 	c.Duration = time.Duration(end.DurationMS) * time.Millisecond
+	c.SavedOutput = end.SavedOutput
 }
 
 // kind is what a tool does, as far as its cell is concerned.
@@ -459,6 +463,9 @@ func (c ToolCall) Render(width int, expanded bool, st Styles) string {
 			body = append(body, fit(l, width-2))
 		}
 		body = capRows(body, expandedRows, 0, st)
+		if c.SavedOutput != "" {
+			body = append(body, st.paint(st.Dim, fit(oneLine(clean("whole output in "+c.SavedOutput)), width-2)))
+		}
 	}
 	if len(body) == 0 {
 		return head
