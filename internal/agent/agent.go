@@ -393,7 +393,7 @@ func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
 			return a.fail(out, event.Failed, fmt.Errorf("record response: %w", err))
 		}
 		msgs = a.extend(resp.Message)
-		if msgs, err = a.nativeCompacted(msgs, resp.Usage, &out); err != nil {
+		if msgs, err = a.nativeCompacted(msgs, resp, &out); err != nil {
 			return a.fail(out, event.Failed, err)
 		}
 		a.noteContext(msgs, resp.Usage)

@@ -54,11 +54,13 @@ func (a *Agent) rejectsNative(req *llm.Request, err error) bool {
 	return true
 }
 
-// nativeCompacted replaces h, which ends with the response just
-// received, whose usage is u, by what the provider reads of it when the
-// response holds the provider's compaction: the messages from that
-// response on.
-func (a *Agent) nativeCompacted(h llm.History, u llm.Usage, out *Outcome) (llm.History, error) {
+// nativeCompacted replaces h, which ends with resp, the response just
+// received, by what the provider reads of it when the response holds the
+// provider's compaction: the messages from that response on. What the
+// compaction cost, where the provider counts it apart, is accounted
+// between the compaction's events, as a local compaction's summary
+// request is.
+func (a *Agent) nativeCompacted(h llm.History, resp *llm.Response, out *Outcome) (llm.History, error) {
 	msgs := h.Messages()
 	i := compact.NativeStart(msgs)
 	if i <= 0 {
@@ -66,12 +68,17 @@ func (a *Agent) nativeCompacted(h llm.History, u llm.Usage, out *Outcome) (llm.H
 	}
 	before := a.contextUsed(h)
 	a.emit(event.Event{Type: event.CompactionStart, Reason: compact.Native, TokensBefore: before})
+	if cu := resp.CompactionUsage; cu != (llm.Usage{}) {
+		if err := a.account(out, cu); err != nil {
+			return h, err
+		}
+	}
 	ledger := a.ledgerOf(msgs)
 	kept := msgs[i:]
 	nh := llm.NewHistory(kept...)
 	// The response's usage counts the compacted conversation the
 	// provider read, and the response.
-	after := int(u.TotalInput() + u.Output)
+	after := int(resp.Usage.TotalInput() + resp.Usage.Output)
 	if after <= 0 {
 		after = a.contextUsed(nh)
 	}

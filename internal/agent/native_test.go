@@ -49,6 +49,34 @@ func TestNativeCompactionReplacesTheHistory(t *testing.T) {
 	if len(h.warnings()) != 0 {
 		t.Errorf("warnings = %+v", h.warnings())
 	}
+	// What the compaction cost, which the API counts apart, comes as a
+	// usage event between its events and adds to the run's usage.
+	var between []llm.Usage
+	in := false
+	for _, e := range h.events {
+		switch e.Type {
+		case event.CompactionStart:
+			in = true
+		case event.CompactionEnd:
+			in = false
+		case event.Usage:
+			if in {
+				between = append(between, *e.Usage)
+			}
+		}
+	}
+	if len(between) != 1 || between[0].Input == 0 || between[0].Output == 0 {
+		t.Errorf("usage events of the compaction = %+v", between)
+	}
+	var turns llm.Usage
+	for _, e := range h.events {
+		if e.Type == event.Usage {
+			turns = turns.Add(*e.Usage)
+		}
+	}
+	if o.Usage != turns || o.Usage.Input <= 700 {
+		t.Errorf("outcome usage %+v, usage events add up to %+v", o.Usage, turns)
+	}
 	reqs := h.server.Requests()
 	if len(reqs) != 3 || reqs[0].Header.Get("anthropic-beta") != "compact-2026-01-12" {
 		t.Errorf("requests %d, beta header %q", len(reqs), reqs[0].Header.Values("anthropic-beta"))

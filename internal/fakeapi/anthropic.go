@@ -206,15 +206,19 @@ func (d anthropicDialect) stream(t *turn) *stream {
 		stopBlock()
 	}
 	u := t.usage
+	usage := obj{
+		{"input_tokens", u.InputTokens},
+		{"cache_creation_input_tokens", u.CacheCreationInputTokens},
+		{"cache_read_input_tokens", u.CacheReadInputTokens},
+		{"output_tokens", u.OutputTokens},
+	}
+	if its := compactionIterations(t); its != nil {
+		usage = append(usage, field{"iterations", its})
+	}
 	b.add("message_delta", obj{
 		{"type", "message_delta"},
 		{"delta", obj{{"stop_reason", d.stopReason(t)}, {"stop_sequence", nil}}},
-		{"usage", obj{
-			{"input_tokens", u.InputTokens},
-			{"cache_creation_input_tokens", u.CacheCreationInputTokens},
-			{"cache_read_input_tokens", u.CacheReadInputTokens},
-			{"output_tokens", u.OutputTokens},
-		}},
+		{"usage", usage},
 	})
 	b.add("message_stop", obj{{"type", "message_stop"}})
 	return &b.s

@@ -16,7 +16,9 @@ import (
 // the reply opens with a content block {"type": "compaction", "content":
 // SUMMARY, "encrypted_content": …, "signature": …}, streamed as a start
 // with empty content, one compaction_delta with content and
-// encrypted_content, and a stop. Sent back, the block must be unchanged.
+// encrypted_content, and a stop; the streamed message_delta's usage lists
+// the compaction's own tokens in iterations, apart from the top-level
+// counts. Sent back, the block must be unchanged.
 //
 // Responses: a request asks with context_management [{"type":
 // "compaction", "compact_threshold": N}]; the reply's output opens with
@@ -60,6 +62,22 @@ func compactionSignature(summary, enc string) string {
 func anthropicCompactionBlock(summary string) obj {
 	enc := compactionEncrypted(summary)
 	return obj{{"type", "compaction"}, {"content", summary}, {"encrypted_content", enc}, {"signature", compactionSignature(summary, enc)}}
+}
+
+// compactionIterations is the usage.iterations of an Anthropic reply
+// that compacts, or nil: the compaction read the whole request and wrote
+// the summary, apart from the top-level counts, which are the message's.
+func compactionIterations(t *turn) []any {
+	if t.reply.Compaction == "" {
+		return nil
+	}
+	u := t.usage
+	return []any{
+		obj{{"type", "compaction"}, {"input_tokens", u.totalInput()}, {"cache_creation_input_tokens", 0}, {"cache_read_input_tokens", 0},
+			{"output_tokens", max(1, len(t.reply.Compaction)/bytesPerToken)}},
+		obj{{"type", "message"}, {"input_tokens", u.InputTokens}, {"cache_creation_input_tokens", u.CacheCreationInputTokens},
+			{"cache_read_input_tokens", u.CacheReadInputTokens}, {"output_tokens", u.OutputTokens}},
+	}
 }
 
 func (responsesDialect) compactionID(t *turn) string { return "cmp_" + hexID(t.seed("cmp", 0), 48) }

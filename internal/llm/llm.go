@@ -212,6 +212,11 @@ type Response struct {
 	Message    Message
 	StopReason StopReason
 	Usage      Usage
+	// CompactionUsage is what the provider-native compaction that opens
+	// Message cost, where the provider counts it apart from Usage
+	// (Anthropic's compaction iterations): Usage is then the context
+	// the provider read after compacting, and the response.
+	CompactionUsage Usage `json:",omitzero"`
 	// Model is the model that answered, as the provider names it.
 	Model string
 }

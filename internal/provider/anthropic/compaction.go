@@ -99,3 +99,31 @@ func (b *block) compactionPart() (llm.Part, bool) {
 	}
 	return llm.Part{Kind: llm.PartCompaction, Text: summary, Opaque: opaque, Origin: Kind}, true
 }
+
+// compactionUsage sums the compaction iterations of a usage object raw:
+// the API counts what a compaction cost there, apart from the top-level
+// fields. ok is false when raw lists no iterations.
+func compactionUsage(raw string) (u llm.Usage, ok bool) {
+	var usage struct {
+		Iterations []struct {
+			Type                     string `json:"type"`
+			InputTokens              int64  `json:"input_tokens"`
+			CacheReadInputTokens     int64  `json:"cache_read_input_tokens"`
+			CacheCreationInputTokens int64  `json:"cache_creation_input_tokens"`
+			OutputTokens             int64  `json:"output_tokens"`
+			CacheCreation            struct {
+				Ephemeral1h int64 `json:"ephemeral_1h_input_tokens"`
+			} `json:"cache_creation"`
+		} `json:"iterations"`
+	}
+	if json.Unmarshal([]byte(raw), &usage) != nil || usage.Iterations == nil {
+		return llm.Usage{}, false
+	}
+	for _, it := range usage.Iterations {
+		if it.Type == "compaction" {
+			u = u.Add(llm.Usage{Input: it.InputTokens, CacheRead: it.CacheReadInputTokens, CacheWrite: it.CacheCreationInputTokens,
+				Output: it.OutputTokens, CacheWriteLong: it.CacheCreation.Ephemeral1h})
+		}
+	}
+	return u, true
+}

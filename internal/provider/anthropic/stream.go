@@ -38,6 +38,9 @@ type accumulator struct {
 	stop    sdk.StopReason
 	model   string
 	stopped bool
+
+	// compaction is what a native compaction cost.
+	compaction llm.Usage
 }
 
 func (a *accumulator) add(ev sdk.MessageStreamEventUnion) error {
@@ -115,6 +118,9 @@ func (a *accumulator) add(ev sdk.MessageStreamEventUnion) error {
 		if u.JSON.CacheCreationInputTokens.Valid() {
 			a.usage.CacheWrite = u.CacheCreationInputTokens
 		}
+		if c, ok := compactionUsage(u.RawJSON()); ok {
+			a.compaction = c
+		}
 	case "message_stop":
 		a.stopped = true
 	}
@@ -162,6 +168,8 @@ func (a *accumulator) response(req *llm.Request) *llm.Response {
 		StopReason: stopReason(a.stop),
 		Usage:      a.usage,
 		Model:      a.model,
+
+		CompactionUsage: a.compaction,
 	}
 }
 
