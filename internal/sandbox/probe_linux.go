@@ -148,22 +148,24 @@ func (s *Sandbox) tryOnce(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, truePath)
+	cmd := exec.Command(truePath)
 	cmd.Dir = ws
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	// Started as Start would start it, but under s's backend, which is
-	// what is being chosen.
+	// Started as Spawn would start it, in a sandbox server, as every
+	// command is, but under s's backend, which is what is being chosen.
+	// A server that cannot start says why (bwrap's or the helper's
+	// message).
 	p := Profile{Confine: WorkspaceWrite, Workspace: ws}
 	cmd.Env = p.Environ(os.Environ())
-	if err := t.startConfined(ctx, s.backend, cmd, p); err != nil {
+	proc, err := t.spawnServed(ctx, s.backend, cmd, p)
+	if err != nil {
 		return err
 	}
-	if err := cmd.Wait(); err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return errors.New(msg)
-		}
+	status, err := proc.Wait()
+	if err != nil {
 		return err
+	}
+	if status != 0 {
+		return fmt.Errorf("%s in the sandbox: wait status %#x", truePath, uint32(status))
 	}
 	return nil
 }

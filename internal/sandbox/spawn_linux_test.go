@@ -251,13 +251,18 @@ func TestSpawnServerFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Skip("no bwrap")
 	}
-	// bwrap, but for a sandbox server, which it refuses.
-	fake := filepath.Join(t.TempDir(), "bwrap")
-	script := "#!/bin/sh\ncase \"$*\" in *'\"serve\"'*) echo 'no server today' >&2; exit 1;; esac\nexec " + real + " \"$@\"\n"
+	// bwrap, but for a sandbox server once refuse exists, after the
+	// probe.
+	dir := t.TempDir()
+	fake, refuse := filepath.Join(dir, "bwrap"), filepath.Join(dir, "refuse")
+	script := "#!/bin/sh\nif [ -e " + refuse + " ]; then case \"$*\" in *'\"serve\"'*) echo 'no server today' >&2; exit 1;; esac; fi\nexec " + real + " \"$@\"\n"
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	x := newBox(t, sandbox.Bwrap, sandbox.WithBwrap(fake))
+	if err := os.WriteFile(refuse, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	marker := filepath.Join(x.ws, "ran")
 	_, err = x.sb.Spawn(sandbox.WithProfile(t.Context(), x.profile()), exec.Command("/bin/touch", marker))
 	if err == nil || !strings.Contains(err.Error(), "no server today") {
@@ -265,6 +270,25 @@ func TestSpawnServerFailsClosed(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the command ran")
+	}
+}
+
+// TestProbeServes checks that a backend whose sandbox servers cannot
+// start is not chosen: every command would fail.
+func TestProbeServes(t *testing.T) {
+	real, err := exec.LookPath("bwrap")
+	if err != nil {
+		t.Skip("no bwrap")
+	}
+	fake := filepath.Join(t.TempDir(), "bwrap")
+	script := "#!/bin/sh\ncase \"$*\" in *'\"serve\"'*) echo 'no server today' >&2; exit 1;; esac\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := sandbox.New(sandbox.Profile{}, sandbox.WithBackend(sandbox.Bwrap), sandbox.WithBwrap(fake), sandbox.WithTempRoot(t.TempDir()))
+	defer s.Close()
+	if _, err := s.Backend(); err == nil || !strings.Contains(err.Error(), "no server today") {
+		t.Errorf("Backend with servers that cannot start = %v, want their error", err)
 	}
 }
 
