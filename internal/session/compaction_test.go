@@ -152,3 +152,30 @@ func TestResumeAfterNativeCompaction(t *testing.T) {
 		t.Errorf("compactions %d, covered %d, ledger %+v", tr.Compactions, tr.Covered, tr.Ledger)
 	}
 }
+
+// A native compaction's response whose boundary record never made it to
+// the log still ends the conversation before it on resume: the provider
+// drops those messages whatever is sent.
+func TestResumeNativeCompactionWithoutBoundary(t *testing.T) {
+	store := NewStore(filepath.Join(t.TempDir(), "sessions"))
+	log, err := store.Create(Meta{Cwd: "/src/x"})
+	must(t, err)
+	must(t, log.AppendMessage(text(llm.RoleUser, "the original task")))
+	must(t, log.AppendMessage(text(llm.RoleAssistant, "working")))
+	must(t, log.AppendMessage(text(llm.RoleUser, "go on")))
+	must(t, log.AppendUsage(2, llm.Usage{Input: 900, Output: 10}, 0.01))
+	asst := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{
+		{Kind: llm.PartCompaction, Opaque: []byte(`{"encrypted_content":"gAAA","type":"compaction"}`), Origin: "openai"},
+		text(llm.RoleAssistant, "done").Parts[0],
+	}}
+	must(t, log.AppendMessage(asst))
+	must(t, log.Close())
+
+	tr := reopen(t, store, log.ID())
+	if !reflect.DeepEqual(tr.Messages, []llm.Message{asst}) {
+		t.Errorf("messages = %+v", tr.Messages)
+	}
+	if tr.Covered != 0 || tr.Counted != 910 || tr.CountedMessages != 1 {
+		t.Errorf("covered %d, counted %d of %d messages", tr.Covered, tr.Counted, tr.CountedMessages)
+	}
+}

@@ -271,6 +271,13 @@ func (b *builder) message(m llm.Message) {
 		m.Parts = rest
 	}
 	b.flush()
+	if compact.IsNative(m) {
+		// The provider's compaction stands for everything before it,
+		// which the provider drops: so does the resume, even when the
+		// boundary record that follows was cut short. The ledger, if
+		// any, now covers none of the messages kept.
+		b.t.Messages, b.t.Covered = nil, 0
+	}
 	b.t.Messages = append(b.t.Messages, m)
 	if m.Role == llm.RoleAssistant && b.pending > 0 {
 		b.t.Counted, b.t.CountedMessages = b.pending, len(b.t.Messages)
