@@ -24,7 +24,10 @@ func TestDeadCodeElimination(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
-	for _, banned := range []string{"text/template", "html/template"} {
+	// text/template itself may be linked: glamour, the terminal UI's
+	// Markdown renderer, imports it. What must not be reachable is its
+	// dynamic method calls, which the -dumpdep check below finds.
+	for _, banned := range []string{"html/template"} {
 		if bytes.Contains(append([]byte("\n"), list...), []byte("\n"+banned+"\n")) {
 			t.Errorf("%s is in the binary's import graph; find who imports it with `go mod why %s`", banned, banned)
 		}
