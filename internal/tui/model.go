@@ -262,7 +262,7 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case "home":
 		if empty {
-			m.tr.home(m.printed)
+			m.tr.home(m.from())
 			return nil
 		}
 	case "end":
@@ -273,6 +273,8 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	case "ctrl+o":
 		m.toggleLast()
 		return nil
+	case "ctrl+z":
+		return m.suspend()
 	}
 	return m.toInput(k)
 }
@@ -376,7 +378,7 @@ func (m *model) closeDialog(callID string) tea.Cmd {
 
 // toggleLast expands or collapses the last tool or thinking cell.
 func (m *model) toggleLast() {
-	for i := len(m.tr.cells) - 1; i >= m.printed; i-- {
+	for i := len(m.tr.cells) - 1; i >= m.from(); i-- {
 		if c := m.tr.cells[i]; c.kind == toolCell || c.kind == thinkingCell {
 			c.expanded = !c.expanded
 			return
@@ -389,7 +391,16 @@ func (m *model) scroll(delta int) {
 		// The terminal's own scrollback holds the history.
 		return
 	}
-	m.tr.scroll(delta, m.printed, m.width, m.transcriptHeight())
+	m.tr.scroll(delta, m.from(), m.width, m.transcriptHeight())
+}
+
+// from is the first cell the UI shows: inline, the cells before it are
+// in the terminal's scrollback; full screen, all are shown.
+func (m *model) from() int {
+	if m.opts.Inline {
+		return m.printed
+	}
+	return 0
 }
 
 // flush prints, in inline mode, the finished cells at the start of the
@@ -398,15 +409,21 @@ func (m *model) flush() tea.Cmd {
 	if !m.opts.Inline {
 		return nil
 	}
+	if lines := m.takeFinished(); len(lines) > 0 {
+		return tea.Println(strings.Join(lines, "\n"))
+	}
+	return nil
+}
+
+// takeFinished renders the finished cells not printed yet, up to the
+// first unfinished one, and counts them as printed.
+func (m *model) takeFinished() []string {
 	var lines []string
 	for m.printed < len(m.tr.cells) && m.tr.cells[m.printed].done {
 		lines = append(lines, m.tr.cells[m.printed].lines(m.width)...)
 		m.printed++
 	}
-	if len(lines) == 0 {
-		return nil
-	}
-	return tea.Println(strings.Join(lines, "\n"))
+	return lines
 }
 
 // bottom renders what is below the transcript: the queue, the composer or
@@ -454,7 +471,7 @@ func (m *model) View() tea.View {
 	}
 	bottom := m.bottom()
 	height := max(m.height-len(bottom), 1)
-	lines := m.tr.view(m.printed, m.width, height)
+	lines := m.tr.view(m.from(), m.width, height)
 	if !m.opts.Inline {
 		// The transcript fills the screen above the composer.
 		for len(lines) < height {

@@ -1,0 +1,51 @@
+package tui
+
+import (
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// suspend stops lathe as Ctrl+Z does in a shell, first printing to the
+// native scrollback the finished cells not printed yet, so that the shell
+// the person returns to shows them. It runs as an exec, for which the
+// program gives back the terminal (alternate screen off) and takes it
+// again once lathe continues.
+func (m *model) suspend() tea.Cmd {
+	var text string
+	if lines := m.takeFinished(); len(lines) > 0 {
+		text = strings.Join(lines, "\n") + "\n"
+	}
+	return tea.Exec(&suspension{text: text}, func(error) tea.Msg { return nil })
+}
+
+// suspension is the exec of a suspend: it prints, then stops the process
+// group until SIGCONT.
+type suspension struct {
+	text string
+	out  io.Writer
+}
+
+func (s *suspension) SetStdin(io.Reader)    {}
+func (s *suspension) SetStdout(w io.Writer) { s.out = w }
+func (s *suspension) SetStderr(io.Writer)   {}
+
+func (s *suspension) Run() error {
+	if s.out != nil && s.text != "" {
+		if _, err := io.WriteString(s.out, s.text); err != nil {
+			return err
+		}
+	}
+	cont := make(chan os.Signal, 1)
+	signal.Notify(cont, syscall.SIGCONT)
+	defer signal.Stop(cont)
+	if err := syscall.Kill(0, syscall.SIGTSTP); err != nil {
+		return err
+	}
+	<-cont
+	return nil
+}
