@@ -32,7 +32,10 @@ import (
 // goes once its last command has exited. The commands of one server
 // share its namespaces: one loopback-only network, where a server
 // started in the background can be reached by a later command, and one
-// pid namespace.
+// pid namespace. A server starts one process at a time (a fork, and an
+// exec of Lathe's own supervisor for the shell tool's commands), so a
+// start that blocks, an exec from a hung network file system, holds up
+// the starts after it.
 
 // errUndelivered is the error of a request the server never got: the
 // command did not start, and may be sent to a new server.
