@@ -57,7 +57,9 @@ func (a *App) withSubagents(tools []tool.Tool, next *agent.Phase, dialect tool.D
 			warn(err)
 		}
 	}
-	r := subagent.NewRunner(subagent.Config{Launcher: l, Types: types, Tools: base, SessionID: a.log.ID(), Sink: a.bus})
+	s := a.cfg.Subagents
+	limits := subagent.Limits{Concurrent: s.Concurrent, Total: s.Total, Timeout: s.Timeout, MaxTurns: s.MaxTurns, MaxTokens: int64(s.MaxTokens)}
+	r := subagent.NewRunner(subagent.Config{Launcher: l, Types: types, Tools: base, SessionID: a.log.ID(), Sink: a.bus, Limits: limits})
 	task := subagent.NewTool(dialect, r)
 	if next != nil {
 		next.Tools = append(next.Tools[:len(next.Tools):len(next.Tools)], task)

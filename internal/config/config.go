@@ -86,6 +86,7 @@ type Config struct {
 	PackageGuard PackageGuard
 	Sandbox      Sandbox
 	Compaction   Compaction
+	Subagents    Subagents
 	// Files lists the files read, lowest precedence first.
 	Files []string
 }
@@ -95,6 +96,21 @@ type Shell struct {
 	// Timeout is the default per-command timeout, at most
 	// MaxShellTimeout. Default 2m.
 	Timeout time.Duration
+}
+
+// Subagents bound the subagents (Task, spawn_agent) of a session. A zero
+// field leaves internal/subagent's default (DefaultLimits). Keys
+// "subagents.concurrent", "subagents.total", "subagents.timeout",
+// "subagents.max_turns", "subagents.max_tokens".
+type Subagents struct {
+	// Concurrent is how many run at once, Total how many one session
+	// may start.
+	Concurrent, Total int
+	// Timeout stops a subagent that has not finished in that time.
+	Timeout time.Duration
+	// MaxTurns and MaxTokens are each subagent's budget of model
+	// responses and tokens.
+	MaxTurns, MaxTokens int
 }
 
 // Compaction configures when the conversation is compacted.

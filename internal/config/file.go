@@ -44,6 +44,15 @@ type fileConfig struct {
 	Permissions    filePermissions          `toml:"permissions"`
 	Sandbox        fileSandbox              `toml:"sandbox"`
 	Compaction     fileCompaction           `toml:"compaction"`
+	Subagents      fileSubagents            `toml:"subagents"`
+}
+
+type fileSubagents struct {
+	Concurrent *int64  `toml:"concurrent"`
+	Total      *int64  `toml:"total"`
+	Timeout    *string `toml:"timeout"`
+	MaxTurns   *int64  `toml:"max_turns"`
+	MaxTokens  *int64  `toml:"max_tokens"`
 }
 
 type fileCompaction struct {
@@ -192,6 +201,7 @@ func (ld *loader) merge(src source) error {
 	setTo(&c.Sandbox.IsolateCaches, f.Sandbox.IsolateCaches)
 	l.count(&c.Compaction.Budget, f.Compaction.Budget, "compaction", "budget")
 	setTo(&c.Compaction.Auto, f.Compaction.Auto)
+	l.subagents(&c.Subagents, &f.Subagents)
 	l.count(&c.Retry.MaxRetries, f.Retry.MaxRetries, "retry", "max_retries")
 	l.duration(&c.Retry.BaseDelay, f.Retry.BaseDelay, 0, "retry", "base_delay")
 	l.duration(&c.Retry.MaxDelay, f.Retry.MaxDelay, 0, "retry", "max_delay")
@@ -426,6 +436,14 @@ func setTo[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
+}
+
+func (l *layer) subagents(dst *Subagents, f *fileSubagents) {
+	l.count(&dst.Concurrent, f.Concurrent, "subagents", "concurrent")
+	l.count(&dst.Total, f.Total, "subagents", "total")
+	l.duration(&dst.Timeout, f.Timeout, 0, "subagents", "timeout")
+	l.count(&dst.MaxTurns, f.MaxTurns, "subagents", "max_turns")
+	l.count(&dst.MaxTokens, f.MaxTokens, "subagents", "max_tokens")
 }
 
 func (l *layer) count(dst *int, v *int64, key ...string) {

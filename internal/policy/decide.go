@@ -292,10 +292,12 @@ func from(r *Rule) string {
 }
 
 // toolRules applies the rules that name the call's tool itself (Glob,
-// KillShell, mcp__server): a deny or ask decides, an allow covers the
-// call's whole-call default.
+// KillShell, mcp__server, Task(explore)): a deny or ask decides, an
+// allow covers the call's whole-call default.
 func (j *judge) toolRules() {
-	match := func(r *Rule) bool { return family(r) == familyTool && r.Specifier == "" && governs(r.Tool, j.call) }
+	match := func(r *Rule) bool {
+		return family(r) == familyTool && governs(r.Tool, j.call) && (r.Specifier == "" || agentMatch(r, j.call))
+	}
 	for _, list := range []struct {
 		rules []Rule
 		v     Verdict

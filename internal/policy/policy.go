@@ -107,6 +107,9 @@ type Call struct {
 	LexicalWrites []string
 	// URLs are the addresses the call fetches.
 	URLs []string
+	// Agent is the agent type a call that starts a subagent (Task,
+	// spawn_agent) starts, for rules such as Task(explore).
+	Agent string
 }
 
 // ParseCommand parses a shell command line for [Call.Script], or returns

@@ -24,10 +24,13 @@ import (
 //	mcp__server              every tool of an MCP server
 //	mcp__server__tool        one of its tools
 //
+//	Task(explore)            subagents of that agent type (any case)
+//
 // Bash rules govern every tool that runs a command line (Bash, Codex's
 // shell); Read rules every tool that reads files; Edit and Write rules
-// every tool that changes files (Edit, Write, apply_patch). Other names
-// govern the tool of that name, which need not exist yet.
+// every tool that changes files (Edit, Write, apply_patch); Task and
+// spawn_agent rules both tools that start subagents. Other names govern
+// the tool of that name, which need not exist yet.
 type Rule struct {
 	// Tool is the tool name as written.
 	Tool string
@@ -57,6 +60,18 @@ const (
 	toolWebFetch = "WebFetch"
 	mcpPrefix    = "mcp__"
 )
+
+// isAgentTool says whether rules naming tool govern the tools that start
+// subagents: Claude Code's Task and Codex's spawn_agent, each the other's
+// too, as Bash rules govern shell.
+func isAgentTool(tool string) bool { return tool == "Task" || tool == "spawn_agent" }
+
+// agentMatch reports whether r's specifier names the agent type call
+// starts; types are named without regard to case, as the model may
+// write them.
+func agentMatch(r *Rule, call *Call) bool {
+	return isAgentTool(r.Tool) && call.Agent != "" && strings.EqualFold(r.Specifier, call.Agent)
+}
 
 // ParseRule parses a rule as written in a settings file or flag. The
 // error names the rule and what is wrong with it; a rule for a tool that
@@ -118,6 +133,10 @@ func parseRule(text string) (Rule, error) {
 		}
 	case strings.HasPrefix(name, mcpPrefix):
 		return r, errors.New("an MCP rule takes no specifier: write mcp__server or mcp__server__tool")
+	case isAgentTool(name):
+		if strings.ContainsAny(spec, "()*") {
+			return r, fmt.Errorf("a %s specifier is an agent type's name, such as %s(explore)", name, name)
+		}
 	}
 	return r, nil
 }
@@ -187,7 +206,7 @@ func (r Rule) Inert() string {
 			}
 		}
 		return fmt.Sprintf("no tool is named %s", r.Tool)
-	case r.Specifier != "" && r.Tool != toolBash && !isFileTool(r.Tool) && r.Tool != toolWebFetch:
+	case r.Specifier != "" && r.Tool != toolBash && !isFileTool(r.Tool) && r.Tool != toolWebFetch && !isAgentTool(r.Tool):
 		return fmt.Sprintf("%s takes no specifier, so %s matches no call", r.Tool, r.Text)
 	}
 	return ""
@@ -215,6 +234,9 @@ func governs(tool string, call *Call) bool {
 		return call.Kind == Edit
 	case toolWebFetch:
 		return call.Kind == Fetch
+	}
+	if isAgentTool(tool) {
+		return isAgentTool(call.Tool)
 	}
 	if strings.HasPrefix(tool, mcpPrefix) {
 		if prefix, ok := strings.CutSuffix(tool, "*"); ok {

@@ -64,6 +64,7 @@ func TestParseRule(t *testing.T) {
 		{"Read(!x)", "invalid path pattern"},
 		{"Edit(a\x00b)", "NUL"},
 		{"Read([)", "invalid path pattern"},
+		{"Task(*)", "agent type's name"},
 	}
 	for _, b := range bad {
 		_, err := ParseRule(b.text)
@@ -82,6 +83,8 @@ func TestRuleInert(t *testing.T) {
 		"Frobnicate":         "no tool is named",
 		"Glob(*.go)":         "takes no specifier",
 		"WebFetch(domain:x)": "",
+		"Task(explore)":      "",
+		"spawn_agent(x)":     "",
 	} {
 		r, err := ParseRule(text)
 		if err != nil {
@@ -325,6 +328,40 @@ func TestDecideWebFetchAndMCP(t *testing.T) {
 	}
 }
 
+// TestDecideAgentRules: Task(TYPE) and spawn_agent(TYPE) rules decide
+// the calls that start a subagent of that type, whatever the case of
+// its name and in either dialect; a rule without a type, every such
+// call; rules of one type leave the others to the mode.
+func TestDecideAgentRules(t *testing.T) {
+	task := func(tool, agent string, kind Kind) Call { return Call{Tool: tool, Kind: kind, Dir: "/w", Agent: agent} }
+	for _, tt := range []struct {
+		name             string
+		mode             Mode
+		allow, ask, deny []string
+		call             Call
+		want             Verdict
+	}{
+		{"deny a read-only type", Auto, nil, nil, []string{"Task(explore)"}, task("Task", "explore", Read), Deny},
+		{"the type's case", Auto, nil, nil, []string{"Task(Explore)"}, task("Task", "explore", Read), Deny},
+		{"Task rules govern spawn_agent", Auto, nil, nil, []string{"Task(explore)"}, task("spawn_agent", "explore", Read), Deny},
+		{"another type", Auto, nil, nil, []string{"Task(explore)"}, task("Task", "general", Read), Allow},
+		{"allow a writing type", Default, []string{"Task(fixer)"}, nil, nil, task("Task", "fixer", Exec), Allow},
+		{"allow of another type", Default, []string{"Task(fixer)"}, nil, nil, task("Task", "other", Exec), Ask},
+		{"ask", Auto, nil, []string{"spawn_agent(fixer)"}, nil, task("Task", "fixer", Exec), Ask},
+		{"every type", Auto, nil, nil, []string{"Task"}, task("spawn_agent", "explore", Read), Deny},
+		{"deny wins over allow", Default, []string{"Task"}, nil, []string{"Task(fixer)"}, task("Task", "fixer", Exec), Deny},
+		{"no agent, no match", Auto, nil, nil, []string{"Task(explore)"}, task("Task", "", Read), Allow},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &Policy{Mode: tt.mode, Workspace: "/w", Sandboxed: true, Rules: rules(t, tt.allow, tt.ask, tt.deny)}
+			c := tt.call
+			if d := p.Decide(t.Context(), &c); d.Verdict != tt.want {
+				t.Errorf("%s of %q: %v (%s), want %v", c.Tool, c.Agent, d.Verdict, d.Reason, tt.want)
+			}
+		})
+	}
+}
+
 func TestNarrowest(t *testing.T) {
 	p := &Policy{Mode: Default, Workspace: "/w", Home: "/home/u"}
 	for _, tt := range []struct {
@@ -342,6 +379,7 @@ func TestNarrowest(t *testing.T) {
 		{Call{Tool: "Edit", Kind: Edit, Writes: []string{"/etc/hosts"}}, []string{"Edit(//etc/hosts)"}},
 		{Call{Tool: "WebFetch", Kind: Fetch, URLs: []string{"https://Go.dev/x"}}, []string{"WebFetch(domain:go.dev)"}},
 		{Call{Tool: "mcp__s__t", Kind: Exec}, []string{"mcp__s__t"}},
+		{Call{Tool: "Task", Kind: Exec, Dir: "/w", Agent: "reviewer"}, []string{"Task(reviewer)"}},
 	} {
 		c := tt.call
 		got := p.Narrowest(&c)

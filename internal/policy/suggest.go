@@ -46,6 +46,9 @@ func (p *Policy) Narrowest(call *Call) []string {
 		}
 	case Exec:
 		if call.Script == nil {
+			if call.Command == "" && call.Agent != "" && isAgentTool(call.Tool) {
+				return []string{call.Tool + "(" + call.Agent + ")"}
+			}
 			if call.Command == "" {
 				return []string{call.Tool}
 			}

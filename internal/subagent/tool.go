@@ -165,11 +165,11 @@ func (t *spawnTool) Prepare(env *tool.Env, input json.RawMessage) (tool.Prepared
 	if err != nil {
 		return tool.Prepared{}, err
 	}
-	_, tools, err := t.r.resolve(c.typ)
+	typ, tools, err := t.r.resolve(c.typ)
 	if err != nil {
 		return tool.Prepared{}, err
 	}
-	access := policy.Call{Kind: policy.Exec, Dir: env.Dir}
+	access := policy.Call{Kind: policy.Exec, Dir: env.Dir, Agent: typ.Name}
 	if ReadOnly(tools) {
 		access.Kind = policy.Read
 	}
