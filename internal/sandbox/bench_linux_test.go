@@ -23,7 +23,10 @@ func reportQuantiles(b *testing.B, ds []time.Duration) {
 }
 
 // BenchmarkStart measures what confinement adds to starting a command
-// and waiting for it: /bin/true on the host, then under each backend.
+// and waiting for it through Executor.Start, which gives the caller an
+// exec.Cmd child and so a sandbox of its own: /bin/true on the host,
+// then under each backend. The shell tool's commands start through
+// Spawn instead (BenchmarkSpawn, BenchmarkRun).
 func BenchmarkStart(b *testing.B) {
 	truePath, err := exec.LookPath("true")
 	if err != nil {
