@@ -244,9 +244,11 @@ func (m Model) choose(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	case "v":
 		m.split = !m.split
 	case "pgdown", "space":
-		m.scroll += m.diffHeight()
+		budget, _ := m.layout(m.width())
+		m.scroll = min(m.scroll+budget, max(0, m.diffTotal()-budget))
 	case "pgup":
-		m.scroll = max(0, m.scroll-m.diffHeight())
+		budget, _ := m.layout(m.width())
+		m.scroll = max(0, m.scroll-budget)
 	default:
 		for i, c := range choices {
 			if key == c.key || key == fmt.Sprint(i+1) {
@@ -378,25 +380,51 @@ func (m Model) title() string {
 	return name + " wants to read files"
 }
 
-// View draws the dialog, at most the terminal's width wide.
+// View draws the dialog, at most the terminal's width wide and, where it
+// can be, its height high: a long diff shows a screenful at a time, and
+// the rules of an "always" not highlighted shrink to a count.
 func (m Model) View() string {
-	w := m.opts.Width
-	if w <= 0 {
-		w = 80
-	}
+	w := m.width()
 	if w < 24 {
 		return cut("terminal too small to approve", w)
 	}
 	if m.stage == answered {
 		return ""
 	}
+	budget, compact := m.layout(w)
+	return strings.Join(m.lines(w, budget, compact), "\n")
+}
+
+func (m Model) width() int {
+	if m.opts.Width <= 0 {
+		return 80
+	}
+	return m.opts.Width
+}
+
+// layout is how many lines of diff fit on the screen with the rest of
+// the dialog, and whether the rest must be compact to leave room.
+func (m Model) layout(w int) (budget int, compact bool) {
+	if m.opts.Height <= 0 {
+		return defaultDiffLines, false
+	}
+	fixed := len(m.lines(w, 0, false))
+	if fixed+minDiffLines > m.opts.Height {
+		compact = true
+		fixed = len(m.lines(w, 0, true))
+	}
+	return max(minDiffLines, m.opts.Height-fixed), compact
+}
+
+// lines are the dialog's lines with budget lines of diff.
+func (m Model) lines(w, budget int, compact bool) []string {
 	st := m.opts.Styles
 	var out []string
 	out = append(out, st.Title.Render(cut(m.title(), w)))
-	out = append(out, m.body(w-2)...)
+	out = append(out, m.body(w-2, budget)...)
 	out = append(out, "")
 	for i, c := range choices {
-		out = append(out, m.choiceLines(i, c, w)...)
+		out = append(out, m.choiceLines(i, c, w, compact)...)
 	}
 	out = append(out, "")
 	if m.err != "" {
@@ -404,11 +432,10 @@ func (m Model) View() string {
 			out = append(out, "  "+st.Error.Render(l))
 		}
 	}
-	out = append(out, st.Hint.Render(cut(m.hint(), w)))
-	return strings.Join(out, "\n")
+	return append(out, st.Hint.Render(cut(m.hint(budget), w)))
 }
 
-func (m Model) hint() string {
+func (m Model) hint(budget int) string {
 	switch m.stage {
 	case editingRules:
 		if len(m.rules) > 1 {
@@ -421,7 +448,7 @@ func (m Model) hint() string {
 	h := "↑↓ choose · enter confirm · y s p u n · esc no"
 	if m.hasDiff() {
 		h += " · v split/unified"
-		if m.diffTotal() > m.diffHeight() {
+		if m.diffTotal() > budget {
 			h += " · pgup/pgdn scroll"
 		}
 	}
@@ -430,7 +457,7 @@ func (m Model) hint() string {
 
 // choiceLines draws choice i: the rules of an "always" and the file
 // they go into are shown under it, and edited there once chosen.
-func (m Model) choiceLines(i int, c choice, w int) []string {
+func (m Model) choiceLines(i int, c choice, w int, compact bool) []string {
 	st := m.opts.Styles
 	marker := "  "
 	style := st.Choice
@@ -455,6 +482,10 @@ func (m Model) choiceLines(i int, c choice, w int) []string {
 				in.SetWidth(max(8, w-len(indent)-4))
 				out = append(out, indent+"  "+in.View())
 			}
+			break
+		}
+		if compact && len(rules) > 1 && i != m.selected {
+			out = append(out, st.Hint.Render(cut(fmt.Sprintf("%sallow %d rules (highlight to see them) %s", indent, len(rules), file), w)))
 			break
 		}
 		if one := "allow " + safeLine(rules[0]) + " " + file; len(rules) == 1 && len(indent)+ansi.StringWidth(one) <= w {
@@ -485,7 +516,7 @@ func (m Model) choiceLines(i int, c choice, w int) []string {
 
 // body shows what the call does: the command with its marked parts and
 // why they need approval, the files with their diffs, or the URLs.
-func (m Model) body(w int) []string {
+func (m Model) body(w, budget int) []string {
 	st := m.opts.Styles
 	var out []string
 	c := m.req.Call
@@ -493,7 +524,7 @@ func (m Model) body(w int) []string {
 		out = append(out, m.commandLines(c.Command, w)...)
 	}
 	if c != nil && c.Kind == policy.Edit {
-		out = append(out, m.diffLines(w)...)
+		out = append(out, m.diffLines(w, budget)...)
 	}
 	if c != nil && c.Kind == policy.Fetch {
 		for _, u := range c.URLs {

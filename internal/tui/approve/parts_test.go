@@ -147,6 +147,37 @@ func TestDiffScrolls(t *testing.T) {
 	if m2 := press(t, m, "pgdown"); m2.View() == v || m2.scroll == 0 {
 		t.Error("pgdn did not scroll")
 	}
+	if n := strings.Count(v, "\n") + 1; n > 30 {
+		t.Errorf("%d lines on a 30-line terminal", n)
+	}
+	// Scrolled to the end, the last line shows and no more.
+	for range 50 {
+		m = press(t, m, "pgdown")
+	}
+	if v := m.View(); strings.Contains(v, "more lines") || !strings.Contains(v, "200 200   line") {
+		t.Errorf("at the end:\n%s", v)
+	}
+}
+
+// TestFitsHeight checks that the rules of a long command line shrink to
+// a count where the dialog would not fit the terminal, and show when
+// their answer is highlighted.
+func TestFitsHeight(t *testing.T) {
+	req := bashApproval(t, "npm ci && npm run lint && npm run build && npm test && git add -A && git commit -m x && git push")
+	if len(req.Keep.Rules) != 7 {
+		t.Fatalf("rules %q", req.Keep.Rules)
+	}
+	m := New(req, Options{Width: 100, Height: 24})
+	v := m.View()
+	if n := strings.Count(v, "\n") + 1; n > 24 || !strings.Contains(v, "allow 7 rules (highlight to see them)") {
+		t.Errorf("%d lines:\n%s", n, v)
+	}
+	if v := press(t, m, "down", "down").View(); !strings.Contains(v, "Bash(git push)") {
+		t.Errorf("highlighted always does not show its rules:\n%s", v)
+	}
+	if v := New(req, Options{Width: 100, Height: 60}).View(); strings.Contains(v, "highlight to see") {
+		t.Errorf("compact on a tall terminal:\n%s", v)
+	}
 }
 
 // TestNotify checks that the dialog asks the terminal to notify only

@@ -6,17 +6,12 @@ import (
 	"strings"
 )
 
-// dialogLines is about how many lines the dialog needs besides the
-// diff: the title, reasons, choices with their rules, and the hint.
-const dialogLines = 18
-
-// diffHeight is how many lines of diff the dialog shows at once.
-func (m Model) diffHeight() int {
-	if m.opts.Height <= 0 {
-		return 30
-	}
-	return max(4, m.opts.Height-dialogLines)
-}
+// How many lines of diff the dialog shows at once: at least
+// minDiffLines, and defaultDiffLines when the height is not known.
+const (
+	minDiffLines     = 4
+	defaultDiffLines = 30
+)
 
 func (m Model) hasDiff() bool {
 	for _, ch := range m.opts.Changes {
@@ -29,7 +24,7 @@ func (m Model) hasDiff() bool {
 
 // diffTotal is how many lines the whole diff has.
 func (m Model) diffTotal() int {
-	return len(m.allDiffLines(max(24, m.opts.Width) - 2))
+	return len(m.allDiffLines(m.width() - 2))
 }
 
 // diffCache keeps the diff rendered at one width and layout, so that a
@@ -42,9 +37,8 @@ type diffCache struct {
 
 // diffLines is the part of the diff in view: each file's name with its
 // line counts and its diff, unified or side by side.
-func (m Model) diffLines(w int) []string {
+func (m Model) diffLines(w, h int) []string {
 	all := m.allDiffLines(w)
-	h := m.diffHeight()
 	if len(all) <= h {
 		return all
 	}
