@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -108,6 +109,10 @@ type nativeRequest struct {
 // compactions it sends back.
 func parseNative(api API, body []byte) nativeRequest {
 	var nr nativeRequest
+	// Most requests have nothing of it: spare them a second decoding.
+	if !bytes.Contains(body, []byte("compact")) {
+		return nr
+	}
 	switch api {
 	case APIAnthropic:
 		var req struct {

@@ -37,7 +37,7 @@ func appendContextManagement(b []byte, at int) []byte {
 }
 
 // compactionBlock returns the block that sends a compaction part back:
-// the block as the API sent it, which carries a breakpoint after its
+// the block as the API sent it, which can carry a breakpoint after its
 // opening brace. Another provider's compaction can only be sent as its
 // readable summary, if it has one.
 func compactionBlock(part llm.Part) (sentBlock, bool, error) {
