@@ -328,6 +328,9 @@ func (a *Agent) adopt(b compact.Boundary, nh llm.History, armed bool, out *Outco
 	a.histMu.Lock()
 	a.hist = nh
 	a.histMu.Unlock()
+	// What reads showed before is gone, or in a summary at most: a read
+	// must show it again.
+	a.cfg.Env.ForgetShown(a.cfg.SessionID)
 	n := len(b.Messages)
 	a.cmp.ledger, a.cmp.covered = b.Ledger, n
 	a.cmp.live, a.cmp.liveTo = b.Ledger, n

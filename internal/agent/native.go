@@ -86,9 +86,6 @@ func (a *Agent) nativeCompacted(h llm.History, resp *llm.Response, out *Outcome)
 	if err := a.adopt(b, nh, false, out); err != nil {
 		return h, fmt.Errorf("native compaction: %w", err)
 	}
-	// The files read before are in the provider's summary at most: a
-	// read must show them again.
-	a.cfg.Env.ForgetShown(a.cfg.SessionID)
 	a.cmp.failures = 0
 	a.emit(event.Event{Type: event.CompactionEnd, Reason: compact.Native, TokensBefore: before, TokensAfter: after})
 	return nh, nil

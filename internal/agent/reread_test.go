@@ -33,3 +33,32 @@ func TestRereadKnowsTheTurnAndForgetsOnReplace(t *testing.T) {
 	}
 	h.check()
 }
+
+// TestRereadAfterCompaction: a compaction drops what the reads before it
+// showed, so a read of an unchanged file shows its lines again, whether
+// the harness or the provider compacted.
+func TestRereadAfterCompaction(t *testing.T) {
+	for _, native := range []bool{false, true} {
+		summary, compaction := `{"expect": {"user_contains": ["about to be compacted"]}, "reply": {"text": `+goodSummary+`}},`, ""
+		if native {
+			summary, compaction = "", `"compaction": "SUMMARY: f.txt was read", `
+		}
+		h := newHarness(t, `{"steps": [
+		  {"reply": {"tool_calls": [{"name": "Read", "input": {"file_path": "f.txt"}}]}},
+		  {"reply": {`+compaction+`"tool_calls": [{"name": "Bash", "input": {"command": "echo two"}}], "usage": {"input_tokens": 8200, "output_tokens": 50}}},
+		  `+summary+`
+		  {"reply": {"tool_calls": [{"name": "Read", "input": {"file_path": "f.txt"}}]}},
+		  {"expect": {"tool_results": [{"call": 0, "contains": ["     1\tone"], "not_contains": ["unchanged"]}]},
+		   "reply": {"text": "done"}}]}`)
+		h.write("f.txt", "one\n")
+		h.cfg.Window = 10_000
+		h.cfg.Compaction = CompactionConfig{Native: native}
+		if o := h.run(context.Background(), "read it, then again"); o.Kind != event.Success {
+			t.Fatalf("native %t: outcome = %v (%v)", native, o.Kind, o.Err)
+		}
+		h.check()
+		if starts, _ := h.compactions(); len(starts) != 1 {
+			t.Errorf("native %t: %d compactions", native, len(starts))
+		}
+	}
+}
