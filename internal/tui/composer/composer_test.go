@@ -408,6 +408,8 @@ func TestAtCompletion(t *testing.T) {
 	writeFile(t, filepath.Join(root, "composer.log"), []byte("ignored\n"))
 	writeFile(t, filepath.Join(root, "composer.bin"), []byte("\x00\x01\x02binary"))
 	writeFile(t, filepath.Join(root, "README.md"), []byte("# hi\n"))
+	writeFile(t, filepath.Join(root, "evil\x1b]0;x\x07.md"), []byte("a name that is a terminal title\n"))
+	writeFile(t, filepath.Join(root, "bad\xff", "in.go"), []byte("package in\n"))
 
 	msg := BuildIndex(context.Background(), root)()
 	ix := msg.(indexReady).ix

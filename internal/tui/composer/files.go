@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -73,6 +74,14 @@ func buildIndex(ctx context.Context, root string) (*Index, error) {
 			truncated = true
 			return fs.SkipAll
 		}
+		if !typable(rel) {
+			// A name with control characters or that is not UTF-8
+			// can be neither shown as it is nor typed.
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		switch {
 		case d.IsDir():
 			paths = append(paths, rel+"/")
@@ -87,6 +96,20 @@ func buildIndex(ctx context.Context, root string) (*Index, error) {
 	ix := NewIndex(paths)
 	ix.Truncated = truncated
 	return ix, nil
+}
+
+// typable says whether a path is valid UTF-8 without control
+// characters.
+func typable(rel string) bool {
+	if !utf8.ValidString(rel) {
+		return false
+	}
+	for _, r := range rel {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
 }
 
 // binary says whether the file at path is binary, or cannot be read as
