@@ -23,6 +23,7 @@ const (
 	toolCell
 	noticeCell
 	compactionCell
+	todoCell
 )
 
 // cell is one entry of the transcript. Its render is cached by (width,
@@ -39,8 +40,9 @@ type cell struct {
 	text string
 	// calls are a tool cell's calls: one, or a group of reads.
 	calls []cells.ToolCall
-	// live is the output of a tool cell's running command, as it streams.
-	live       string
+	// md renders an assistant cell's Markdown as it streams.
+	md         *cells.Stream
+	todos      *cells.Todos
 	level      cells.Level
 	compaction *cells.Compaction
 	done       bool
@@ -63,6 +65,38 @@ type renderCache struct {
 
 // changed drops the cell's cached render.
 func (c *cell) changed() { c.cache = renderCache{} }
+
+// rows is how many screen lines the cell takes at width.
+func (c *cell) rows(width int) int {
+	if c.md == nil {
+		return len(c.lines(width))
+	}
+	c.md.SetWidth(width)
+	return c.gapRows() + c.md.Rows()
+}
+
+// slice returns the cell's lines from to to (exclusive) at width,
+// rendering no more of a streamed message than those.
+func (c *cell) slice(width, from, to int) []string {
+	if c.md == nil {
+		ls := c.lines(width)
+		return ls[min(from, len(ls)):min(to, len(ls))]
+	}
+	c.md.SetWidth(width)
+	var out []string
+	if c.gap && from == 0 {
+		out = append(out, "")
+	}
+	g := c.gapRows()
+	return append(out, c.md.Slice(max(from-g, 0), max(to-g, 0))...)
+}
+
+func (c *cell) gapRows() int {
+	if c.gap {
+		return 1
+	}
+	return 0
+}
 
 // lines renders the cell at width, from its cache when it can.
 func (c *cell) lines(width int) []string {
@@ -96,6 +130,10 @@ func (c *cell) render(width int) []string {
 		}
 		return wrapPrefixed("↳ ", "  ", text, width)
 	case assistantCell:
+		if c.md != nil {
+			c.md.SetWidth(width)
+			return strings.Split(c.md.String(), "\n")
+		}
 		return wrapPrefixed("", "", strings.TrimRight(termsafe.String(c.text), "\n"), width)
 	case thinkingCell:
 		if !c.expanded {
@@ -106,29 +144,18 @@ func (c *cell) render(width int) []string {
 		return c.renderTool(width, st)
 	case compactionCell:
 		return strings.Split(c.compaction.Render(width, st), "\n")
+	case todoCell:
+		return strings.Split(c.todos.Render(width, st), "\n")
 	default:
 		return strings.Split(cells.Notice{Level: c.level, Text: c.text}.Render(width, st), "\n")
 	}
 }
 
-// liveLines is how many of a running command's last output lines show.
-const liveLines = 3
-
 func (c *cell) renderTool(width int, st cells.Styles) []string {
-	var out string
 	if len(c.calls) == 1 {
-		out = c.calls[0].Render(width, c.expanded, st)
-	} else {
-		out = cells.Group{Calls: c.calls}.Render(width, c.expanded, st)
+		return strings.Split(c.calls[0].Render(width, c.expanded, st), "\n")
 	}
-	lines := strings.Split(out, "\n")
-	if c.done || c.live == "" {
-		return lines
-	}
-	for _, l := range strings.Split(lastLines(termsafe.String(c.live), liveLines), "\n") {
-		lines = append(lines, ansi.Truncate("  │ "+strings.ReplaceAll(l, "\t", "    "), width, "…"))
-	}
-	return lines
+	return strings.Split(cells.Group{Calls: c.calls}.Render(width, c.expanded, st), "\n")
 }
 
 // firstLine is the first line of s, marked as cut if there are more.
@@ -137,20 +164,6 @@ func firstLine(s string) string {
 		return s[:i] + " …"
 	}
 	return s
-}
-
-// lastLines is the last n lines of s.
-func lastLines(s string, n int) string {
-	s = strings.TrimRight(s, "\n")
-	i := len(s)
-	for range n {
-		j := strings.LastIndexByte(s[:i], '\n')
-		if j < 0 {
-			return s
-		}
-		i = j
-	}
-	return s[i+1:]
 }
 
 // wrapPrefixed wraps text at width, the first line after first and the

@@ -2,10 +2,8 @@ package tui
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/lathe-dev/lathe/internal/event"
-	"github.com/lathe-dev/lathe/internal/todo"
 	"github.com/lathe-dev/lathe/internal/tui/cells"
 )
 
@@ -32,10 +30,22 @@ func (m *model) applyOne(e event.Event) {
 		}
 		m.status.used, m.status.window = m.sess.ContextStatus()
 	case event.TextDelta, event.ThinkingDelta:
-		m.stream(e).text += e.Text
-		m.stream(e).changed()
+		c := m.stream(e)
+		c.text += e.Text
+		if c.md != nil {
+			c.md.Append(e.Text)
+		}
+		c.changed()
 	case event.Text, event.Thinking:
 		c := m.stream(e)
+		if c.md != nil {
+			if c.text != e.Text {
+				// Deltas were lost on the way: render the whole text.
+				c.md = cells.NewStream(m.width, m.opts.CellStyles)
+				c.md.Append(e.Text)
+			}
+			c.md.Finish()
+		}
 		c.text, c.done = e.Text, true
 		c.changed()
 		delete(m.streams, streamKey{e.AgentID, deltaOf(e.Type)})
@@ -53,7 +63,7 @@ func (m *model) applyOne(e event.Event) {
 		m.startCall(cells.NewToolCall(e, m.opts.Dir))
 	case event.CommandOutput:
 		if r, ok := m.tools[e.CallID]; ok {
-			r.c.live += e.Text
+			r.c.calls[r.i].AppendOutput(e.Text)
 			r.c.changed()
 		}
 	case event.ToolEnd:
@@ -68,9 +78,6 @@ func (m *model) applyOne(e event.Event) {
 		r.c.done = true
 		for _, call := range r.c.calls {
 			r.c.done = r.c.done && call.Done
-		}
-		if r.c.done {
-			r.c.live = ""
 		}
 		r.c.changed()
 	case event.SteeringDelivered:
@@ -100,7 +107,8 @@ func (m *model) applyOne(e event.Event) {
 			m.compaction = nil
 		}
 	case event.TodoUpdated:
-		m.notice(todoText(e.Todos))
+		t := cells.NewTodos(e)
+		m.add(&cell{kind: todoCell, todos: &t, done: true})
 	case event.PlanSubmitted:
 		m.add(&cell{kind: assistantCell, text: "Plan:\n" + e.Text, done: true})
 	case event.RuleAdded:
@@ -136,11 +144,11 @@ func (m *model) stream(e event.Event) *cell {
 	if c := m.streams[k]; c != nil {
 		return c
 	}
-	kind := assistantCell
-	if k.typ == event.ThinkingDelta {
-		kind = thinkingCell
+	c := &cell{kind: thinkingCell}
+	if k.typ == event.TextDelta {
+		c = &cell{kind: assistantCell, md: cells.NewStream(m.width, m.opts.CellStyles)}
 	}
-	c := m.add(&cell{kind: kind})
+	m.add(c)
 	m.streams[k] = c
 	return c
 }
@@ -194,21 +202,4 @@ func (m *model) noticeAt(level cells.Level, text string) {
 
 func (m *model) errorf(format string, args ...any) {
 	m.noticeAt(cells.Error, fmt.Sprintf(format, args...))
-}
-
-// todoText is the task list, one item a line.
-func todoText(items []todo.Item) string {
-	var b strings.Builder
-	b.WriteString("Tasks:")
-	for _, it := range items {
-		mark := "☐"
-		switch it.Status {
-		case todo.Completed:
-			mark = "☑"
-		case todo.InProgress:
-			mark = "▶"
-		}
-		fmt.Fprintf(&b, "\n  %s %s", mark, it.Text)
-	}
-	return b.String()
 }

@@ -44,8 +44,7 @@ func (t *transcript) view(from, width, height int) []string {
 	if !t.follow && t.topCell >= from {
 		var out []string
 		for i, skip := t.topCell, t.topLine; i < len(t.cells) && len(out) < height; i, skip = i+1, 0 {
-			ls := t.cells[i].lines(width)
-			out = append(out, ls[min(skip, len(ls)):]...)
+			out = append(out, t.cells[i].slice(width, skip, skip+height-len(out))...)
 		}
 		if len(out) >= height {
 			return out[:height]
@@ -61,9 +60,12 @@ func (t *transcript) tail(from, width, height int) []string {
 	var rev [][]string
 	n := 0
 	for i := len(t.cells) - 1; i >= from && n < height; i-- {
-		ls := t.cells[i].lines(width)
-		rev = append(rev, ls)
-		n += len(ls)
+		c := t.cells[i]
+		rows := c.rows(width)
+		// Of a long cell, only the rows that fit.
+		first := max(rows-(height-n), 0)
+		rev = append(rev, c.slice(width, first, rows))
+		n += rows - first
 	}
 	out := make([]string, 0, min(n, height))
 	for i := len(rev) - 1; i >= 0; i-- {
@@ -80,7 +82,7 @@ func (t *transcript) top(from, width, height int) (cell, line int) {
 	}
 	n := 0
 	for i := len(t.cells) - 1; i >= from; i-- {
-		ls := len(t.cells[i].lines(width))
+		ls := t.cells[i].rows(width)
 		if n+ls >= height {
 			return i, n + ls - height
 		}
@@ -98,7 +100,7 @@ func (t *transcript) scroll(delta, from, width, height int) {
 		for delta < 0 && (c > from || l > 0) {
 			if l == 0 {
 				c--
-				l = len(t.cells[c].lines(width))
+				l = t.cells[c].rows(width)
 			}
 			step := min(-delta, l)
 			l -= step
@@ -106,7 +108,7 @@ func (t *transcript) scroll(delta, from, width, height int) {
 		}
 	} else {
 		for delta > 0 && c < len(t.cells) {
-			n := len(t.cells[c].lines(width))
+			n := t.cells[c].rows(width)
 			step := min(delta, n-l)
 			l += step
 			delta -= step
@@ -129,7 +131,7 @@ func (t *transcript) scroll(delta, from, width, height int) {
 func (t *transcript) atEnd(from, width, height int) bool {
 	n := 0
 	for i, skip := t.topCell, t.topLine; i < len(t.cells); i, skip = i+1, 0 {
-		n += len(t.cells[i].lines(width)) - skip
+		n += t.cells[i].rows(width) - skip
 		if n > height {
 			return false
 		}

@@ -125,13 +125,19 @@ func TestCellCache(t *testing.T) {
 	}
 }
 
+func running(output string) cells.ToolCall {
+	c := cells.ToolCall{Name: "Bash", Input: []byte(`{"command":"make"}`)}
+	c.AppendOutput(output)
+	return c
+}
+
 // TestCellSanitises checks that text from the model and tools cannot
 // drive the terminal.
 func TestCellSanitises(t *testing.T) {
 	for _, c := range []*cell{
 		{kind: assistantCell, text: "hi \x1b]0;pwned\x07 \x1b[2J there \xff"},
 		{kind: toolCell, done: true, expanded: true, calls: []cells.ToolCall{{Name: "Bash", Input: []byte(`{"command":"echo \u001b[31mred"}`), Done: true, Output: "\x1b[?1049h out \x1b]52;c;AAAA\x07"}}},
-		{kind: toolCell, calls: []cells.ToolCall{{Name: "Bash", Input: []byte(`{"command":"make"}`)}}, live: "building \x1b]0;title\x07\n\x1b[2Jdone"},
+		{kind: toolCell, calls: []cells.ToolCall{running("building \x1b]0;title\x07\n\x1b[2Jdone")}},
 	} {
 		for _, l := range c.lines(80) {
 			if strings.ContainsRune(l, 0x1b) || strings.ContainsRune(l, 0x07) {
