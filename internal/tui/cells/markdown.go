@@ -64,8 +64,15 @@ func newRenderer(width int, st Styles) renderer {
 	return renderer{tr}
 }
 
-// render renders Markdown text into lines, normalised: trailing padding,
-// styles around nothing and blank lines at either end removed.
+// render renders Markdown text into lines, normalised: trailing padding
+// and styles around nothing removed, and the blank lines before the
+// first block. Glamour writes a document as a newline, each block's
+// lines, and a newline; each block but the first starts with one blank
+// line, and some (a list item ending in code) end with one too. So the
+// blocks of a text rendered one by one, each without its leading blank
+// lines, joined by a blank line, are the text rendered whole; the
+// trailing blank lines are kept for that, and dropped only at the end
+// of what is shown (see [trimBlank]).
 func (r renderer) render(text string) []string {
 	out, err := r.tr.Render(text)
 	if err != nil {
@@ -77,9 +84,21 @@ func (r renderer) render(text string) []string {
 	for i, l := range lines {
 		lines[i] = trimPadding(dropEmptyStyles(l))
 	}
+	// The document's closing newline, and the last block's: the line
+	// between them may hold an indentation, blank once trimmed.
+	for range 2 {
+		if n := len(lines); n > 0 && lines[n-1] == "" {
+			lines = lines[:n-1]
+		}
+	}
 	for len(lines) > 0 && lines[0] == "" {
 		lines = lines[1:]
 	}
+	return lines
+}
+
+// trimBlank drops the blank lines that end lines.
+func trimBlank(lines []string) []string {
 	for len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
@@ -286,11 +305,20 @@ func (s *Stream) Text() string { return s.text.String() }
 // Rows is how many rows the stream renders to.
 func (s *Stream) Rows() int {
 	s.render()
-	n := len(s.frozen) + len(s.tail)
+	n := s.shownFrozen() + len(s.tail)
 	if len(s.frozen) > 0 && len(s.tail) > 0 {
 		n++
 	}
 	return n
+}
+
+// shownFrozen is how many of the frozen rows show: all of them before a
+// tail, and without their blank end when nothing follows.
+func (s *Stream) shownFrozen() int {
+	if len(s.tail) > 0 {
+		return len(s.frozen)
+	}
+	return len(trimBlank(s.frozen))
 }
 
 // Slice returns rows from to to (exclusive) of the rendered stream: the
@@ -329,10 +357,10 @@ func (s *Stream) render() {
 	s.dirty = false
 	text := s.text.String()
 	if s.chunking() {
-		s.tail = s.code(text, len(text))
+		s.tail = trimBlank(s.code(text, len(text)))
 		return
 	}
-	s.tail = s.r.render(text[s.done:])
+	s.tail = trimBlank(s.r.render(text[s.done:]))
 }
 
 // chunking reports whether the tail is a code block long enough to be

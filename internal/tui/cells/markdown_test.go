@@ -83,7 +83,7 @@ func TestStreamEqualsOneShot(t *testing.T) {
 // glamourWhole is glamour's rendering of the whole text at once,
 // normalised as the blocks of a Stream are.
 func glamourWhole(text string, width int, st Styles) string {
-	return strings.Join(newRenderer(width, st).render(termsafe.String(strings.ReplaceAll(text, "\r", ""))), "\n")
+	return strings.Join(trimBlank(newRenderer(width, st).render(termsafe.String(strings.ReplaceAll(text, "\r", "")))), "\n")
 }
 
 // TestMarkdownMatchesGlamour checks that rendering block by block is
