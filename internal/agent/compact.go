@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/lathe-dev/lathe/internal/compact"
 	"github.com/lathe-dev/lathe/internal/event"
@@ -45,6 +46,10 @@ type CompactionConfig struct {
 	// Native asks the provider to compact the conversation itself at the
 	// trigger (native.go); local compaction stays the fallback.
 	Native bool
+	// NativeRejected, when not nil, is shared by the agents of a session
+	// (a parent and its subagents): set once the provider refused native
+	// compaction, after which none of them asks again or says so again.
+	NativeRejected *atomic.Bool
 	// Ledger continues a compacted session: the ledger its last boundary
 	// recorded, which covers the first Covered messages of
 	// [Config.History].

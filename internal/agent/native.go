@@ -20,12 +20,14 @@ import (
 // rather than the whole log. A provider that answers such a request
 // with a 400 or 404 has no native compaction for this model: the
 // request is sent again without it, a warning says so once, and local
-// compaction takes over for the rest of the session.
+// compaction takes over for the rest of the session, subagents included
+// ([CompactionConfig.NativeRejected]).
 
 // native reports whether the loop's next request asks the provider to
 // compact.
 func (a *Agent) native() bool {
-	return a.cfg.Compaction.Native && !a.cfg.Compaction.Off && !a.cmp.nativeOff
+	c := a.cfg.Compaction
+	return c.Native && !c.Off && !a.cmp.nativeOff && (c.NativeRejected == nil || !c.NativeRejected.Load())
 }
 
 // loopRequest is the request the loop sends for h: [Agent.request],
@@ -50,7 +52,9 @@ func (a *Agent) rejectsNative(req *llm.Request, err error) bool {
 		return false
 	}
 	a.cmp.nativeOff = true
-	a.emit(event.Event{Type: event.Warning, Text: "the provider rejected native compaction; compacting locally from now on", Error: err.Error()})
+	if r := a.cfg.Compaction.NativeRejected; r == nil || r.CompareAndSwap(false, true) {
+		a.emit(event.Event{Type: event.Warning, Text: "the provider rejected native compaction; compacting locally from now on", Error: err.Error()})
+	}
 	return true
 }
 

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lathe-dev/lathe/internal/compact"
@@ -163,4 +164,25 @@ func TestNativeCompactionLeavesTheTrigger(t *testing.T) {
 	if starts, _ := h.compactions(); len(starts) != 1 || starts[0].Reason != compact.Auto {
 		t.Errorf("compactions after the fallback = %+v", starts)
 	}
+}
+
+// The agents of a session share the provider's refusal: once one was
+// refused, another (a subagent) asks no more, and says nothing.
+func TestNativeCompactionRefusalIsShared(t *testing.T) {
+	var refused atomic.Bool
+	parent := newHarness(t, `{"steps": [
+	  {"expect": {"native_compaction": true}, "fault": {"status": 400}},
+	  {"expect": {"native_compaction": false}, "reply": {"text": "done"}}]}`)
+	parent.cfg.Compaction = CompactionConfig{Budget: 60_000, Native: true, NativeRejected: &refused}
+	if o := parent.run(context.Background(), "fix the parser"); o.Kind != event.Success || len(parent.warnings()) != 1 {
+		t.Fatalf("parent: outcome %v (%v), warnings %+v", o.Kind, o.Err, parent.warnings())
+	}
+	parent.check()
+	child := newHarness(t, `{"steps": [
+	  {"expect": {"native_compaction": false}, "reply": {"text": "found it"}}]}`)
+	child.cfg.Compaction = CompactionConfig{Budget: 60_000, Native: true, NativeRejected: &refused}
+	if o := child.run(context.Background(), "find the parser"); o.Kind != event.Success || len(child.warnings()) != 0 {
+		t.Fatalf("child: outcome %v (%v), warnings %+v", o.Kind, o.Err, child.warnings())
+	}
+	child.check()
 }

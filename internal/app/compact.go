@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/agent"
@@ -18,6 +19,13 @@ func (a *App) compactionConfig() agent.CompactionConfig {
 func (a *App) compactionFrom(c agent.CompactionConfig) agent.CompactionConfig {
 	c.Budget, c.Off = a.cfg.Compaction.Budget, !a.cfg.Compaction.Auto
 	c.Native = a.prov.Compaction == config.CompactionNative
+	// One flag for the session's agents, made when Open configures the
+	// main agent, before any subagent can start: a provider that refused
+	// native compaction is asked no more by any of them.
+	if a.compaction.NativeRejected == nil {
+		a.compaction.NativeRejected = new(atomic.Bool)
+	}
+	c.NativeRejected = a.compaction.NativeRejected
 	return c
 }
 
