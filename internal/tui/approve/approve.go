@@ -473,7 +473,7 @@ func (m Model) choiceLines(i int, c choice, w int, compact bool) []string {
 	const indent = "       "
 	switch {
 	case c.grant == agent.Always && !disabled:
-		file := "in " + m.displayPath(m.req.Keep.Files[c.scope])
+		file := "in " + safeLine(m.displayPath(m.req.Keep.Files[c.scope]))
 		rules := m.req.Keep.Rules
 		if m.stage == editingRules && i == m.selected {
 			out = append(out, st.Hint.Render(cut(indent+"allow (edit, then enter to save "+file+"):", w)))
@@ -503,7 +503,7 @@ func (m Model) choiceLines(i int, c choice, w int, compact bool) []string {
 			out = append(out, indent+st.Hint.Render(l))
 		}
 	case disabled && (c.scope == agent.ProjectScope || m.cannotKeep(agent.ProjectScope) == ""):
-		for _, l := range wrapWords(m.cannotKeep(c.scope), w-len(indent)) {
+		for _, l := range wrapWords(safeLine(m.cannotKeep(c.scope)), w-len(indent)) {
 			out = append(out, st.Disabled.Render(indent+l))
 		}
 	case c.grant == agent.No && m.stage == tellingWhy:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/lathe-dev/lathe/internal/agent"
@@ -274,4 +275,41 @@ func BenchmarkViewLongDiff(b *testing.B) {
 		m, _ = m.Update(key("down"))
 		_ = m.View()
 	}
+}
+
+// FuzzCommandView checks that whatever command the model writes, the
+// plain dialog sends the terminal no control character but the line
+// break, and no line wider than the terminal.
+func FuzzCommandView(f *testing.F) {
+	for _, s := range []string{"ls", "echo \x1b]0;x\x07", "a\tb\nc", "\xff\xfe", "\u202e\u200b", "x=$(y) z", "日本語 && 🎉", strings.Repeat("w", 300)} {
+		f.Add(s, 40)
+	}
+	f.Fuzz(func(t *testing.T, cmd string, width int) {
+		width = 24 + abs(width%200)
+		// The policy's judgement is not what is fuzzed: a part in the
+		// middle needs approval, and the rule names the whole line.
+		ask := policy.Decision{Verdict: policy.Ask, Reason: "asks: " + cmd}
+		req := &agent.Approval{
+			CallID: "toolu_1", Name: "Bash", Decision: ask,
+			Call:  &policy.Call{Tool: "Bash", Kind: policy.Exec, Command: cmd, Dir: testWorkspace},
+			Parts: []policy.Part{{What: cmd, Start: len(cmd) / 3, End: 2 * len(cmd) / 3, Decision: ask}},
+			Keep:  &agent.Keep{Rules: []string{"Bash(" + cmd + ")", cmd}, Files: map[agent.Scope]string{agent.ProjectScope: testWorkspace + "/" + cmd}},
+		}
+		v := New(req, Options{Width: width}).View()
+		for _, l := range strings.Split(v, "\n") {
+			if strings.ContainsFunc(l, func(r rune) bool { return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 }) {
+				t.Fatalf("control character in %q", l)
+			}
+			if w := ansi.StringWidth(l); w > width {
+				t.Fatalf("line of %d columns at width %d: %q", w, width, l)
+			}
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
