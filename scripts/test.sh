@@ -49,9 +49,9 @@ go vet ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 # The core packages, where goroutines meet (the loop's concurrent calls, the
 # shell's output pumps and jobs, the session log's appends, a session's bus
-# and approver), run under the race detector instead of plainly; the rest
-# run plainly.
-core="./internal/agent ./internal/app ./internal/audit ./internal/session ./internal/shell ./internal/tool ./internal/policy ./internal/grep ./internal/ignore"
+# and approver, the terminal UI's feed and link), run under the race
+# detector instead of plainly; the rest run plainly.
+core="./internal/agent ./internal/app ./internal/audit ./internal/session ./internal/shell ./internal/tool ./internal/policy ./internal/grep ./internal/ignore ./internal/tui"
 go test -race -count=1 $core
 go test -count=1 $(go list ./... | grep -v -x -F "$(go list $core)")
 
