@@ -99,3 +99,34 @@ func TestApprovalReachesApprover(t *testing.T) {
 		t.Error("the dialog stayed open after its answer")
 	}
 }
+
+// TestQueueTakeBack checks Tab and Up while a prompt runs: Tab queues the
+// composer's text, Up on an empty composer takes the last queued text
+// back.
+func TestQueueTakeBack(t *testing.T) {
+	m := newModel(context.Background(), stub{}, newFeed(), Options{})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 20})
+	m.cancel = func() {} // a prompt runs
+	m.composer = m.composer.SetValue("after this, the docs")
+	m.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+	if len(m.queue) != 1 || m.composer.Value() != "" {
+		t.Fatalf("after Tab: queue %q, composer %q", m.queue, m.composer.Value())
+	}
+	if !strings.Contains(m.View().Content, "queued: after this, the docs") {
+		t.Errorf("the frame does not show the queue:\n%s", m.View().Content)
+	}
+	m.Update(tea.KeyPressMsg{Code: tea.KeyUp})
+	if len(m.queue) != 0 || m.composer.Value() != "after this, the docs" {
+		t.Errorf("after Up: queue %q, composer %q", m.queue, m.composer.Value())
+	}
+}
+
+// TestResumedNotice checks that a resumed session says so, since its
+// earlier messages are not shown.
+func TestResumedNotice(t *testing.T) {
+	m := newModel(context.Background(), stub{}, newFeed(), Options{})
+	m.apply([]event.Event{{Type: event.SessionStart, SessionID: "s1", Resumed: true, Model: "m"}})
+	if got := m.tr.cells; len(got) != 1 || !strings.Contains(got[0].text, "Resumed session s1") {
+		t.Errorf("cells after a resumed start: %+v", got)
+	}
+}
