@@ -4,9 +4,9 @@ import (
 	"regexp"
 	"strings"
 
-	"charm.land/glamour/v2"
-	gansi "charm.land/glamour/v2/ansi"
-	"charm.land/glamour/v2/styles"
+	"github.com/lathe-dev/lathe/internal/tui/cells/internal/glamour"
+	gansi "github.com/lathe-dev/lathe/internal/tui/cells/internal/glamour/ansi"
+	"github.com/lathe-dev/lathe/internal/tui/cells/internal/glamour/styles"
 
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
@@ -21,8 +21,8 @@ const codeChunk = 32
 // markdownStyle is the glamour style of st: the zero Styles' is glamour's
 // plain one, without colour.
 func (s Styles) markdownStyle() gansi.StyleConfig {
-	if s.Markdown != nil {
-		return *s.Markdown
+	if c, ok := styles.DefaultStyles[s.Markdown]; ok {
+		return *c
 	}
 	if s.colour {
 		return styles.DarkStyleConfig

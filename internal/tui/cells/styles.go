@@ -13,7 +13,6 @@ package cells
 import (
 	"image/color"
 
-	gansi "charm.land/glamour/v2/ansi"
 	"charm.land/lipgloss/v2"
 )
 
@@ -34,9 +33,11 @@ type Styles struct {
 	Header  lipgloss.Style // a diff's file name and hunk headers
 	Warning lipgloss.Style // a warning notice
 
-	// Markdown is glamour's style for model text; nil is glamour's dark
-	// style with colour and its plain one without.
-	Markdown *gansi.StyleConfig
+	// Markdown names glamour's style for model text: "dark", "light",
+	// "pink", or "ascii" without colour. Empty is "dark" for
+	// DefaultStyles and "ascii" for the zero value; a name glamour does
+	// not have is taken as empty.
+	Markdown string
 }
 
 // DefaultStyles are the styles of a colour terminal, in the 16 ANSI
