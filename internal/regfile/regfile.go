@@ -11,6 +11,7 @@
 package regfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -135,10 +136,16 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	if fi.Size() > limit {
 		return nil, &TooLargeError{Path: path, Size: fi.Size(), Limit: limit}
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	// One buffer of the size the file reports, and room to see that it
+	// has grown: io.ReadAll starts small and grows by copying, which for
+	// a 5 MiB file allocates twice its size. A file that reports no size,
+	// such as one under /proc, grows the buffer as it is read.
+	var buf bytes.Buffer
+	buf.Grow(int(fi.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > limit {
 		return nil, &TooLargeError{Path: path, Size: int64(len(b)), Limit: limit}
 	}

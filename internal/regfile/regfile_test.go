@@ -1,10 +1,12 @@
 package regfile
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,6 +81,40 @@ func TestReadFileLimit(t *testing.T) {
 	}
 	if _, err := ReadFile(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ReadFile(missing) = %v, want ErrNotExist", err)
+	}
+}
+
+// TestReadFileOneBuffer checks that a file is read into one buffer of
+// its size: the editing tools load files of megabytes, and a buffer grown
+// by doubling would allocate about twice that.
+func TestReadFileOneBuffer(t *testing.T) {
+	const size = 4 << 20
+	path := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("0123456789abcde\n"), size/16), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b, err := ReadFile(path, size)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(b) != size {
+		t.Fatalf("ReadFile = %d bytes, %v; want %d", len(b), err, size)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > size+64<<10 {
+		t.Errorf("ReadFile of %d bytes allocated %d bytes, want at most one buffer of the file's size", size, got)
+	}
+}
+
+// TestReadFileUnsized checks that a regular file that reports a size of
+// 0, as those under /proc do, is still read whole.
+func TestReadFileUnsized(t *testing.T) {
+	fi, err := os.Stat("/proc/self/status")
+	if err != nil || fi.Size() != 0 {
+		t.Skipf("no unsized /proc file here: %v", err)
+	}
+	b, err := ReadFile("/proc/self/status", 1<<20)
+	if err != nil || !bytes.Contains(b, []byte("VmRSS")) {
+		t.Errorf("ReadFile(/proc/self/status) = %q, %v; want the whole status", b, err)
 	}
 }
 
