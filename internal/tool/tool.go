@@ -10,12 +10,14 @@
 package tool
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/lathe-dev/lathe/internal/event"
@@ -135,9 +137,13 @@ func decodeArgs(input json.RawMessage, v any, required ...string) error {
 			return fmt.Errorf("invalid tool arguments: required parameter %q is missing", name)
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(input))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if name, ok := unknownField(present, reflect.TypeOf(v).Elem()); ok {
+		return fmt.Errorf("invalid tool arguments: unknown field %q", name)
+	}
+	// json.Unmarshal, not a Decoder, which would first copy the whole
+	// input into a buffer it grows by doubling: a Write's content can be
+	// megabytes.
+	if err := json.Unmarshal(input, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			return fmt.Errorf("invalid tool arguments: parameter %q must be of type %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value)
@@ -145,6 +151,40 @@ func decodeArgs(input json.RawMessage, v any, required ...string) error {
 		return fmt.Errorf("invalid tool arguments: %v", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return nil
+}
+
+// unknownField returns the first name in present, in sorted order, that
+// no field of the struct type t takes, matched as encoding/json matches
+// them: the json tag's name, or else the field's, regardless of case.
+func unknownField(present map[string]presence, t reflect.Type) (string, bool) {
+	names := fieldNames(t, nil)
+	for _, key := range slices.Sorted(maps.Keys(present)) {
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, key) }) {
+			return key, true
+		}
+	}
+	return "", false
+}
+
+// fieldNames appends to names the JSON names of the fields of the struct
+// type t, those of an untagged embedded struct included.
+func fieldNames(t reflect.Type, names []string) []string {
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		switch {
+		case tag == "-" || !f.IsExported() && !f.Anonymous:
+			continue
+		case f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct:
+			names = fieldNames(f.Type, names)
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	return names
 }
 
 // presence records whether a JSON value is there and not null without
