@@ -39,7 +39,7 @@ type cell struct {
 	// the middle of an escape sequence is judged whole.
 	text string
 	// calls are a tool cell's calls: one, or a group of reads.
-	calls []cells.ToolCall
+	calls      []cells.ToolCall
 	todos      *cells.Todos
 	level      cells.Level
 	compaction *cells.Compaction
