@@ -71,6 +71,28 @@ func Decode(b []byte) (string, Format) {
 	return text, f
 }
 
+// ToLF turns every "\r\n" in b into "\n" in place, as
+// bytes.ReplaceAll(b, "\r\n", "\n") would into a copy, and returns b
+// shortened: a file of megabytes is decoded without a second copy of it.
+func ToLF(b []byte) []byte {
+	w := bytes.Index(b, crlf)
+	if w < 0 {
+		return b
+	}
+	for r := w; r < len(b); {
+		i := bytes.Index(b[r:], crlf)
+		if i < 0 {
+			w += copy(b[w:], b[r:])
+			break
+		}
+		w += copy(b[w:], b[r:r+i])
+		b[w] = '\n'
+		w++
+		r += i + len(crlf)
+	}
+	return b[:w]
+}
+
 // Latin1 decodes ISO 8859-1 text into UTF-8: each byte is the character
 // of the same number.
 func Latin1(b []byte) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -143,5 +144,25 @@ func TestWriteAtomicFuncFailing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+// TestToLF checks ToLF against bytes.ReplaceAll on fixed and random
+// texts of CR, LF and letters.
+func TestToLF(t *testing.T) {
+	texts := []string{"", "a", "\r\n", "\r\r\n", "\r\n\r\n", "a\r\nb\rc\n\r", "\n\r", "x\r\n\r\r\n\ny"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = "\r\na"[rng.IntN(3)]
+		}
+		texts = append(texts, string(b))
+	}
+	for _, text := range texts {
+		want := bytes.ReplaceAll([]byte(text), []byte("\r\n"), []byte("\n"))
+		if got := ToLF([]byte(text)); !bytes.Equal(got, want) {
+			t.Errorf("ToLF(%q) = %q, want %q", text, got, want)
+		}
 	}
 }

@@ -133,7 +133,7 @@ func editFile(ctx context.Context, env *Env, path, key string, args editArgs) (R
 	if old.format.CRLF {
 		oldStr = strings.ReplaceAll(oldStr, "\r\n", "\n")
 		newStr = strings.ReplaceAll(newStr, "\r\n", "\n")
-		text = bytes.ReplaceAll(text, []byte("\r\n"), []byte("\n"))
+		text = textfile.ToLF(text) // the file's bytes are not used again
 	}
 	find := []byte(oldStr)
 	var head, tail []byte // the text around the only replacement
