@@ -185,7 +185,7 @@ func (d anthropicDialect) stream(t *turn) *stream {
 	}
 	if t.reply.Text != "" {
 		startBlock(obj{{"type", "text"}, {"text", ""}})
-		for _, p := range split(t.reply.Text, 3) {
+		for _, p := range split(t.reply.Text, t.reply.textDeltas()) {
 			delta(obj{{"type", "text_delta"}, {"text", p}})
 			b.markText()
 		}

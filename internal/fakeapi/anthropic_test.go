@@ -214,3 +214,19 @@ func TestAnthropicNonStreaming(t *testing.T) {
 	}
 	wantNoFailures(t, srv)
 }
+
+func TestAnthropicPacedDeltas(t *testing.T) {
+	reply := &Reply{Text: strings.Repeat("word ", 40), TextDeltas: 20, DeltaMS: 1}
+	srv := newTestServer(t, Step{Reply: reply})
+	msg, types, err := streamAnthropic(t, anthropicClient(srv), anthropicParams())
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if got := strings.Count(strings.Join(types, " "), "content_block_delta"); got != 20 {
+		t.Errorf("%d deltas, want 20", got)
+	}
+	if len(msg.Content) != 1 || msg.Content[0].Text != reply.Text {
+		t.Errorf("message = %s", msg.RawJSON())
+	}
+	wantNoFailures(t, srv)
+}

@@ -129,7 +129,7 @@ func (d chatDialect) stream(t *turn) *stream {
 	for _, p := range split(t.reply.Thinking, 3) {
 		b.add("", d.delta(t, obj{{"reasoning_content", p}}, nil))
 	}
-	for _, p := range split(t.reply.Text, 3) {
+	for _, p := range split(t.reply.Text, t.reply.textDeltas()) {
 		b.add("", d.delta(t, obj{{"content", p}}, nil))
 		b.markText()
 	}

@@ -287,7 +287,7 @@ func (d responsesDialect) stream(t *turn) *stream {
 			b.emit(typ, append(at(id), append([]field{{"content_index", 0}}, fields...)...)...)
 		}
 		part("response.content_part.added", field{"part", outputText("")})
-		for _, p := range split(t.reply.Text, 3) {
+		for _, p := range split(t.reply.Text, t.reply.textDeltas()) {
 			part("response.output_text.delta", field{"delta", p}, field{"logprobs", []any{}})
 			b.markText()
 		}

@@ -187,6 +187,19 @@ type Reply struct {
 	// calls was cut while the model wrote the last one: give it RawInput
 	// cut short, and on Responses its item is left incomplete.
 	Stop string `json:"stop,omitempty"`
+	// TextDeltas is how many deltas the text streams in (3 if 0), and
+	// DeltaMS the pause before each event after the first text delta: a
+	// model's pace, for benchmarks of a front end that renders a stream.
+	TextDeltas int `json:"text_deltas,omitempty"`
+	DeltaMS    int `json:"delta_ms,omitempty"`
+}
+
+// textDeltas is how many deltas the text streams in.
+func (r *Reply) textDeltas() int {
+	if r.TextDeltas > 0 {
+		return r.TextDeltas
+	}
+	return 3
 }
 
 // StopMaxTokens is the only explicit [Reply.Stop] value.
@@ -363,6 +376,9 @@ func (st *Step) validate() error {
 func (r *Reply) validate() error {
 	if r.Stop != "" && r.Stop != StopMaxTokens {
 		return fmt.Errorf("reply.stop %q: want %q or nothing", r.Stop, StopMaxTokens)
+	}
+	if r.TextDeltas < 0 || r.DeltaMS < 0 {
+		return fmt.Errorf("reply.text_deltas %d, reply.delta_ms %d: want 0 or more", r.TextDeltas, r.DeltaMS)
 	}
 	for i := range r.ToolCalls {
 		if err := r.ToolCalls[i].validate(); err != nil {

@@ -2,6 +2,7 @@ package fakeapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -472,11 +473,14 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request, done <-chan str
 		_ = send(w, rc, st.events)
 	case f == nil:
 		last := len(st.events) - 1
-		if send(w, rc, st.events[:last]) != nil {
+		pace := func(events []event, from int) error {
+			return sendPaced(r.Context(), done, w, rc, events, from, x.turn.reply.DeltaMS)
+		}
+		if pace(st.events[:last], st.midText) != nil {
 			return
 		}
 		undo := complete()
-		if send(w, rc, st.events[last:]) != nil {
+		if pace(st.events[last:], 0) != nil {
 			undo()
 		}
 	case f.MalformedEvent:
@@ -538,6 +542,32 @@ func send(w io.Writer, rc *http.ResponseController, events []event) error {
 		}
 		if err := rc.Flush(); err != nil {
 			return fmt.Errorf("flush event: %w", err)
+		}
+	}
+	return nil
+}
+
+// sendPaced sends events like send, pausing ms milliseconds before each
+// event from index from on (none if from < 0 or ms is 0). It stops when
+// the client hangs up or the server closes.
+func sendPaced(ctx context.Context, done <-chan struct{}, w io.Writer, rc *http.ResponseController, events []event, from, ms int) error {
+	if ms == 0 || from < 0 || from >= len(events) {
+		return send(w, rc, events)
+	}
+	if err := send(w, rc, events[:from]); err != nil {
+		return err
+	}
+	for i := from; i < len(events); i++ {
+		stall(ctx, done, ms)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-done:
+			return errors.New("server closed")
+		default:
+		}
+		if err := send(w, rc, events[i:i+1]); err != nil {
+			return err
 		}
 	}
 	return nil
