@@ -12,9 +12,14 @@
 //
 //	go run ./bench [-search-runs 9] [-tasks=false] [-runs 5] [-short=false] [-long=false] [-turns 160]
 //	    [-window 200000] [-budget N] [-cachesim PATH|off] [-lathe BINARY] [-keep]
+//	go run ./bench -tui [-tui-idle 30s] [-tui-lines 100000] [-tui-turns 160] [-tools DIR] [-lathe BINARY] [-keep]
 //
 // The long session declares a 200k window and compacts; its figures are
 // set against issue 8's targets, the prefix-cache ones by cachesim.py.
+//
+// With -tui it measures only the interactive UI, issue 9's "Speed" table:
+// lathe in tmux panes and on a raw pty against the fake API, with the
+// scripts of ../shared/tools (idletree.py, keylat_tmux.py, keylat.py).
 //
 // GODEBUG, GOGC and GOMEMLIMIT are passed on to lathe, for experiments.
 //
@@ -29,6 +34,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // options are the command line.
@@ -45,6 +51,8 @@ type options struct {
 	window     int    // the long session's declared context window
 	budget     int    // its compaction.budget; 0 keeps Lathe's default
 	cachesim   string // cachesim.py, for the ideal prefix cache's figures
+	tui        bool   // measure the interactive UI only
+	tuiOpts    tuiOptions
 }
 
 func main() {
@@ -61,6 +69,14 @@ func main() {
 	flag.IntVar(&o.budget, "budget", 0, "the long session's compaction.budget in `tokens`; 0 keeps Lathe's default")
 	flag.StringVar(&o.cachesim, "cachesim", "", "`path` of cachesim.py (default ../shared/tools/cachesim.py from the module root, if there); \"off\" skips it")
 	flag.BoolVar(&o.shortTask, "short", true, "run the pager task (with -tasks)")
+	flag.BoolVar(&o.tui, "tui", false, "measure the interactive UI only (issue 9's Speed table; needs tmux and python3)")
+	flag.StringVar(&o.tuiOpts.tools, "tools", "", "`directory` of idletree.py, keylat_tmux.py and keylat.py (default ../shared/tools from the module root, or ../../shared/tools)")
+	flag.DurationVar(&o.tuiOpts.idle, "tui-idle", 30*time.Second, "how long the UI's idle CPU is measured")
+	flag.IntVar(&o.tuiOpts.lines, "tui-lines", 100_000, "transcript `lines` loaded for the long figures")
+	flag.IntVar(&o.tuiOpts.turns, "tui-turns", 160, "prompts of the UI's RSS session")
+	flag.IntVar(&o.tuiOpts.keys, "tui-keys", 100, "keystrokes per tmux latency figure")
+	flag.IntVar(&o.tuiOpts.streams, "tui-streams", 3, "streamed replies per CPU figure")
+	flag.IntVar(&o.tuiOpts.resizes, "tui-resizes", 20, "random resizes while streaming")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -110,6 +126,16 @@ func bench(o options) error {
 	fmt.Printf("lathe binary: %.1f MiB; bench built with %s, %s/%s, GOMAXPROCS %d\n\n",
 		float64(fi.Size())/(1<<20), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
 
+	if o.tui {
+		if o.tuiOpts.tools == "" {
+			// ../shared/tools from /work/main, ../../shared/tools from a worktree under /work/wt.
+			o.tuiOpts.tools = filepath.Join(root, "..", "shared", "tools")
+			if p := filepath.Join(root, "..", "..", "shared", "tools"); !fileExists(o.tuiOpts.tools) && fileExists(p) {
+				o.tuiOpts.tools = p
+			}
+		}
+		return benchTUI(bin, tmp, c, o.tuiOpts)
+	}
 	if o.searchRuns > 0 {
 		if err := benchSearch(bin, tmp, o.searchRuns); err != nil {
 			return fmt.Errorf("search: %w", err)

@@ -87,22 +87,7 @@ func (j *job) run() (*trace, error) {
 	}
 	cmd := exec.Command(j.bin, j.args...)
 	cmd.Dir = j.dir
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + j.home,
-		"XDG_CONFIG_HOME=" + filepath.Join(j.home, "config"),
-		"XDG_STATE_HOME=" + filepath.Join(j.home, "state"),
-		"XDG_CACHE_HOME=" + filepath.Join(j.home, "cache"),
-		"ANTHROPIC_BASE_URL=" + url,
-		"ANTHROPIC_API_KEY=sk-ant-bench",
-		"OPENAI_BASE_URL=" + url + "/v1",
-		"OPENAI_API_KEY=sk-bench",
-	}, j.env...)
-	for _, k := range []string{"GODEBUG", "GOGC", "GOMEMLIMIT"} {
-		if v, ok := os.LookupEnv(k); ok {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd.Env = append(latheEnv(j.home, url), j.env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -147,6 +132,28 @@ func (j *job) run() (*trace, error) {
 		}
 	}
 	return t, nil
+}
+
+// latheEnv is the environment lathe runs in: a home of its own, both
+// APIs at the fake's url, and the Go runtime's knobs passed on.
+func latheEnv(home, url string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"XDG_STATE_HOME=" + filepath.Join(home, "state"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"ANTHROPIC_BASE_URL=" + url,
+		"ANTHROPIC_API_KEY=sk-ant-bench",
+		"OPENAI_BASE_URL=" + url + "/v1",
+		"OPENAI_API_KEY=sk-bench",
+	}
+	for _, k := range []string{"GODEBUG", "GOGC", "GOMEMLIMIT"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 // save writes lathe's stdout and stderr to dir, for a closer look.
