@@ -81,7 +81,7 @@ func rawRun(bin, dir string, o tuiOptions, lines int) (rawFigures, string, error
 	if err := os.WriteFile(filepath.Join(repo, "notes.txt"), []byte(strings.Repeat("a note to read\n", 200)), 0o644); err != nil {
 		return f, "", err
 	}
-	steps := taskSteps("task finished")
+	steps := taskSteps("notes read")
 	if lines > 0 {
 		steps = append(steps, fakeapi.Step{Reply: &fakeapi.Reply{Text: paragraphs("fill", lines) + "fill finished", TextDeltas: 100}})
 	}

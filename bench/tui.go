@@ -177,7 +177,7 @@ func paragraphs(tag string, n int) string {
 func taskSteps(mark string) []fakeapi.Step {
 	return []fakeapi.Step{
 		{Reply: &fakeapi.Reply{Text: "Reading the notes.", ToolCalls: []fakeapi.ToolCall{{Name: "Read", Input: []byte(`{"file_path": "notes.txt"}`)}}}},
-		{Reply: &fakeapi.Reply{Text: paragraphs("answer", 20) + mark}},
+		{Reply: &fakeapi.Reply{Text: paragraphs("note", 20) + mark}},
 	}
 }
 
@@ -360,7 +360,7 @@ func benchTUI(bin, tmp string, c *counter, o tuiOptions) error {
 	fig.streamTokens = c.count(streamReply("stream0", 400, 5).Text)
 	// The same UI at 0 lines and with o.lines loaded.
 	for _, long := range []bool{false, true} {
-		steps := taskSteps("task finished")
+		steps := taskSteps("notes read")
 		if long {
 			steps = append(steps, fakeapi.Step{Reply: &fakeapi.Reply{Text: paragraphs("fill", o.lines) + "fill finished", TextDeltas: 100}})
 		}
@@ -397,7 +397,7 @@ func benchTUI(bin, tmp string, c *counter, o tuiOptions) error {
 }
 
 func (fig *tuiFigures) measureUI(r *tuiRun, o tuiOptions, long bool, c *counter) error {
-	if err := r.prompt("read the notes", "task finished", 2*time.Minute); err != nil {
+	if err := r.prompt("read the notes", "notes read", 2*time.Minute); err != nil {
 		return err
 	}
 	if long {
@@ -485,7 +485,7 @@ func slopePer100(kb []int64, from int) float64 {
 // printed to the scrollback more than once.
 func (fig *tuiFigures) resizeRun(bin, dir string, o tuiOptions) error {
 	script := func() *fakeapi.Script {
-		return &fakeapi.Script{Steps: append(taskSteps("task finished"), fakeapi.Step{Reply: streamReply("resize", 300, 10)})}
+		return &fakeapi.Script{Steps: append(taskSteps("notes read"), fakeapi.Step{Reply: streamReply("resize", 300, 10)})}
 	}
 	rng := rand.New(rand.NewPCG(9, 9))
 	w, h := 0, 0
@@ -501,7 +501,7 @@ func (fig *tuiFigures) resizeRun(bin, dir string, o tuiOptions) error {
 			return err
 		}
 		err = func() error {
-			if err := r.prompt("read the notes", "task finished", 2*time.Minute); err != nil {
+			if err := r.prompt("read the notes", "notes read", 2*time.Minute); err != nil {
 				return err
 			}
 			if _, err := r.tmux("send-keys", "-t", "b", "-l", "stream it"); err != nil {
@@ -537,7 +537,7 @@ func (fig *tuiFigures) resizeRun(bin, dir string, o tuiOptions) error {
 			_ = os.WriteFile(filepath.Join(r.dir, "scrollback.txt"), []byte(all), 0o644)
 			seen := map[string]int{}
 			for l := range strings.Lines(all) {
-				if strings.Contains(l, "resize line ") || strings.Contains(l, "answer line ") {
+				if strings.Contains(l, "resize line ") || strings.Contains(l, "note line ") {
 					seen[strings.TrimSpace(l)]++
 				}
 			}
