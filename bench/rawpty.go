@@ -72,13 +72,8 @@ func openPTY(w, h int) (master, slave *os.File, err error) {
 // check that both measure the same thing.
 func rawRun(bin, dir string, o tuiOptions, lines int) (rawFigures, string, error) {
 	var f rawFigures
-	repo, home := filepath.Join(dir, "repo"), filepath.Join(dir, "home")
-	for _, d := range []string{repo, home} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return f, "", err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(repo, "notes.txt"), []byte(strings.Repeat("a note to read\n", 200)), 0o644); err != nil {
+	repo, home, err := tuiHome(dir)
+	if err != nil {
 		return f, "", err
 	}
 	steps := taskSteps("notes read")

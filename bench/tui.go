@@ -44,16 +44,27 @@ type tuiRun struct {
 
 var tuiRuns int
 
+// tuiHome makes lathe's home with a config that never compacts: the
+// 100k-line transcript is a million tokens of context, which no
+// compaction could bring under the default budget, and these figures are
+// the UI's, not compaction's.
+func tuiHome(dir string) (repo, home string, err error) {
+	repo, home = filepath.Join(dir, "repo"), filepath.Join(dir, "home")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(filepath.Join(repo, "notes.txt"), []byte(strings.Repeat("a note to read\n", 200)), 0o644); err != nil {
+		return "", "", err
+	}
+	cfg := "[models.\"claude-sonnet-4-5\"]\ncontext_window = 10000000\n\n[compaction]\nauto = false\n"
+	return repo, home, writeFile(filepath.Join(home, "config", "lathe", "config.toml"), []byte(cfg))
+}
+
 // startTUI starts lathe (with args) in a w×h tmux pane in dir, its
 // repository dir/repo and home dir/home, against a fake serving script.
 func startTUI(bin, dir string, script *fakeapi.Script, w, h int, args ...string) (*tuiRun, error) {
-	repo, home := filepath.Join(dir, "repo"), filepath.Join(dir, "home")
-	for _, d := range []string{repo, home} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(repo, "notes.txt"), []byte(strings.Repeat("a note to read\n", 200)), 0o644); err != nil {
+	repo, home, err := tuiHome(dir)
+	if err != nil {
 		return nil, err
 	}
 	// remain-on-exit keeps the pane, and its scrollback, after lathe exits.
