@@ -246,8 +246,6 @@ func (r *tuiRun) idle(o tuiOptions) (idleFigures, error) {
 	return f, nil
 }
 
-var keylatRE = regexp.MustCompile(`p50=([\d.]+)ms p90=([\d.]+)ms max=([\d.]+)ms`)
-
 // keylatTmux runs keylat_tmux.py on the pane: its p50, p90 and max.
 func (r *tuiRun) keylatTmux(o tuiOptions) (line string, err error) {
 	out, err := exec.Command("python3", filepath.Join(o.tools, "keylat_tmux.py"), "-L", r.sock, "b", strconv.Itoa(o.keys)).CombinedOutput()
