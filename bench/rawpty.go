@@ -72,7 +72,7 @@ func openPTY(w, h int) (master, slave *os.File, err error) {
 // check that both measure the same thing.
 func rawRun(bin, dir string, o tuiOptions, lines int) (rawFigures, string, error) {
 	var f rawFigures
-	repo, home, err := tuiHome(dir)
+	repo, home, err := tuiHome(dir, false)
 	if err != nil {
 		return f, "", err
 	}

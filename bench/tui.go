@@ -44,17 +44,20 @@ type tuiRun struct {
 
 var tuiRuns int
 
-// tuiHome makes lathe's home with a config that never compacts: the
-// 100k-line transcript is a million tokens of context, which no
-// compaction could bring under the default budget, and these figures are
-// the UI's, not compaction's.
-func tuiHome(dir string) (repo, home string, err error) {
+// tuiHome makes lathe's repository and home. Unless compact, its config
+// never compacts: the 100k-line transcript is a million tokens of
+// context, which no compaction could bring under the default budget, and
+// those figures are the UI's, not compaction's.
+func tuiHome(dir string, compact bool) (repo, home string, err error) {
 	repo, home = filepath.Join(dir, "repo"), filepath.Join(dir, "home")
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		return "", "", err
 	}
 	if err := os.WriteFile(filepath.Join(repo, "notes.txt"), []byte(strings.Repeat("a note to read\n", 200)), 0o644); err != nil {
 		return "", "", err
+	}
+	if compact {
+		return repo, home, os.MkdirAll(home, 0o755)
 	}
 	cfg := "[models.\"claude-sonnet-4-5\"]\ncontext_window = 10000000\n\n[compaction]\nauto = false\n"
 	return repo, home, writeFile(filepath.Join(home, "config", "lathe", "config.toml"), []byte(cfg))
@@ -63,7 +66,8 @@ func tuiHome(dir string) (repo, home string, err error) {
 // startTUI starts lathe (with args) in a w×h tmux pane in dir, its
 // repository dir/repo and home dir/home, against a fake serving script.
 func startTUI(bin, dir string, script *fakeapi.Script, w, h int, args ...string) (*tuiRun, error) {
-	repo, home, err := tuiHome(dir)
+	// Only a script that answers compaction's summary request compacts.
+	repo, home, err := tuiHome(dir, len(script.Standing) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -333,6 +337,7 @@ type tuiFigures struct {
 	streamTokens           int
 	rss                    []int64 // KiB after each prompt
 	rssSlope               float64
+	summaries              int // compactions in the RSS session
 	resizeSame             bool
 	resizeDiff             string
 	resizeW, resizeH       int
@@ -449,7 +454,10 @@ func (fig *tuiFigures) rssRun(bin, dir string, o tuiOptions) error {
 	for i := range o.turns {
 		steps = append(steps, taskSteps(fmt.Sprintf("turn %d finished", i))...)
 	}
-	r, err := startTUI(bin, dir, &fakeapi.Script{Steps: steps}, paneW, paneH)
+	// This session compacts as Lathe does by default, so that what grows
+	// is the UI's and not the conversation's.
+	summary := fakeapi.StandingStep{Match: summaryMarker, Step: fakeapi.Step{Reply: &fakeapi.Reply{Text: summaryText}}}
+	r, err := startTUI(bin, dir, &fakeapi.Script{Steps: steps, Standing: []fakeapi.StandingStep{summary}}, paneW, paneH)
 	if err != nil {
 		return err
 	}
@@ -465,6 +473,7 @@ func (fig *tuiFigures) rssRun(bin, dir string, o tuiOptions) error {
 		fig.rss = append(fig.rss, kb)
 	}
 	fig.rssSlope = slopePer100(fig.rss, 20)
+	fig.summaries = len(r.srv.Requests()) - 2*o.turns
 	return nil
 }
 
@@ -628,8 +637,8 @@ func (fig *tuiFigures) print(o tuiOptions) {
 		"long ≤ 1.2× 0 lines", floats(fig.stream0, "%.0f ms"), fmt.Sprintf("%s (median %.2f× that at 0 lines)", floats(fig.streamLong, "%.0f ms"), median(fig.streamLong)/median(fig.stream0)))
 	fmt.Println()
 	last := float64(fig.rss[len(fig.rss)-1]) / 1024
-	fmt.Printf("RSS after each of %d prompts (a Read and a 20-line answer each): after 1: %.1f MiB; after 20: %.1f MiB; after %d: %.1f MiB (target ≤ 60 MB); slope from prompt 20 (least squares): %+.2f MiB per 100 (target ≤ 1 MB).\n\n",
-		len(fig.rss), float64(fig.rss[0])/1024, float64(fig.rss[min(19, len(fig.rss)-1)])/1024, len(fig.rss), last, fig.rssSlope)
+	fmt.Printf("RSS after each of %d prompts (a Read and a 20-line answer each): after 1: %.1f MiB; after 20: %.1f MiB; after %d: %.1f MiB (target ≤ 60 MB); slope from prompt 20 (least squares): %+.2f MiB per 100 (target ≤ 1 MB); %d compactions.\n\n",
+		len(fig.rss), float64(fig.rss[0])/1024, float64(fig.rss[min(19, len(fig.rss)-1)])/1024, len(fig.rss), last, fig.rssSlope, fig.summaries)
 	same := "equal"
 	if !fig.resizeSame {
 		same = "NOT equal: " + fig.resizeDiff
