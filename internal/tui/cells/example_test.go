@@ -37,10 +37,10 @@ func ExampleStream() {
 	fmt.Println(s.String())
 	// Output:
 	// true
-	//   The fix:
+	// The fix:
 	//
-	//   • round up
-	//   • guard size
+	// • round up
+	// • guard size
 	//
-	//   Done.
+	// Done.
 }

@@ -4,97 +4,27 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/lathe-dev/lathe/internal/tui/cells/internal/glamour"
-	gansi "github.com/lathe-dev/lathe/internal/tui/cells/internal/glamour/ansi"
-	"github.com/lathe-dev/lathe/internal/tui/cells/internal/glamour/styles"
-
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
 
 // codeChunk is how many lines of a long code block are rendered
-// together: a block longer than that is rendered chunk by chunk, each
-// chunk as a block of its own, so that a huge block costs the same per
-// streamed line as a small one (glamour's cost for one block grows with
-// the square of its length). Highlighting starts afresh in each chunk.
+// together: a block longer than that is rendered chunk by chunk, so that
+// a huge block costs the same per streamed line as a small one.
 const codeChunk = 32
-
-// markdownStyle is the glamour style of st: the zero Styles' is glamour's
-// plain one, without colour.
-func (s Styles) markdownStyle() gansi.StyleConfig {
-	if c, ok := styles.DefaultStyles[s.Markdown]; ok {
-		return *c
-	}
-	if s.colour {
-		return styles.DarkStyleConfig
-	}
-	return styles.NoTTYStyleConfig
-}
 
 // Markdown renders model text as Markdown at width columns: what a
 // finished assistant message shows, and what a [Stream] of the same text
-// shows once it is finished, however the text was cut into deltas. It is
-// glamour's rendering of the text, block by block (see [Stream]). Lines
-// carry no trailing blanks, and there are no blank lines before the first
-// or after the last.
+// shows once it is finished, however the text was cut into deltas (see
+// [Stream]). Headings keep their "#" marks; lists, quotes, tables and code
+// blocks are drawn with text characters; links show their URL after the
+// text; code is not highlighted. Lines are no wider than width, carry no
+// trailing blanks, and there are no blank lines before the first or after
+// the last.
 func Markdown(text string, width int, st Styles) string {
 	s := NewStream(width, st)
 	s.Append(text)
 	s.Finish()
 	return s.String()
-}
-
-// renderer renders Markdown blocks with glamour, normalised so that
-// blocks rendered one by one and joined by a blank line equal the whole
-// rendered at once.
-type renderer struct {
-	tr *glamour.TermRenderer
-}
-
-func newRenderer(width int, st Styles) renderer {
-	// Code is highlighted in true colour, which Bubble Tea's renderer
-	// downsamples for the terminal: chroma's own 256-colour formatter
-	// breaks ties between nearest colours in map order, so the same code
-	// would not always get the same colours.
-	tr, err := glamour.NewTermRenderer(glamour.WithStyles(st.markdownStyle()), glamour.WithWordWrap(max(width, 1)), glamour.WithChromaFormatter("terminal16m"))
-	if err != nil {
-		// Only a style file that does not load fails, and styles here
-		// are values.
-		panic("cells: " + err.Error())
-	}
-	return renderer{tr}
-}
-
-// render renders Markdown text into lines, normalised: trailing padding
-// and styles around nothing removed, and the blank lines before the
-// first block. Glamour writes a document as a newline, each block's
-// lines, and a newline; each block but the first starts with one blank
-// line, and some (a list item ending in code) end with one too. So the
-// blocks of a text rendered one by one, each without its leading blank
-// lines, joined by a blank line, are the text rendered whole; the
-// trailing blank lines are kept for that, and dropped only at the end
-// of what is shown (see [trimBlank]).
-func (r renderer) render(text string) []string {
-	out, err := r.tr.Render(text)
-	if err != nil {
-		// Goldmark renders any text; an error would come from the
-		// writer, a bytes.Buffer.
-		return strings.Split(text, "\n")
-	}
-	lines := strings.Split(out, "\n")
-	for i, l := range lines {
-		lines[i] = trimPadding(dropEmptyStyles(l))
-	}
-	// The document's closing newline, and the last block's: the line
-	// between them may hold an indentation, blank once trimmed.
-	for range 2 {
-		if n := len(lines); n > 0 && lines[n-1] == "" {
-			lines = lines[:n-1]
-		}
-	}
-	for len(lines) > 0 && lines[0] == "" {
-		lines = lines[1:]
-	}
-	return lines
 }
 
 // trimBlank drops the blank lines that end lines.
@@ -105,102 +35,16 @@ func trimBlank(lines []string) []string {
 	return lines
 }
 
-// sgrBefore returns the start of the SGR sequence (ESC [ params m) that
-// ends s, or -1.
-func sgrBefore(s string) int {
-	if !strings.HasSuffix(s, "m") {
-		return -1
-	}
-	for i := len(s) - 2; i >= 0; i-- {
-		switch c := s[i]; {
-		case c == '[':
-			if i > 0 && s[i-1] == 0x1b {
-				return i - 1
-			}
-			return -1
-		case c != ';' && (c < '0' || c > '9'):
-			return -1
-		}
-	}
-	return -1
-}
-
-// trimPadding removes what glamour pads a line to its width with (spaces,
-// each in its own style), closing a style the text left open. A line of
-// nothing but padding and margin becomes empty.
-func trimPadding(l string) string {
-	cut, styled := l, false
-	for {
-		if strings.HasSuffix(cut, " ") {
-			cut = strings.TrimRight(cut, " ")
-			continue
-		}
-		if i := sgrBefore(cut); i >= 0 {
-			cut, styled = cut[:i], true
-			continue
-		}
-		break
-	}
-	if cut == "" {
-		return ""
-	}
-	if styled && strings.Contains(cut, "\x1b[") {
-		cut += "\x1b[m"
-	}
-	return cut
-}
-
-// dropEmptyStyles removes styles set and reset around nothing, which
-// glamour writes where a block might have started text: they show
-// nothing, and where they fall depends on how the text was cut into
-// blocks.
-func dropEmptyStyles(l string) string {
-	if !strings.Contains(l, "m\x1b[m") && !strings.Contains(l, "m\x1b[0m") {
-		return l
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(l, "\x1b[")
-		if i < 0 {
-			b.WriteString(l)
-			return b.String()
-		}
-		b.WriteString(l[:i])
-		l = l[i:]
-		end := strings.IndexByte(l, 'm')
-		if end < 0 || strings.Trim(l[2:end], "0123456789;") != "" {
-			b.WriteString(l[:2])
-			l = l[2:]
-			continue
-		}
-		seq, rest := l[:end+1], l[end+1:]
-		params := seq[2 : len(seq)-1]
-		reset := ""
-		switch {
-		case strings.HasPrefix(rest, "\x1b[m"):
-			reset = "\x1b[m"
-		case strings.HasPrefix(rest, "\x1b[0m"):
-			reset = "\x1b[0m"
-		}
-		if reset != "" && params != "" && params != "0" {
-			l = rest[len(reset):] // a style around nothing
-			continue
-		}
-		b.WriteString(seq)
-		l = rest
-	}
-}
-
 // Stream renders a message's Markdown as it streams in. The text is cut
 // into blocks where a block ends for good (at a blank line or a code
 // fence outside a code block, before a line that cannot continue what
 // came before); each finished block is rendered once and frozen, and only
 // the unfinished tail is rendered again as text arrives, when Rows or
 // Slice ask, so the cost of a delta does not grow with the text before
-// it. Blocks rendered apart and joined by a blank line are what glamour
-// makes of the whole text, but for a code block longer than codeChunk
-// lines, whose chunks are rendered apart, and for text with link
-// reference definitions or HTML, which is rendered whole once finished.
+// it. Blocks rendered apart and joined by a blank line are what the
+// renderer makes of the whole text, and so are the chunks of a long code
+// block; text with link reference definitions or HTML is rendered whole
+// once finished.
 // Where the text was cut into deltas changes nothing: once finished, a
 // Stream shows what [Markdown] does.
 //
@@ -227,8 +71,7 @@ type Stream struct {
 	chunkEnds []int
 	// whole is set once the text has what its blocks cannot be
 	// rendered apart for: a link reference definition, which links
-	// before it use, or HTML, which glamour runs into the blocks around
-	// it. Nothing more is frozen, and the finished text is rendered
+	// before it use, or HTML, whose blocks may run over blank lines. Nothing more is frozen, and the finished text is rendered
 	// whole.
 	whole    bool
 	finished bool

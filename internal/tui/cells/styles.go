@@ -32,12 +32,9 @@ type Styles struct {
 	Deleted lipgloss.Style // a deleted line, and −N
 	Header  lipgloss.Style // a diff's file name and hunk headers
 	Warning lipgloss.Style // a warning notice
-
-	// Markdown names glamour's style for model text: "dark", "light",
-	// "pink", or "ascii" without colour. Empty is "dark" for
-	// DefaultStyles and "ascii" for the zero value; a name glamour does
-	// not have is taken as empty.
-	Markdown string
+	Heading lipgloss.Style // a Markdown heading
+	Code    lipgloss.Style // Markdown code: spans and blocks
+	Link    lipgloss.Style // a Markdown link's text
 }
 
 // DefaultStyles are the styles of a colour terminal, in the 16 ANSI
@@ -56,6 +53,9 @@ func DefaultStyles() Styles {
 		Deleted: fg(lipgloss.Red),
 		Header:  fg(lipgloss.Cyan),
 		Warning: fg(lipgloss.Yellow),
+		Heading: fg(lipgloss.Cyan).Bold(true),
+		Code:    fg(lipgloss.Magenta),
+		Link:    fg(lipgloss.Blue).Underline(true),
 	}
 }
 
