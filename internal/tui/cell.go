@@ -39,7 +39,9 @@ type cell struct {
 	// the middle of an escape sequence is judged whole.
 	text string
 	// calls are a tool cell's calls: one, or a group of reads.
-	calls      []cells.ToolCall
+	calls []cells.ToolCall
+	// md renders an assistant cell's Markdown as it streams.
+	md         *cells.Stream
 	todos      *cells.Todos
 	level      cells.Level
 	compaction *cells.Compaction
@@ -65,15 +67,35 @@ type renderCache struct {
 func (c *cell) changed() { c.cache = renderCache{} }
 
 // rows is how many screen lines the cell takes at width.
-func (c *cell) rows(width int) int { return len(c.lines(width)) }
+func (c *cell) rows(width int) int {
+	if c.md == nil {
+		return len(c.lines(width))
+	}
+	c.md.SetWidth(width)
+	return c.gapRows() + c.md.Rows()
+}
 
-// slice returns the cell's lines from to to (exclusive) at width. The
-// transcript asks for no more than it shows, so that a cell that can
-// render only the rows asked for (a streamed message: cells.Stream's
-// Slice) need not render the rest.
+// slice returns the cell's lines from to to (exclusive) at width,
+// rendering no more of a streamed message than those.
 func (c *cell) slice(width, from, to int) []string {
-	ls := c.lines(width)
-	return ls[min(from, len(ls)):min(to, len(ls))]
+	if c.md == nil {
+		ls := c.lines(width)
+		return ls[min(from, len(ls)):min(to, len(ls))]
+	}
+	c.md.SetWidth(width)
+	var out []string
+	if c.gap && from == 0 {
+		out = append(out, "")
+	}
+	g := c.gapRows()
+	return append(out, c.md.Slice(max(from-g, 0), max(to-g, 0))...)
+}
+
+func (c *cell) gapRows() int {
+	if c.gap {
+		return 1
+	}
+	return 0
 }
 
 // lines renders the cell at width, from its cache when it can.
@@ -108,10 +130,10 @@ func (c *cell) render(width int) []string {
 		}
 		return wrapPrefixed("↳ ", "  ", text, width)
 	case assistantCell:
-		// Plain text: glamour, which cells.Stream renders Markdown with,
-		// executes text/template, which keeps the linker from dropping
-		// unused methods (cmd/lathe TestDeadCodeElimination: the binary
-		// grows from 62 to 110 MB).
+		if c.md != nil {
+			c.md.SetWidth(width)
+			return strings.Split(c.md.String(), "\n")
+		}
 		return wrapPrefixed("", "", strings.TrimRight(termsafe.String(c.text), "\n"), width)
 	case thinkingCell:
 		if !c.expanded {

@@ -38,10 +38,20 @@ func (m *model) applyOne(e event.Event) {
 	case event.TextDelta, event.ThinkingDelta:
 		c := m.stream(e)
 		c.text += e.Text
+		if c.md != nil {
+			c.md.Append(e.Text)
+		}
 		c.changed()
 	case event.Text, event.Thinking:
-		// The block's whole text, even if deltas were lost on the way.
 		c := m.stream(e)
+		if c.md != nil {
+			if c.text != e.Text {
+				// Deltas were lost on the way: render the whole text.
+				c.md = cells.NewStream(m.width, m.opts.CellStyles)
+				c.md.Append(e.Text)
+			}
+			c.md.Finish()
+		}
 		c.text, c.done = e.Text, true
 		c.changed()
 		delete(m.streams, streamKey{e.AgentID, deltaOf(e.Type)})
@@ -140,11 +150,11 @@ func (m *model) stream(e event.Event) *cell {
 	if c := m.streams[k]; c != nil {
 		return c
 	}
-	kind := assistantCell
-	if k.typ == event.ThinkingDelta {
-		kind = thinkingCell
+	c := &cell{kind: thinkingCell}
+	if k.typ == event.TextDelta {
+		c = &cell{kind: assistantCell, md: cells.NewStream(m.width, m.opts.CellStyles)}
 	}
-	c := m.add(&cell{kind: kind})
+	m.add(c)
 	m.streams[k] = c
 	return c
 }
