@@ -17,6 +17,26 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// FileError is a definition file that could not be loaded, naming the
+// frontmatter key at fault when one is.
+type FileError struct {
+	// Kind is what the file defines ("agent", "command"), for the message.
+	Kind string
+	File string
+	// Key is the frontmatter key at fault; "" for the file as a whole.
+	Key string
+	Err error
+}
+
+func (e *FileError) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("%s file %s: %v", e.Kind, e.File, e.Err)
+	}
+	return fmt.Sprintf("%s file %s: key %q: %v", e.Kind, e.File, e.Key, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
 // Split separates the frontmatter from the body. ok reports whether data
 // begins with a "---" line (a byte order mark aside); if not, front is
 // nil and body is all of data. A frontmatter without its closing "---"

@@ -30,23 +30,11 @@ const maxFileSize = 256 << 10
 // for: Claude Code's subdirectories are namespaces, one level is usual.
 const maxDepth = 3
 
-// FileError is a command file that could not be loaded, naming the
-// frontmatter key at fault when one is.
-type FileError struct {
-	File string
-	// Key is the frontmatter key at fault; "" for the file as a whole.
-	Key string
-	Err error
-}
+// FileError is a command file that could not be loaded.
+type FileError = frontmatter.FileError
 
-func (e *FileError) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("command file %s: %v", e.File, e.Err)
-	}
-	return fmt.Sprintf("command file %s: key %q: %v", e.File, e.Key, e.Err)
-}
-
-func (e *FileError) Unwrap() error { return e.Err }
+// fileKind names the files of this package in a [FileError].
+const fileKind = "command"
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
 
@@ -68,7 +56,7 @@ func Load(dirs ...string) (cmds []Command, problems []error) {
 				if path == dir && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)) {
 					return fs.SkipAll
 				}
-				problems = append(problems, &FileError{File: path, Err: err})
+				problems = append(problems, &FileError{Kind: fileKind, File: path, Err: err})
 				return nil
 			}
 			rel, _ := filepath.Rel(dir, path)
@@ -91,11 +79,11 @@ func Load(dirs ...string) (cmds []Command, problems []error) {
 			}
 			switch {
 			case !validName(c.Name):
-				problems = append(problems, &FileError{File: path, Err: fmt.Errorf("%q is not a command name: use letters, digits, '-', '_', '.' and ':'", c.Name)})
+				problems = append(problems, &FileError{Kind: fileKind, File: path, Err: fmt.Errorf("%q is not a command name: use letters, digits, '-', '_', '.' and ':'", c.Name)})
 			case hasName(builtins, c.Name):
-				problems = append(problems, &FileError{File: path, Err: fmt.Errorf("/%s is a built-in command; rename the file", c.Name)})
+				problems = append(problems, &FileError{Kind: fileKind, File: path, Err: fmt.Errorf("/%s is a built-in command; rename the file", c.Name)})
 			case slices.ContainsFunc(inDir, func(n string) bool { return strings.EqualFold(n, c.Name) }):
-				problems = append(problems, &FileError{File: path, Err: fmt.Errorf("/%s is already defined in %s; this one is left out", c.Name, dir)})
+				problems = append(problems, &FileError{Kind: fileKind, File: path, Err: fmt.Errorf("/%s is already defined in %s; this one is left out", c.Name, dir)})
 			default:
 				inDir = append(inDir, c.Name)
 				if i := slices.IndexFunc(cmds, func(o Command) bool { return o.hasName(c.Name) }); i >= 0 {
@@ -107,7 +95,7 @@ func Load(dirs ...string) (cmds []Command, problems []error) {
 			return nil
 		})
 		if err != nil {
-			problems = append(problems, &FileError{File: dir, Err: err})
+			problems = append(problems, &FileError{Kind: fileKind, File: dir, Err: err})
 		}
 	}
 	return cmds, problems
@@ -121,7 +109,7 @@ func hasName(s *Set, name string) bool {
 func loadFile(path string) (Command, error) {
 	data, err := regfile.ReadFile(path, maxFileSize)
 	if err != nil {
-		return Command{}, &FileError{File: path, Err: err}
+		return Command{}, &FileError{Kind: fileKind, File: path, Err: err}
 	}
 	c, err := ParseFile(data)
 	var fe *FileError
@@ -130,7 +118,7 @@ func loadFile(path string) (Command, error) {
 		return Command{}, fe
 	}
 	if err != nil {
-		return Command{}, &FileError{File: path, Err: err}
+		return Command{}, &FileError{Kind: fileKind, File: path, Err: err}
 	}
 	c.Name = strings.TrimSuffix(filepath.Base(path), ".md")
 	c.Source = path
@@ -161,18 +149,18 @@ var ignoredKeys = map[string]bool{keyDisableModel: true, "name": true}
 func ParseFile(data []byte) (Command, error) {
 	front, body, _, err := frontmatter.Split(data)
 	if err != nil {
-		return Command{}, &FileError{Err: err}
+		return Command{}, &FileError{Kind: fileKind, Err: err}
 	}
 	entries, err := frontmatter.Entries(front)
 	if err != nil {
-		return Command{}, &FileError{Err: err}
+		return Command{}, &FileError{Kind: fileKind, Err: err}
 	}
 	var c Command
 	seen := map[string]bool{}
 	for _, e := range entries {
 		key := e.Key
 		bad := func(format string, args ...any) error {
-			return &FileError{Key: key, Err: fmt.Errorf("line %d: "+format, append([]any{e.Line}, args...)...)}
+			return &FileError{Kind: fileKind, Key: key, Err: fmt.Errorf("line %d: "+format, append([]any{e.Line}, args...)...)}
 		}
 		if seen[key] {
 			return Command{}, bad("defined twice")

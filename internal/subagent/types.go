@@ -94,23 +94,11 @@ func Dirs(home, userDir, root, workspace string) []string {
 // every request of the child.
 const maxFileSize = 256 << 10
 
-// FileError is an agent file that could not be loaded, naming the
-// frontmatter key at fault when one is.
-type FileError struct {
-	File string
-	// Key is the frontmatter key at fault; "" for the file as a whole.
-	Key string
-	Err error
-}
+// FileError is an agent file that could not be loaded.
+type FileError = frontmatter.FileError
 
-func (e *FileError) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("agent file %s: %v", e.File, e.Err)
-	}
-	return fmt.Sprintf("agent file %s: key %q: %v", e.File, e.Key, e.Err)
-}
-
-func (e *FileError) Unwrap() error { return e.Err }
+// fileKind names the files of this package in a [FileError].
+const fileKind = "agent"
 
 // Load returns the built-in types and those defined by the *.md files of
 // dirs, in that order, each name once: a file's type replaces a built-in
@@ -124,7 +112,7 @@ func Load(dirs ...string) (types []Type, problems []error) {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
-				problems = append(problems, &FileError{File: dir, Err: err})
+				problems = append(problems, &FileError{Kind: fileKind, File: dir, Err: err})
 			}
 			continue
 		}
@@ -151,7 +139,7 @@ func Load(dirs ...string) (types []Type, problems []error) {
 func loadFile(path string) (Type, error) {
 	data, err := regfile.ReadFile(path, maxFileSize)
 	if err != nil {
-		return Type{}, &FileError{File: path, Err: err}
+		return Type{}, &FileError{Kind: fileKind, File: path, Err: err}
 	}
 	t, err := Parse(data)
 	var fe *FileError
@@ -160,7 +148,7 @@ func loadFile(path string) (Type, error) {
 		return Type{}, fe
 	}
 	if err != nil {
-		return Type{}, &FileError{File: path, Err: err}
+		return Type{}, &FileError{Kind: fileKind, File: path, Err: err}
 	}
 	t.Source = path
 	return t, nil
@@ -204,21 +192,21 @@ var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 func Parse(data []byte) (Type, error) {
 	front, body, ok, err := frontmatter.Split(data)
 	if err != nil {
-		return Type{}, &FileError{Err: err}
+		return Type{}, &FileError{Kind: fileKind, Err: err}
 	}
 	if !ok {
-		return Type{}, &FileError{Err: errors.New(`no frontmatter: the file must begin with a "---" line, then name and description, then "---"`)}
+		return Type{}, &FileError{Kind: fileKind, Err: errors.New(`no frontmatter: the file must begin with a "---" line, then name and description, then "---"`)}
 	}
 	entries, err := frontmatter.Entries(front)
 	if err != nil {
-		return Type{}, &FileError{Err: err}
+		return Type{}, &FileError{Kind: fileKind, Err: err}
 	}
 	var t Type
 	seen := map[string]bool{}
 	for _, e := range entries {
 		key := e.Key
 		bad := func(format string, args ...any) error {
-			return &FileError{Key: key, Err: fmt.Errorf("line %d: "+format, append([]any{e.Line}, args...)...)}
+			return &FileError{Kind: fileKind, Key: key, Err: fmt.Errorf("line %d: "+format, append([]any{e.Line}, args...)...)}
 		}
 		if seen[key] {
 			return Type{}, bad("defined twice")
@@ -274,11 +262,11 @@ func Parse(data []byte) (Type, error) {
 	}
 	for _, key := range []string{keyName, keyDescription} {
 		if !seen[key] {
-			return Type{}, &FileError{Key: key, Err: errors.New("missing; every agent needs a name and a description")}
+			return Type{}, &FileError{Kind: fileKind, Key: key, Err: errors.New("missing; every agent needs a name and a description")}
 		}
 	}
 	if t.Description == "" {
-		return Type{}, &FileError{Key: keyDescription, Err: errors.New("empty")}
+		return Type{}, &FileError{Kind: fileKind, Key: keyDescription, Err: errors.New("empty")}
 	}
 	t.Prompt = strings.TrimSpace(string(body))
 	return t, nil
