@@ -39,6 +39,12 @@ var blockPieces = []string{
 	"**bold\nacross lines**",
 	"a line ending in a backslash\\",
 	"    ```\n    fake fence in indented code\n    ```",
+	"- [ ] a task\n- [x] a done task",
+	"~~struck~~ and ***both*** and [a link](https://example.com)",
+	"| left | right |\n|:--|--:|\n| a much longer cell of words | 1 |",
+	"  - indented item",
+	"1. item\n\n   ```\n   code in the item\n   ```",
+	"> ```\n> code in a quote\n> ```",
 }
 
 func randomDoc(rng *rand.Rand) string {
@@ -57,11 +63,11 @@ func randomDoc(rng *rand.Rand) string {
 	return b.String()
 }
 
-// TestMarkdownMatchesGlamourRandom checks the block splitter on random
+// TestMarkdownMatchesWholeRandom checks the block splitter on random
 // documents, streamed in random pieces and whole: block by block must be
-// what glamour makes of the whole text. (3000 documents passed once;
+// what the renderer makes of the whole text. (3000 documents passed once;
 // the test runs 300.)
-func TestMarkdownMatchesGlamourRandom(t *testing.T) {
+func TestMarkdownMatchesWholeRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	n := 300
 	if testing.Short() {
@@ -74,7 +80,7 @@ func TestMarkdownMatchesGlamourRandom(t *testing.T) {
 			st = DefaultStyles()
 		}
 		width := 30 + rng.IntN(60)
-		want := glamourWhole(doc, width, st)
+		want := renderWhole(doc, width, st)
 		if got := streamIn(rng, doc, width, st, nil).String(); got != want {
 			t.Fatalf("%q streamed at %d:\n%s\nwant\n%s", doc, width, got, want)
 		}

@@ -79,7 +79,7 @@ func (r renderer) block(n ast.Node, src []byte, width int) []string {
 	case *ast.FencedCodeBlock, *ast.CodeBlock:
 		return r.code(n, src, width)
 	case *ast.Blockquote:
-		return r.prefix(r.blocks(n, src, max(width-2, 1), true), "│ ", "│ ", r.st.Dim)
+		return r.indent(width, "│ ", "│ ", r.st.Dim, func(w int) []string { return r.blocks(n, src, w, true) })
 	case *ast.List:
 		return r.list(n, src, width)
 	case *east.Table:
@@ -127,7 +127,7 @@ func (r renderer) code(n ast.Node, src []byte, width int) []string {
 	if lines.Len() == 0 {
 		return []string{""}
 	}
-	return r.prefix(r.verbatim(body, max(width-2, 1), r.st.Code), "  ", "  ", lipgloss.Style{})
+	return r.indent(width, "  ", "  ", lipgloss.Style{}, func(w int) []string { return r.verbatim(body, w, r.st.Code) })
 }
 
 // verbatim renders text line by line as it is, tabs expanded and lines
@@ -154,15 +154,15 @@ func (r renderer) list(l *ast.List, src []byte, width int) []string {
 			marker = itoa(num) + string(l.Marker) + " "
 			num++
 		}
-		mw := ansi.StringWidth(marker)
-		lines := r.blocks(item, src, max(width-mw, 1), !l.IsTight)
-		if len(lines) == 0 {
-			lines = []string{""}
-		}
 		if item != l.FirstChild() && !l.IsTight {
 			out = append(out, "")
 		}
-		out = append(out, r.prefix(lines, marker, strings.Repeat(" ", mw), r.st.Dim)...)
+		out = append(out, r.indent(width, marker, strings.Repeat(" ", ansi.StringWidth(marker)), r.st.Dim, func(w int) []string {
+			if lines := r.blocks(item, src, w, !l.IsTight); len(lines) > 0 {
+				return lines
+			}
+			return []string{""}
+		})...)
 	}
 	return out
 }
@@ -175,6 +175,18 @@ func itoa(n int) string {
 		return string(rune('0' + n))
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// indent renders what body renders at the width left of width once
+// first (on the first line) and rest (on the others) are put before
+// it, painted in st. Where they would leave no column, the body takes
+// the whole width without them.
+func (r renderer) indent(width int, first, rest string, st lipgloss.Style, body func(width int) []string) []string {
+	pw := ansi.StringWidth(first)
+	if width <= pw {
+		return body(width)
+	}
+	return r.prefix(body(width-pw), first, rest, st)
 }
 
 // prefix puts first before the first line and rest before the others,
@@ -260,7 +272,7 @@ func (r renderer) inline(n ast.Node, src []byte, a attr) []run {
 			if !c.IsRaw() {
 				v = unescape(v)
 			}
-			out = append(out, run{string(v), a})
+			out = append(out, run{flat(string(v)), a})
 			switch {
 			case c.HardLineBreak():
 				out = append(out, run{"\n", a})
@@ -268,12 +280,12 @@ func (r renderer) inline(n ast.Node, src []byte, a attr) []run {
 				out = append(out, run{" ", a})
 			}
 		case *ast.String:
-			out = append(out, run{string(c.Value), a})
+			out = append(out, run{flat(string(c.Value)), a})
 		case *ast.CodeSpan:
 			var b strings.Builder
 			for t := c.FirstChild(); t != nil; t = t.NextSibling() {
 				if t, ok := t.(*ast.Text); ok {
-					b.WriteString(strings.ReplaceAll(string(t.Segment.Value(src)), "\n", " "))
+					b.WriteString(flat(string(t.Segment.Value(src))))
 				}
 			}
 			mark("`", a|attrCode, []run{{b.String(), a | attrCode}})
@@ -295,7 +307,7 @@ func (r renderer) inline(n ast.Node, src []byte, a attr) []run {
 		case *ast.RawHTML:
 			for i := range c.Segments.Len() {
 				seg := c.Segments.At(i)
-				out = append(out, run{strings.ReplaceAll(string(seg.Value(src)), "\n", " "), a})
+				out = append(out, run{flat(string(seg.Value(src))), a})
 			}
 		case *east.TaskCheckBox:
 			box := "[ ] "
@@ -308,6 +320,17 @@ func (r renderer) inline(n ast.Node, src []byte, a attr) []run {
 		}
 	}
 	return out
+}
+
+// flatten makes tabs and newlines in inline text spaces, which wrapping
+// breaks lines at.
+var flatten = strings.NewReplacer("\t", " ", "\n", " ")
+
+func flat(s string) string {
+	if !strings.ContainsAny(s, "\t\n") {
+		return s
+	}
+	return flatten.Replace(s)
 }
 
 // link adds a link's text and, unless the text is the URL, the URL in

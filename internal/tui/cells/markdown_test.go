@@ -63,7 +63,7 @@ func TestStreamEqualsOneShot(t *testing.T) {
 					want := Markdown(doc, width, st.st)
 					for range 10 {
 						got := streamIn(rng, doc, width, st.st, func(s *Stream, prefix string) {
-							if name == "refs" || name == "html" || name == "long code" {
+							if name == "refs" || name == "html" {
 								return // rendered whole once finished
 							}
 							if got, want := s.String(), Markdown(s.Text(), width, st.st); got != want {
@@ -80,23 +80,21 @@ func TestStreamEqualsOneShot(t *testing.T) {
 	}
 }
 
-// glamourWhole is glamour's rendering of the whole text at once,
-// normalised as the blocks of a Stream are.
-func glamourWhole(text string, width int, st Styles) string {
+// renderWhole is the renderer's rendering of the whole text at once,
+// without the blank lines a Stream drops at its end.
+func renderWhole(text string, width int, st Styles) string {
 	return strings.Join(trimBlank(newRenderer(width, st).render(termsafe.String(strings.ReplaceAll(text, "\r", "")))), "\n")
 }
 
-// TestMarkdownMatchesGlamour checks that rendering block by block is
-// what glamour makes of the whole text: the blocks are cut only where
-// nothing before a cut can change what comes after it.
-func TestMarkdownMatchesGlamour(t *testing.T) {
+// TestMarkdownMatchesWhole checks that rendering block by block, and a
+// long code block chunk by chunk, is what the renderer makes of the
+// whole text: the blocks are cut only where nothing before a cut can
+// change what comes after it.
+func TestMarkdownMatchesWhole(t *testing.T) {
 	for name, doc := range markdownDocs {
-		if name == "long code" {
-			continue // its code blocks are rendered in chunks
-		}
 		for _, st := range []Styles{{}, DefaultStyles()} {
 			for _, width := range []int{40, 80} {
-				if got, want := Markdown(doc, width, st), glamourWhole(doc, width, st); got != want {
+				if got, want := Markdown(doc, width, st), renderWhole(doc, width, st); got != want {
 					t.Errorf("%s at %d:\n%s\nwant\n%s", name, width, got, want)
 				}
 			}
