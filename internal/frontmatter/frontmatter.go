@@ -85,6 +85,38 @@ type Entry struct {
 	Line int
 	// text is the key's lines, as YAML.
 	text string
+	// kind is what the file defines, for Errorf; set by Read.
+	kind string
+}
+
+// Read splits a definition file of kind ("agent", "command") into its
+// frontmatter's entries and its body, as Split and Entries do, and
+// refuses a key defined twice. ok reports whether the file has a
+// frontmatter. Every error is a [*FileError] of kind, its File the
+// caller's to set.
+func Read(data []byte, kind string) (entries []Entry, body []byte, ok bool, err error) {
+	front, body, ok, err := Split(data)
+	if err != nil {
+		return nil, nil, ok, &FileError{Kind: kind, Err: err}
+	}
+	entries, err = Entries(front)
+	if err != nil {
+		return nil, nil, ok, &FileError{Kind: kind, Err: err}
+	}
+	seen := make(map[string]bool, len(entries))
+	for i := range entries {
+		entries[i].kind = kind
+		if seen[entries[i].Key] {
+			return nil, nil, ok, entries[i].Errorf("defined twice")
+		}
+		seen[entries[i].Key] = true
+	}
+	return entries, body, ok, nil
+}
+
+// Errorf returns a [*FileError] naming the entry's key and line.
+func (e Entry) Errorf(format string, args ...any) error {
+	return &FileError{Kind: e.kind, Key: e.Key, Err: fmt.Errorf("line %d: "+format, append([]any{e.Line}, args...)...)}
 }
 
 // Entries splits the frontmatter into its top-level keys: a line that

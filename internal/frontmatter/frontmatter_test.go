@@ -1,6 +1,7 @@
 package frontmatter
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,20 @@ func TestEntries(t *testing.T) {
 	}
 	if _, err := Entries([]byte("no colon here\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("no colon: %v", err)
+	}
+}
+
+func TestReadRefusesAKeyTwice(t *testing.T) {
+	_, _, _, err := Read([]byte("---\nname: a\ndescription: b\nname: c\n---\nbody\n"), "agent")
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Kind != "agent" || fe.Key != "name" || !strings.Contains(err.Error(), "line 4: defined twice") {
+		t.Fatalf("Read = %v, want the agent file's key \"name\" defined twice on line 4", err)
+	}
+	es, body, ok, err := Read([]byte("---\nname: a\n---\nbody\n"), "command")
+	if err != nil || !ok || len(es) != 1 || string(body) != "body\n" {
+		t.Fatalf("Read = %v, %q, %v, %v", es, body, ok, err)
+	}
+	if err := es[0].Errorf("want %s", "more"); err.Error() != `command file : key "name": line 2: want more` {
+		t.Errorf("Errorf = %q", err)
 	}
 }

@@ -147,25 +147,13 @@ var ignoredKeys = map[string]bool{keyDisableModel: true, "name": true}
 // description, the body's first non-blank line is one. An error names the
 // key at fault ([*FileError]). The name is the caller's to set.
 func ParseFile(data []byte) (Command, error) {
-	front, body, _, err := frontmatter.Split(data)
+	entries, body, _, err := frontmatter.Read(data, fileKind)
 	if err != nil {
-		return Command{}, &FileError{Kind: fileKind, Err: err}
-	}
-	entries, err := frontmatter.Entries(front)
-	if err != nil {
-		return Command{}, &FileError{Kind: fileKind, Err: err}
+		return Command{}, err
 	}
 	var c Command
-	seen := map[string]bool{}
 	for _, e := range entries {
-		key := e.Key
-		bad := func(format string, args ...any) error {
-			return &FileError{Kind: fileKind, Key: key, Err: fmt.Errorf("line %d: "+format, append([]any{e.Line}, args...)...)}
-		}
-		if seen[key] {
-			return Command{}, bad("defined twice")
-		}
-		seen[key] = true
+		key, bad := e.Key, e.Errorf
 		if key == keyArgumentHint {
 			// Claude Code's own examples write "[message]", which YAML
 			// would take for a list: the hint is the text as written.

@@ -190,28 +190,16 @@ var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // a positive number. An error names the key at fault ([*FileError]).
 // The frontmatter is read as package frontmatter reads it.
 func Parse(data []byte) (Type, error) {
-	front, body, ok, err := frontmatter.Split(data)
+	entries, body, ok, err := frontmatter.Read(data, fileKind)
 	if err != nil {
-		return Type{}, &FileError{Kind: fileKind, Err: err}
+		return Type{}, err
 	}
 	if !ok {
 		return Type{}, &FileError{Kind: fileKind, Err: errors.New(`no frontmatter: the file must begin with a "---" line, then name and description, then "---"`)}
 	}
-	entries, err := frontmatter.Entries(front)
-	if err != nil {
-		return Type{}, &FileError{Kind: fileKind, Err: err}
-	}
 	var t Type
-	seen := map[string]bool{}
 	for _, e := range entries {
-		key := e.Key
-		bad := func(format string, args ...any) error {
-			return &FileError{Kind: fileKind, Key: key, Err: fmt.Errorf("line %d: "+format, append([]any{e.Line}, args...)...)}
-		}
-		if seen[key] {
-			return Type{}, bad("defined twice")
-		}
-		seen[key] = true
+		key, bad := e.Key, e.Errorf
 		v, err := e.Value()
 		if err != nil {
 			return Type{}, bad("invalid YAML: %v", err)
@@ -261,7 +249,7 @@ func Parse(data []byte) (Type, error) {
 		}
 	}
 	for _, key := range []string{keyName, keyDescription} {
-		if !seen[key] {
+		if !slices.ContainsFunc(entries, func(e frontmatter.Entry) bool { return e.Key == key }) {
 			return Type{}, &FileError{Kind: fileKind, Key: key, Err: errors.New("missing; every agent needs a name and a description")}
 		}
 	}
