@@ -379,7 +379,7 @@ func (m *model) closeDialog(callID string) tea.Cmd {
 // toggleLast expands or collapses the last tool or thinking cell.
 func (m *model) toggleLast() {
 	for i := len(m.tr.cells) - 1; i >= m.from(); i-- {
-		if c := m.tr.cells[i]; c.kind == toolCell || c.kind == thinkingCell {
+		if c := m.tr.cell(i); c.kind == toolCell || c.kind == thinkingCell {
 			c.expanded = !c.expanded
 			return
 		}

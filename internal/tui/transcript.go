@@ -25,6 +25,10 @@ func (t *transcript) add(c *cell) *cell {
 	return c
 }
 
+// cell is the i-th cell, loaded: the one way to read a cell's content by
+// index, so that a cell dropped from memory can come back first.
+func (t *transcript) cell(i int) *cell { return t.cells[i] }
+
 // unseen is how many cells arrived since the user scrolled up.
 func (t *transcript) unseen() int {
 	if t.follow {
