@@ -64,8 +64,11 @@ type Options struct {
 	Continue bool
 	Repair   bool
 	// Fork starts a new session from the conversation of the one Resume
-	// or Continue names, which stays as it was.
-	Fork bool
+	// or Continue names, which stays as it was; ForkAt, when not nil,
+	// keeps only its first *ForkAt messages (RewindPoint.Messages), to
+	// go on from before a prompt.
+	Fork   bool
+	ForkAt *int
 	// Version is Lathe's version, recorded in new sessions and in
 	// session.start.
 	Version string

@@ -103,3 +103,19 @@ func (c *checkpoints) fail(err error) error {
 	}
 	return err
 }
+
+// use calls fn with the store, opened if it was not, while no snapshot
+// is taken.
+func (c *checkpoints) use(ctx context.Context, fn func(*checkpoint.Store) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.store == nil && c.openErr == nil {
+		if err := c.open(ctx); err != nil {
+			return fmt.Errorf("open the checkpoints: %w", err)
+		}
+	}
+	if c.openErr != nil {
+		return fmt.Errorf("the checkpoints cannot be opened: %w", c.openErr)
+	}
+	return fn(c.store)
+}

@@ -56,9 +56,16 @@ func (a *App) openSession(store *session.Store, opts *Options) error {
 	if opts.Repair {
 		open = store.Repair
 	}
-	if opts.Fork {
+	switch {
+	case opts.ForkAt != nil && !opts.Fork:
+		return usagef("a fork's cut goes with a fork: set Fork with ForkAt")
+	case opts.Fork:
+		keep := -1
+		if opts.ForkAt != nil {
+			keep = *opts.ForkAt
+		}
 		open = func(id string) (*session.Log, *session.Transcript, error) {
-			return store.Fork(id, session.Meta{Cwd: a.dir, Provider: a.prov.Name, Model: a.model, Version: a.version}, opts.Repair)
+			return store.ForkAt(id, session.Meta{Cwd: a.dir, Provider: a.prov.Name, Model: a.model, Version: a.version}, opts.Repair, keep)
 		}
 	}
 	log, tr, err := open(id)

@@ -30,6 +30,9 @@ type Step struct {
 	// explains.
 	ID  checkpoint.ID
 	Err string
+	// line is the step's line in the session log; 0 for a snapshot the
+	// log does not record.
+	line int
 }
 
 // RewindTool is the Tool of the step a rewind takes before it restores,
@@ -88,18 +91,6 @@ func (r *Rewinder) open(ctx context.Context, meta session.Meta) error {
 	case meta.CwdID != "" && !session.SameDir(meta.CwdID, meta.Cwd):
 		return usagef("session %s worked in %s, but that directory has been deleted and made again (or replaced by a move) since: its checkpoints are not of this one", r.id, meta.Cwd)
 	}
-	byStep := map[int]Step{}
-	err = r.log.Events(func(raw json.RawMessage) {
-		var e event.Event
-		if json.Unmarshal(raw, &e) != nil || e.Type != event.Checkpoint || e.Step <= 0 {
-			return
-		}
-		t, _ := time.Parse(time.RFC3339Nano, e.Time)
-		byStep[e.Step] = Step{Step: e.Step, Time: t, Tool: e.Name, Target: e.Target, ID: checkpoint.ID(e.CheckpointID), Err: e.Error}
-	})
-	if err != nil {
-		return err
-	}
 	// Git's own process, as for the session's snapshots: only the
 	// built-in providers' keys are known without the workspace's config,
 	// which a rewind does not need to read.
@@ -107,13 +98,33 @@ func (r *Rewinder) open(ctx context.Context, meta session.Meta) error {
 	if err != nil {
 		return fmt.Errorf("session %s: %w", r.id, err)
 	}
-	snaps, err := r.store.List(ctx)
-	if err != nil {
+	if r.steps, err = readSteps(ctx, r.log, r.store); err != nil {
 		r.store.Close()
 		return fmt.Errorf("session %s: %w", r.id, err)
 	}
-	// The refs say which snapshots exist; the log says what each step
-	// was. A step whose snapshot failed has no ref.
+	return nil
+}
+
+// readSteps lists the checkpoints of the session whose log is log, in
+// step order: the log says what each step was, the store's refs which
+// snapshots exist (a step whose snapshot failed has none).
+func readSteps(ctx context.Context, log *session.Log, store *checkpoint.Store) ([]Step, error) {
+	byStep := map[int]Step{}
+	err := log.EventLines(func(line int, raw json.RawMessage) {
+		var e event.Event
+		if json.Unmarshal(raw, &e) != nil || e.Type != event.Checkpoint || e.Step <= 0 {
+			return
+		}
+		t, _ := time.Parse(time.RFC3339Nano, e.Time)
+		byStep[e.Step] = Step{Step: e.Step, Time: t, Tool: e.Name, Target: e.Target, ID: checkpoint.ID(e.CheckpointID), Err: e.Error, line: line}
+	})
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
 	refs := map[int]checkpoint.ID{}
 	for _, s := range snaps {
 		refs[s.Step] = s.ID
@@ -121,6 +132,7 @@ func (r *Rewinder) open(ctx context.Context, meta session.Meta) error {
 			byStep[s.Step] = Step{Step: s.Step}
 		}
 	}
+	var steps []Step
 	for n, st := range byStep {
 		st.ID = refs[n]
 		if st.ID == "" && st.Err == "" {
@@ -128,10 +140,10 @@ func (r *Rewinder) open(ctx context.Context, meta session.Meta) error {
 		} else if st.ID != "" {
 			st.Err = ""
 		}
-		r.steps = append(r.steps, st)
+		steps = append(steps, st)
 	}
-	slices.SortFunc(r.steps, func(a, b Step) int { return a.Step - b.Step })
-	return nil
+	slices.SortFunc(steps, func(a, b Step) int { return a.Step - b.Step })
+	return steps, nil
 }
 
 // Dir is the session's workspace, which a rewind restores.
@@ -200,4 +212,58 @@ func (r *Rewinder) Rewind(ctx context.Context, n int) (undo Step, changes []chec
 func (r *Rewinder) Close() error {
 	r.store.Close()
 	return r.log.Close()
+}
+
+// RewindPoint is a prompt of the session, which a rewind goes back to:
+// the conversation as it was before the prompt, the workspace as the
+// prompt found it, or both.
+type RewindPoint struct {
+	Prompt string
+	// Messages is how many messages of the conversation came before the
+	// prompt, which a fork keeps (Options.ForkAt); -1 when a compaction
+	// has folded the prompt into its summary.
+	Messages int
+	// Step is the first checkpoint the session took after the prompt:
+	// rewinding to it restores the workspace as the prompt found it. 0
+	// when the session recorded none since the prompt.
+	Step int
+	// Changes is what restoring Step would change now; Err says why Step
+	// cannot be restored.
+	Changes []checkpoint.Change
+	Err     string
+}
+
+// RewindPoints lists the session's prompts, newest first, with what
+// rewinding to each would change, changing nothing. It reads the log and
+// the checkpoints while no prompt runs.
+func (a *App) RewindPoints(ctx context.Context) ([]RewindPoint, error) {
+	prompts, err := a.log.Prompts()
+	if err != nil {
+		return nil, err
+	}
+	var points []RewindPoint
+	err = a.snapshots.use(ctx, func(store *checkpoint.Store) error {
+		steps, err := readSteps(ctx, a.log, store)
+		if err != nil {
+			return err
+		}
+		for _, p := range slices.Backward(prompts) {
+			pt := RewindPoint{Prompt: p.Text, Messages: p.Messages}
+			i := slices.IndexFunc(steps, func(s Step) bool { return s.line > p.Line })
+			if i >= 0 {
+				// Steps are numbered in the order they were taken, which
+				// is the log's: the first after the prompt is its own.
+				st := steps[i]
+				pt.Step = st.Step
+				if st.ID == "" {
+					pt.Err = st.Err
+				} else if pt.Changes, err = store.Restore(ctx, st.ID, true); err != nil {
+					return fmt.Errorf("preview the rewind to step %d: %w", st.Step, err)
+				}
+			}
+			points = append(points, pt)
+		}
+		return nil
+	})
+	return points, err
 }

@@ -252,21 +252,42 @@ func (l *Log) AppendEvent(ev json.RawMessage) error {
 // log appends to; a line that is not an event record is skipped, as is
 // one that cannot be read (a load has reported those).
 func (l *Log) Events(fn func(ev json.RawMessage)) error {
+	return l.EventLines(func(_ int, ev json.RawMessage) { fn(ev) })
+}
+
+// EventLines is [Log.Events] with each event's line in the log, which
+// places it among the prompts ([Prompt.Line]).
+func (l *Log) EventLines(fn func(line int, ev json.RawMessage)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
 		return fmt.Errorf("read session log %s: %w", l.path, os.ErrClosed)
 	}
-	_, err := eachLine(io.NewSectionReader(l.f, 0, l.off), func(_ int, line []byte) {
+	_, err := eachLine(io.NewSectionReader(l.f, 0, l.off), func(n int, line []byte) {
 		var rec eventRecord
 		if json.Unmarshal(line, &rec) == nil && rec.Type == typeEvent && len(rec.Event) > 0 {
-			fn(rec.Event)
+			fn(n, rec.Event)
 		}
 	})
 	if err != nil {
 		return fmt.Errorf("read session log %s: %w", l.path, err)
 	}
 	return nil
+}
+
+// Prompts reads the log appended so far and returns the prompts that
+// began its runs, in order.
+func (l *Log) Prompts() ([]Prompt, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil, fmt.Errorf("read session log %s: %w", l.path, os.ErrClosed)
+	}
+	ld, err := load(io.NewSectionReader(l.f, 0, l.off))
+	if err != nil {
+		return nil, fmt.Errorf("read session log %s: %w", l.path, err)
+	}
+	return ld.t.Prompts, nil
 }
 
 // AppendResult records the end of a run.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lathe-dev/lathe/internal/compact"
 	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/regfile"
 )
@@ -118,9 +119,10 @@ func TestRoundTrip(t *testing.T) {
 			{Role: llm.RoleUser, Parts: []llm.Part{result("c1", "Bash", "a.go\nb.go"), result("c2", "Read", "package main")}},
 			text(llm.RoleAssistant, "Two files."),
 		},
-		Usage: u1.Add(u2),
-		Cost:  0.03,
-		Turns: 2,
+		Usage:   u1.Add(u2),
+		Cost:    0.03,
+		Turns:   2,
+		Prompts: []Prompt{{Text: "list the files", Messages: 0, Line: 2}},
 	}
 	if !reflect.DeepEqual(tr, want) {
 		t.Errorf("transcript:\n%+v\nwant\n%+v", tr, want)
@@ -936,5 +938,127 @@ func TestCounted(t *testing.T) {
 	must(t, log.Close())
 	if tr := reopen(t, store, log.ID()); tr.Counted != 158 || tr.CountedMessages != 4 {
 		t.Errorf("after a recap's usage: counted %d tokens of %d messages, want 158 of 4", tr.Counted, tr.CountedMessages)
+	}
+}
+
+// TestPrompts checks that the prompts are the user messages that begin
+// runs, each with the messages before it, not a steer inside a run, and
+// that a compaction folds those before it.
+func TestPrompts(t *testing.T) {
+	store := NewStore(t.TempDir())
+	l, err := store.Create(Meta{Cwd: "/w"})
+	must(t, err)
+	must(t, l.AppendMessage(text(llm.RoleUser, "first")))
+	must(t, l.AppendMessage(llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{call("c1", "Bash")}}))
+	must(t, l.AppendToolResult(result("c1", "Bash", "ok")))
+	must(t, l.AppendMessage(text(llm.RoleUser, "a steer")))
+	must(t, l.AppendMessage(text(llm.RoleAssistant, "done")))
+	must(t, l.AppendResult(Result{Status: "success"}))
+	must(t, l.AppendEvent(json.RawMessage(`{"type":"checkpoint","step":1}`)))
+	must(t, l.AppendMessage(text(llm.RoleUser, "second")))
+	must(t, l.AppendResult(Result{Status: "interrupted"}))
+	must(t, l.AppendMessage(text(llm.RoleUser, "third")))
+	got, err := l.Prompts()
+	must(t, err)
+	want := []Prompt{{Text: "first", Messages: 0, Line: 2}, {Text: "second", Messages: 5, Line: 9}, {Text: "third", Messages: 6, Line: 11}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Prompts = %+v, want %+v", got, want)
+	}
+	var evLines []int
+	must(t, l.EventLines(func(n int, _ json.RawMessage) { evLines = append(evLines, n) }))
+	if !reflect.DeepEqual(evLines, []int{8}) {
+		t.Errorf("EventLines: lines %v, want [8]", evLines)
+	}
+	must(t, l.AppendResult(Result{Status: "success"}))
+	must(t, l.Close())
+
+	l, tr, err := store.Open(l.ID())
+	must(t, err)
+	if !reflect.DeepEqual(tr.Prompts, want) {
+		t.Errorf("Open's prompts = %+v, want %+v", tr.Prompts, want)
+	}
+	must(t, l.AppendCompaction(compact.Boundary{Messages: []llm.Message{text(llm.RoleUser, "summary")}}))
+	must(t, l.AppendMessage(text(llm.RoleUser, "fourth")))
+	got, err = l.Prompts()
+	must(t, err)
+	if len(got) != 4 || got[0].Messages != -1 || got[2].Messages != -1 || got[3] != (Prompt{Text: "fourth", Messages: 1, Line: 14}) {
+		t.Errorf("after a compaction, Prompts = %+v", got)
+	}
+	must(t, l.Close())
+}
+
+// TestForkAt checks that a fork cut before a prompt holds exactly the
+// messages before it, resumes so, and leaves the origin byte for byte.
+func TestForkAt(t *testing.T) {
+	store := NewStore(t.TempDir())
+	origin, err := store.Create(Meta{Cwd: "/w"})
+	must(t, err)
+	conv := []llm.Message{
+		text(llm.RoleUser, "edit a.go"),
+		{Role: llm.RoleAssistant, Parts: []llm.Part{call("c1", "Edit")}},
+		{Role: llm.RoleUser, Parts: []llm.Part{result("c1", "Edit", "edited")}},
+		text(llm.RoleAssistant, "Edited."),
+	}
+	for _, m := range conv {
+		if toolResults(m) {
+			must(t, origin.AppendToolResult(m.Parts[0]))
+			continue
+		}
+		must(t, origin.AppendMessage(m))
+	}
+	must(t, origin.AppendUsage(1, llm.Usage{Input: 10, Output: 5}, 0.01))
+	must(t, origin.AppendResult(Result{Status: "success"}))
+	must(t, origin.AppendMessage(text(llm.RoleUser, "now break it")))
+	must(t, origin.AppendMessage(text(llm.RoleAssistant, "Broken.")))
+	must(t, origin.AppendResult(Result{Status: "success"}))
+	must(t, origin.Close())
+	before, err := os.ReadFile(origin.Path())
+	must(t, err)
+
+	prompts := reopen(t, store, origin.ID()).Prompts
+	if len(prompts) != 2 || prompts[1].Messages != 4 {
+		t.Fatalf("prompts %+v", prompts)
+	}
+	fork, tr, err := store.ForkAt(origin.ID(), Meta{Cwd: "/w"}, false, prompts[1].Messages)
+	must(t, err)
+	must(t, fork.Close())
+	if !reflect.DeepEqual(tr.Messages, conv) || len(tr.Prompts) != 1 {
+		t.Errorf("fork's transcript: %+v, prompts %+v", tr.Messages, tr.Prompts)
+	}
+	if got := reopen(t, store, fork.ID()); !reflect.DeepEqual(got.Messages, conv) || got.ForkedFrom != origin.ID() {
+		t.Errorf("resumed fork: %+v (forked from %q), want %+v", got.Messages, got.ForkedFrom, conv)
+	}
+	if after, err := os.ReadFile(origin.Path()); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("the cut fork changed the origin's log (err %v)", err)
+	}
+	empty, tr, err := store.ForkAt(origin.ID(), Meta{Cwd: "/w"}, false, 0)
+	must(t, err)
+	must(t, empty.Close())
+	if len(tr.Messages) != 0 || len(reopen(t, store, empty.ID()).Messages) != 0 {
+		t.Errorf("a fork before the first prompt has messages: %+v", tr.Messages)
+	}
+	if _, _, err := store.ForkAt(origin.ID(), Meta{Cwd: "/w"}, false, 7); err == nil {
+		t.Error("a fork keeping more messages than there are was made")
+	}
+}
+
+// TestInUse checks that InUse tells a log a run holds from one it does not.
+func TestInUse(t *testing.T) {
+	store := NewStore(t.TempDir())
+	l, err := store.Create(Meta{Cwd: "/w"})
+	must(t, err)
+	if busy, err := store.InUse(l.ID()); err != nil || !busy {
+		t.Errorf("InUse of an open log = %v, %v; want true", busy, err)
+	}
+	must(t, l.Close())
+	if busy, err := store.InUse(l.ID()); err != nil || busy {
+		t.Errorf("InUse of a closed log = %v, %v; want false", busy, err)
+	}
+	// Looking leaves the log free to open.
+	l, _, err = store.Open(l.ID())
+	must(t, err)
+	must(t, l.Close())
+	if _, err := store.InUse("20990101T000000-000000"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("InUse of no session: %v, want ErrNotFound", err)
 	}
 }

@@ -68,7 +68,8 @@ func (s *Store) Create(meta Meta) (*Log, error) {
 			meta.SessionID = newID(meta.Time)
 		}
 		path := s.path(meta.SessionID)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+		// Read as well as written: Events and Prompts read the log back.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
 		// A generated ID collides only with one made in the same second
 		// by another process; draw again.
 		if errors.Is(err, fs.ErrExist) && !given && attempt < 3 {
@@ -188,6 +189,16 @@ func unusable(path string, problems []Problem) error {
 // Transcript.Dropped) rather than refused. The Transcript's totals are
 // the origin's; the new log has none yet.
 func (s *Store) Fork(id string, meta Meta, repair bool) (*Log, *Transcript, error) {
+	return s.ForkAt(id, meta, repair, -1)
+}
+
+// ForkAt is [Store.Fork] keeping only the first keep messages of the
+// conversation (all of them when keep is negative): the conversation as
+// it stood before a prompt ([Prompt.Messages]), for a rewind that goes
+// on from there while the origin keeps what followed. A cut inside the
+// conversation's last compaction is refused: the summary cannot be
+// undone.
+func (s *Store) ForkAt(id string, meta Meta, repair bool, keep int) (*Log, *Transcript, error) {
 	f, path, err := s.openLog("fork session", id, os.O_RDONLY)
 	if err != nil {
 		return nil, nil, err
@@ -199,6 +210,11 @@ func (s *Store) Fork(id string, meta Meta, repair bool) (*Log, *Transcript, erro
 	}
 	if err := unusable(path, ld.problems); err != nil && !repair {
 		return nil, nil, err
+	}
+	if keep >= 0 {
+		if err := ld.t.cut(keep); err != nil {
+			return nil, nil, fmt.Errorf("fork session %s: %w", id, err)
+		}
 	}
 	meta.ForkedFrom = id
 	l, err := s.Create(meta)
@@ -213,6 +229,34 @@ func (s *Store) Fork(id string, meta Meta, repair bool) (*Log, *Transcript, erro
 	ld.t.Meta.ForkedFrom = id
 	ld.t.Dropped = ld.problems
 	return l, ld.t, nil
+}
+
+// cut keeps the first keep messages of the conversation, and the
+// prompts and provider's count that are of them.
+func (t *Transcript) cut(keep int) error {
+	switch {
+	case keep > len(t.Messages):
+		return fmt.Errorf("cannot keep %d messages of a conversation of %d", keep, len(t.Messages))
+	case t.Compactions > 0 && keep < t.Covered:
+		return fmt.Errorf("cannot keep %d messages: the first %d are a compaction's summary", keep, t.Covered)
+	}
+	t.Messages = t.Messages[:keep:keep]
+	if t.CountedMessages > keep {
+		t.Counted, t.CountedMessages = 0, 0
+	}
+	t.Prompts = slices.DeleteFunc(t.Prompts, func(p Prompt) bool { return p.Messages >= keep })
+	return nil
+}
+
+// InUse reports whether a run holds session id's log, as Open would
+// find it, without keeping the log.
+func (s *Store) InUse(id string) (bool, error) {
+	f, _, err := s.openLog("look at session", id, os.O_RDONLY)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	return held(f)
 }
 
 // copyConversation records msgs in l as the agent would have: tool

@@ -46,6 +46,21 @@ type Transcript struct {
 	// used. Each is reported once: the log records that it was dropped
 	// with the first record the run appends.
 	Dropped []Problem
+	// Prompts are the prompts that began the session's runs, in order.
+	Prompts []Prompt
+}
+
+// Prompt is the message that began a run: the person's prompt, and where
+// the conversation stood before it, which a rewind goes back to.
+type Prompt struct {
+	Text string
+	// Messages is how many messages of Transcript.Messages came before
+	// it; -1 once a compaction has folded it into a summary, which no
+	// cut of the conversation can undo.
+	Messages int
+	// Line is its line in the log, which places it among the log's
+	// events (the checkpoints taken after it).
+	Line int
 }
 
 // Problem is a line of a log that cannot be used.
@@ -126,8 +141,10 @@ func load(r io.Reader) (*loaded, error) {
 		problems = append(problems, Problem{Line: n, Msg: fmt.Sprintf(format, args...)})
 	}
 	last := 0
+	b.runStart = true
 	cut, err := eachLine(r, func(n int, line []byte) {
 		last = n
+		b.line = n
 		var rec record
 		if err := json.Unmarshal(line, &rec); err != nil {
 			bad(n, "not a valid record: %v", err)
@@ -167,7 +184,9 @@ func load(r io.Reader) (*loaded, error) {
 			for _, p := range rec.Dropped {
 				dropped[p.Line] = true
 			}
-		case typeEvent, typeResult:
+		case typeResult:
+			b.runStart = true
+		case typeEvent:
 			// The audit trail, not the conversation.
 		case "":
 			bad(n, "record without a type")
@@ -232,6 +251,7 @@ func (b *builder) compaction(msgs []llm.Message, l compact.Ledger) error {
 	if last := msgs[len(msgs)-1]; last.Role == llm.RoleAssistant {
 		b.calls, b.results = last.ToolCalls(), map[string]llm.Part{}
 	}
+	b.foldPrompts()
 	b.t.Messages = slices.Clone(msgs)
 	b.t.Counted, b.t.CountedMessages, b.pending = 0, 0, 0
 	b.t.Ledger, b.t.Covered = l, len(msgs)
@@ -251,6 +271,18 @@ type builder struct {
 	// it came with is appended; a usage record followed by anything else
 	// (a summary's, a recap's) counts no message of the conversation.
 	pending int
+	// line is the log line being read; runStart says no message has
+	// been read since the last run ended, so the next user message is a
+	// prompt (a steer comes later in its run).
+	line     int
+	runStart bool
+}
+
+// foldPrompts marks the prompts so far as folded into a compaction.
+func (b *builder) foldPrompts() {
+	for i := range b.t.Prompts {
+		b.t.Prompts[i].Messages = -1
+	}
 }
 
 func (b *builder) message(m llm.Message) {
@@ -277,7 +309,12 @@ func (b *builder) message(m llm.Message) {
 		// boundary record that follows was cut short. The ledger, if
 		// any, now covers none of the messages kept.
 		b.t.Messages, b.t.Covered = nil, 0
+		b.foldPrompts()
 	}
+	if b.runStart && m.Role == llm.RoleUser {
+		b.t.Prompts = append(b.t.Prompts, Prompt{Text: m.Text(), Messages: len(b.t.Messages), Line: b.line})
+	}
+	b.runStart = false
 	b.t.Messages = append(b.t.Messages, m)
 	if m.Role == llm.RoleAssistant && b.pending > 0 {
 		b.t.Counted, b.t.CountedMessages = b.pending, len(b.t.Messages)
