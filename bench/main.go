@@ -12,7 +12,7 @@
 //
 //	go run ./bench [-search-runs 9] [-tasks=false] [-runs 5] [-short=false] [-long=false] [-turns 160]
 //	    [-window 200000] [-budget N] [-cachesim PATH|off] [-lathe BINARY] [-keep]
-//	go run ./bench -tui [-tui-idle 30s] [-tui-lines 100000] [-tui-turns 160] [-tools DIR] [-lathe BINARY] [-keep]
+//	go run ./bench -tui [-tui-idle 30s] [-tui-lines 100000] [-tui-turns 160] [-tui-keys-only] [-tools DIR] [-lathe BINARY] [-keep]
 //
 // The long session declares a 200k window and compacts; its figures are
 // set against issue 8's targets, the prefix-cache ones by cachesim.py.
@@ -77,6 +77,7 @@ func main() {
 	flag.IntVar(&o.tuiOpts.keys, "tui-keys", 100, "keystrokes per tmux latency figure")
 	flag.IntVar(&o.tuiOpts.streams, "tui-streams", 3, "streamed replies per CPU figure")
 	flag.IntVar(&o.tuiOpts.resizes, "tui-resizes", 20, "random resizes while streaming")
+	flag.BoolVar(&o.tuiOpts.keysOnly, "tui-keys-only", false, "with -tui, measure only keystroke latency (tmux and raw pty, with `cat` beside)")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

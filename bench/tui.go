@@ -28,6 +28,9 @@ type tuiOptions struct {
 	keys    int           // keystrokes per tmux latency figure
 	streams int           // streamed replies per CPU figure
 	resizes int
+	// keysOnly measures only the keystroke rows (and `cat`'s beside
+	// them), for iterating on input latency in a minute or two.
+	keysOnly bool
 }
 
 // Pane sizes: issue 9's peers were measured in a 120×40 tmux pane.
@@ -378,7 +381,9 @@ func benchTUI(bin, tmp string, c *counter, o tuiOptions) error {
 		if long {
 			steps = append(steps, fakeapi.Step{Reply: &fakeapi.Reply{Text: paragraphs("fill", o.lines) + "fill finished", TextDeltas: 100}})
 		}
-		steps = append(steps, streams("stream")...)
+		if !o.keysOnly {
+			steps = append(steps, streams("stream")...)
+		}
 		name := map[bool]string{false: "tui-0", true: "tui-long"}[long]
 		r, err := startTUI(bin, filepath.Join(tmp, name), &fakeapi.Script{Steps: steps}, paneW, paneH)
 		if err != nil {
@@ -396,6 +401,12 @@ func benchTUI(bin, tmp string, c *counter, o tuiOptions) error {
 	}
 	if fig.rawLong, _, err = rawRun(bin, filepath.Join(tmp, "raw-long"), o, o.lines); err != nil {
 		return fmt.Errorf("raw pty, %d lines: %w", o.lines, err)
+	}
+	if o.keysOnly {
+		fig.loadAfter = loadavg()
+		fig.printHeader(o)
+		fig.printKeys(o)
+		return nil
 	}
 	fmt.Fprintln(os.Stderr, "bench: tui: RSS over", o.turns, "prompts")
 	if err := fig.rssRun(bin, filepath.Join(tmp, "rss"), o); err != nil {
@@ -422,9 +433,12 @@ func (fig *tuiFigures) measureUI(r *tuiRun, o tuiOptions, long bool, c *counter)
 		fig.fillTime = time.Since(start)
 	}
 	time.Sleep(time.Second) // the last frame is out
-	idle, err := r.idle(o)
-	if err != nil {
-		return err
+	var idle idleFigures
+	if !o.keysOnly {
+		var err error
+		if idle, err = r.idle(o); err != nil {
+			return err
+		}
 	}
 	lat, err := r.keylatTmux(o)
 	if err != nil {
@@ -432,6 +446,9 @@ func (fig *tuiFigures) measureUI(r *tuiRun, o tuiOptions, long bool, c *counter)
 	}
 	var per []float64
 	for i := range o.streams {
+		if o.keysOnly {
+			break
+		}
 		tag := fmt.Sprintf("stream%d", i)
 		ms, err := r.streamCPU("go on", "end of "+tag)
 		if err != nil {
@@ -612,11 +629,23 @@ func floats(v []float64, format string) string {
 	return strings.Join(s, ", ")
 }
 
-func (fig *tuiFigures) print(o tuiOptions) {
+func (fig *tuiFigures) printHeader(o tuiOptions) {
 	fmt.Printf("### Interactive UI (issue 9, \"Speed\"): %d×%d tmux pane, fake API in-process\n\n", paneW, paneH)
 	fmt.Printf("Load average %s before, %s after. Long transcript: %d lines of Markdown paragraphs (loaded in %.1f s).\n\n",
 		fig.loadBefore, fig.loadAfter, o.lines, fig.fillTime.Seconds())
 	header("metric", "target", "0 lines", fmt.Sprintf("%d lines", o.lines))
+}
+
+// printKeys prints the keystroke rows of the table, and `cat`'s.
+func (fig *tuiFigures) printKeys(o tuiOptions) {
+	row(fmt.Sprintf("keystroke → screen through tmux (keylat_tmux.py, %d keys)", o.keys), "p50 ≤ 6.5 ms, p99 ≤ 16 ms", fig.keylat0, fig.keylatLong)
+	row("keystroke → first byte, raw pty (80 keys)", "p50 ≤ 2 ms", fig.raw0.String(), fig.rawLong.String())
+	row("the same with keylat.py (no transcript loaded)", "", fig.rawPy0, "")
+	row("`cat` in the same tmux; `cat` on a raw pty (keylat.py)", "", fig.catTmux, fig.catRaw)
+}
+
+func (fig *tuiFigures) print(o tuiOptions) {
+	fig.printHeader(o)
 	idle := func(f idleFigures) string {
 		return fmt.Sprintf("%.0f ms CPU in %.0f s (%.2f %%), %.0f wakeups/s, tree RSS %.0f MB", f.cpuMS, o.idle.Seconds(), f.cpuMS/(o.idle.Seconds()*10), f.wakeups, f.rssMB)
 	}
@@ -629,10 +658,7 @@ func (fig *tuiFigures) print(o tuiOptions) {
 	}
 	row("bytes to the pane over 10 s idle (tmux pipe-pane)", "0", b(fig.idle0), b(fig.idleLong))
 	row("bytes to a raw pty over 10 s idle", "0", fmt.Sprintf("%d B", fig.raw0.idleBytes), fmt.Sprintf("%d B", fig.rawLong.idleBytes))
-	row(fmt.Sprintf("keystroke → screen through tmux (keylat_tmux.py, %d keys)", o.keys), "p50 ≤ 6.5 ms, p99 ≤ 16 ms", fig.keylat0, fig.keylatLong)
-	row("keystroke → first byte, raw pty (80 keys)", "p50 ≤ 2 ms", fig.raw0.String(), fig.rawLong.String())
-	row("the same with keylat.py (no transcript loaded)", "", fig.rawPy0, "")
-	row("`cat` in the same tmux; `cat` on a raw pty (keylat.py)", "", fig.catTmux, fig.catRaw)
+	fig.printKeys(o)
 	row(fmt.Sprintf("CPU per 1k streamed tokens (%d tokens in %d paced deltas; runs)", fig.streamTokens, 200),
 		"long ≤ 1.2× 0 lines", floats(fig.stream0, "%.0f ms"), fmt.Sprintf("%s (median %.2f× that at 0 lines)", floats(fig.streamLong, "%.0f ms"), median(fig.streamLong)/median(fig.stream0)))
 	fmt.Println()

@@ -89,10 +89,7 @@ func Run(ctx context.Context, s Session, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := newModel(ctx, s, f, opts)
-	// A key waits for the next frame to show: at 120 frames a second
-	// half as long as at the default 60. The renderer parks itself when
-	// nothing changes, so the rate costs nothing at idle.
-	p := tea.NewProgram(m, tea.WithInput(opts.Input), tea.WithOutput(opts.Output), tea.WithoutSignalHandler(), tea.WithFPS(120))
+	p := newProgram(m, opts.Input, opts.Output, tea.WithoutSignalHandler())
 	opts.Link.attach(p.Send)
 
 	// The program's own handler would quit on SIGTERM but leave SIGHUP
