@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -78,14 +79,14 @@ func rewind(ctx context.Context, args []string, stdio IO) error {
 	}
 	if dryRun {
 		fmt.Fprintf(stdio.Stdout, "Rewinding %s to how it was %s would change %s:\n", termsafe.Quote(r.Dir()), what, files(len(changes)))
-		printChanges(stdio, changes)
+		printChanges(stdio.Stdout, changes)
 		fmt.Fprintln(stdio.Stdout, "Dry run: nothing was changed.")
 		return nil
 	}
 	undo, done, err := r.Rewind(ctx, to)
 	if undo.Step != 0 {
 		fmt.Fprintf(stdio.Stdout, "Rewound %s to how it was %s, changing %s:\n", termsafe.Quote(r.Dir()), what, files(len(done)))
-		printChanges(stdio, done)
+		printChanges(stdio.Stdout, done)
 		fmt.Fprintf(stdio.Stdout, "The state before this rewind is step %d: to undo the rewind, run\n  lathe rewind %s --to %d\n", undo.Step, termsafe.Quote(id), undo.Step)
 	}
 	return err
@@ -113,18 +114,18 @@ func describe(st app.Step) string {
 
 // printChanges lists what a rewind changes, one file a line, in the words
 // of what happens to the file.
-func printChanges(stdio IO, changes []checkpoint.Change) {
+func printChanges(w io.Writer, changes []checkpoint.Change) {
 	for _, c := range changes {
 		p := termsafe.Quote(c.Path)
 		switch c.Kind {
 		case checkpoint.Add:
-			fmt.Fprintf(stdio.Stdout, "  restore  %s\n", p)
+			fmt.Fprintf(w, "  restore  %s\n", p)
 		case checkpoint.Update:
-			fmt.Fprintf(stdio.Stdout, "  revert   %s\n", p)
+			fmt.Fprintf(w, "  revert   %s\n", p)
 		case checkpoint.Delete:
-			fmt.Fprintf(stdio.Stdout, "  delete   %s\n", p)
+			fmt.Fprintf(w, "  delete   %s\n", p)
 		case checkpoint.Mode:
-			fmt.Fprintf(stdio.Stdout, "  mode     %s (%o -> %o)\n", p, c.OldMode, c.NewMode)
+			fmt.Fprintf(w, "  mode     %s (%o -> %o)\n", p, c.OldMode, c.NewMode)
 		}
 	}
 }

@@ -29,6 +29,12 @@ func (m *model) command(c palette.Chosen) tea.Cmd {
 	case slash.Help:
 		m.notice(helpText(m.opts.Composer.Commands))
 		return nil
+	case slash.Clear:
+		return m.clear()
+	case slash.Resume:
+		return m.resume()
+	case slash.Rewind:
+		return m.rewind()
 	case slash.Cost, slash.Status:
 		m.notice(m.status.line(1 << 20))
 		return nil
@@ -51,7 +57,7 @@ func (m *model) command(c palette.Chosen) tea.Cmd {
 // helpText lists the keys and the commands.
 func helpText(set *slash.Set) string {
 	var b strings.Builder
-	b.WriteString("Enter sends · while Lathe works, Enter steers, Tab queues, Esc interrupts · Ctrl+J new line · PgUp/PgDn, Home/End scroll · Ctrl+O expands the last call · Ctrl+C twice quits")
+	b.WriteString("Enter sends · while Lathe works, Enter steers, Tab queues, Esc interrupts · Esc Esc rewinds to an earlier prompt · Ctrl+J new line · PgUp/PgDn, Home/End scroll · Ctrl+O expands the last call · Ctrl+C twice quits")
 	if set == nil {
 		set = slash.NewSet(nil)
 	}

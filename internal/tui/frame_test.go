@@ -27,6 +27,10 @@ func (stub) Compact(context.Context, string) app.Result { return app.Result{} }
 func (stub) Recap(context.Context) app.Result           { return app.Result{} }
 func (stub) ContextStatus() (used, window int)          { return 52_000, 200_000 }
 func (stub) Close() error                               { return nil }
+func (stub) SessionID() string                          { return "stub" }
+func (stub) RewindPoints(context.Context) ([]app.RewindPoint, error) {
+	return nil, nil
+}
 
 // TestStatusLineGolden pins the status line at two widths: model, mode,
 // context, tokens, cost, branch and whether a run is working.

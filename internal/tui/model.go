@@ -16,6 +16,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/tui/approve"
 	"github.com/lathe-dev/lathe/internal/tui/composer"
 	"github.com/lathe-dev/lathe/internal/tui/palette"
+	"github.com/lathe-dev/lathe/internal/tui/picker"
 )
 
 // model is the program's state. Its methods run on the program's
@@ -44,6 +45,18 @@ type model struct {
 	// approvals wait for the person, the first shown in dialog.
 	approvals []approvalMsg
 	dialog    *approve.Model
+	// picker is the list of /resume or /rewind, open in the composer's
+	// place; sessions, points and point are what it lists and chose.
+	picker   *picker.Model
+	sessions []SessionInfo
+	points   []app.RewindPoint
+	point    app.RewindPoint
+	// next is what Run returns: what to do once the UI has closed.
+	next Next
+	// escArmed says the last key was an Esc on an empty composer (or one
+	// that interrupted): another opens rewind, at once or, when it came
+	// while the interrupted run was ending, once it has (rewindAfterRun).
+	escArmed, rewindAfterRun bool
 	// unfocused says the terminal reported it lost focus.
 	unfocused bool
 
@@ -81,6 +94,7 @@ func newModel(ctx context.Context, s Session, f *feed, opts Options) *model {
 
 // Init implements tea.Model.
 func (m *model) Init() tea.Cmd {
+	m.startNotices()
 	cmds := []tea.Cmd{m.feed.wait(), m.refreshBranch()}
 	if m.opts.Prompt != "" {
 		cmds = append(cmds, m.send(m.opts.Prompt))
@@ -163,12 +177,26 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case palette.Chosen:
 		return m, m.command(msg)
+	case sessionsMsg:
+		m.showSessions(msg)
+		return m, nil
+	case pointsMsg:
+		m.showPoints(msg)
+		return m, nil
+	case picker.Chosen:
+		return m, m.picked(msg)
+	case picker.Cancelled:
+		m.closePicker()
+		return m, nil
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.composer = m.composer.SetWidth(msg.Width)
 		var cmd tea.Cmd
 		if m.dialog != nil {
 			*m.dialog, cmd = m.dialog.Update(msg)
+		}
+		if m.picker != nil {
+			*m.picker = m.picker.SetSize(m.pickerSize())
 		}
 		// Every render is at the new width; the program repaints the
 		// whole screen.
@@ -208,6 +236,9 @@ func (m *model) toInput(msg tea.Msg) tea.Cmd {
 		*m.dialog, cmd = m.dialog.Update(msg)
 		return cmd
 	}
+	if m.picker != nil {
+		return m.toPicker(msg)
+	}
 	m.composer, cmd = m.composer.Update(msg)
 	return cmd
 }
@@ -215,8 +246,11 @@ func (m *model) toInput(msg tea.Msg) tea.Cmd {
 // key handles a key press: the core's keys first, the rest to the dialog
 // or the composer.
 func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
-	armed := m.quitArmed
-	m.quitArmed = false
+	armed, escArmed := m.quitArmed, m.escArmed
+	m.quitArmed, m.escArmed = false, false
+	if m.picker != nil && k.String() != "ctrl+c" {
+		return m.toPicker(k)
+	}
 	completing := m.dialog == nil && m.composer.Completing()
 	empty := m.dialog == nil && m.composer.Value() == ""
 	switch k.String() {
@@ -245,7 +279,10 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	case "esc":
 		if m.running() && !completing && m.dialog == nil {
 			m.cancel()
-			return nil
+			return m.escape(escArmed)
+		}
+		if empty && !completing {
+			return m.escape(escArmed)
 		}
 	case "up":
 		if empty && !completing && len(m.queue) > 0 {
@@ -302,7 +339,7 @@ func (m *model) ended(res app.Result) tea.Cmd {
 	m.status.running = false
 	m.status.used, m.status.window = m.sess.ContextStatus()
 	m.queue = append(append([]string(nil), res.Undelivered...), m.queue...)
-	cmds := []tea.Cmd{m.refreshBranch(), m.flush()}
+	cmds := []tea.Cmd{m.refreshBranch(), m.flush(), m.afterRun()}
 	if len(m.queue) > 0 && !m.quitting {
 		text := strings.Join(m.queue, "\n\n")
 		m.queue = nil
@@ -436,13 +473,19 @@ func (m *model) bottom() []string {
 	for _, q := range m.queue {
 		out = append(out, ansi.Truncate("queued: "+strings.ReplaceAll(q, "\n", " ⏎ "), m.width, "…"))
 	}
-	if m.dialog != nil {
+	switch {
+	case m.dialog != nil:
 		out = append(out, strings.Split(m.dialog.View(), "\n")...)
-	} else {
+	case m.picker != nil:
+		out = append(out, strings.Split(m.picker.View(), "\n")...)
+	default:
 		out = append(out, strings.Split(m.composer.View(), "\n")...)
 	}
 	if m.quitArmed {
 		out = append(out, "Press Ctrl+C again to quit.")
+	}
+	if m.escArmed && m.picker == nil {
+		out = append(out, "Press Esc again to rewind.")
 	}
 	return append(out, m.status.line(m.width))
 }

@@ -43,6 +43,10 @@ type Session interface {
 	Compact(ctx context.Context, focus string) app.Result
 	Recap(ctx context.Context) app.Result
 	ContextStatus() (used, window int)
+	// SessionID and RewindPoints are for /resume, /clear and /rewind;
+	// RewindPoints is called while no prompt runs.
+	SessionID() string
+	RewindPoints(ctx context.Context) ([]app.RewindPoint, error)
 	Close() error
 }
 
@@ -75,14 +79,24 @@ type Options struct {
 	ApproveStyles approve.Styles
 	Notify        approve.Notify
 	Home          string
+	// Sessions lists the sessions /resume offers; nil, /resume says it
+	// cannot.
+	Sessions Sessions
+	// Notices are shown first, such as what the UI before this one
+	// asked for (the session it cleared, the rewind); Draft is put in
+	// the composer, such as the prompt a rewind went back to.
+	Notices []string
+	Draft   string
 }
 
 // Run runs the UI on s until the user quits or a signal (SIGTERM, SIGHUP,
 // SIGINT) ends it, then interrupts what still runs, closes s and prints
 // to the native scrollback every cell of the transcript not printed yet.
 // The terminal is restored before Run returns, after a panic in the UI
-// too. The error is the program's and s.Close's.
-func Run(ctx context.Context, s Session, opts Options) error {
+// too. Next is what the user asked for that needs s closed: another
+// session, a rewind; the caller does it and runs the UI again. The error
+// is the program's and s.Close's.
+func Run(ctx context.Context, s Session, opts Options) (Next, error) {
 	f := opts.Link.feed
 	defer f.close()
 	s.Subscribe("tui", f.add)
@@ -131,8 +145,9 @@ func Run(ctx context.Context, s Session, opts Options) error {
 	}
 	if m.signaled != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("%w by %v", ErrInterrupted, m.signaled))
+		m.next = Next{}
 	}
-	return errors.Join(runErr, closeErr)
+	return m.next, errors.Join(runErr, closeErr)
 }
 
 // ErrInterrupted is what Run returns, wrapped, when a signal ended the UI.
