@@ -250,6 +250,12 @@ func (a *App) RewindPoints(ctx context.Context) ([]RewindPoint, error) {
 		for _, p := range slices.Backward(prompts) {
 			pt := RewindPoint{Prompt: p.Text, Messages: p.Messages}
 			i := slices.IndexFunc(steps, func(s Step) bool { return s.line > p.Line })
+			if p.From != "" {
+				// The steps after a copied prompt are of this session's
+				// own runs, later: the prompt's are in the origin's log.
+				pt.Err = fmt.Sprintf("it ran in session %s, whose checkpoints lathe rewind %s restores", p.From, p.From)
+				i = -1
+			}
 			if i >= 0 {
 				// Steps are numbered in the order they were taken, which
 				// is the log's: the first after the prompt is its own.

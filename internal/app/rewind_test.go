@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -66,6 +67,16 @@ func TestRewindPoints(t *testing.T) {
 	}
 	f.Start()
 	res := f.Prompt(ctx, "the second, again")
+	// In the fork, the copied prompt's checkpoints are the origin's: its
+	// code is not restored from the fork's own, later steps.
+	fp, err := f.RewindPoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fp) != 2 || fp[0].Prompt != "the second, again" || fp[0].Step != 0 || fp[0].Err != "" ||
+		fp[1].Prompt != "the first" || fp[1].Step != 0 || !strings.Contains(fp[1].Err, id) || fp[1].Messages != 0 {
+		t.Errorf("the fork's points = %+v", fp)
+	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -1031,6 +1031,18 @@ func TestForkAt(t *testing.T) {
 	if after, err := os.ReadFile(origin.Path()); err != nil || !bytes.Equal(after, before) {
 		t.Errorf("the cut fork changed the origin's log (err %v)", err)
 	}
+	// A whole fork's prompts are those of the copy, from the origin,
+	// then its own.
+	whole, _, err := store.Fork(origin.ID(), Meta{Cwd: "/w"}, false)
+	must(t, err)
+	must(t, whole.AppendEvent(json.RawMessage(`{"type":"session.start"}`)))
+	must(t, whole.AppendMessage(text(llm.RoleUser, "in the fork")))
+	got, err := whole.Prompts()
+	must(t, err)
+	must(t, whole.Close())
+	if len(got) != 3 || got[0].From != origin.ID() || got[1].From != origin.ID() || got[1].Messages != 4 || got[2].From != "" || got[2].Messages != 6 {
+		t.Errorf("a fork's prompts = %+v, want the origin's two, copied, then its own", got)
+	}
 	empty, tr, err := store.ForkAt(origin.ID(), Meta{Cwd: "/w"}, false, 0)
 	must(t, err)
 	must(t, empty.Close())

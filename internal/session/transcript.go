@@ -61,6 +61,9 @@ type Prompt struct {
 	// Line is its line in the log, which places it among the log's
 	// events (the checkpoints taken after it).
 	Line int
+	// From names the session a fork copied the prompt from, whose log
+	// holds its run (and checkpoints); "" for a prompt run in this one.
+	From string
 }
 
 // Problem is a line of a log that cannot be used.
@@ -188,6 +191,7 @@ func load(r io.Reader) (*loaded, error) {
 			b.runStart = true
 		case typeEvent:
 			// The audit trail, not the conversation.
+			b.sawEvent = true
 		case "":
 			bad(n, "record without a type")
 		default:
@@ -273,9 +277,20 @@ type builder struct {
 	pending int
 	// line is the log line being read; runStart says no message has
 	// been read since the last run ended, so the next user message is a
-	// prompt (a steer comes later in its run).
-	line     int
-	runStart bool
+	// prompt (a steer comes later in its run). sawEvent says an event
+	// record has been read: a fork's log holds the conversation it
+	// copied, without the runs' records, before its first.
+	line               int
+	runStart, sawEvent bool
+}
+
+// afterAnswer reports whether the conversation so far ends with the
+// model's answer, a turn without tool calls, after which a user message
+// begins a run even where the log has no result record before it (a
+// fork's copy). A steer follows tool results instead.
+func (b *builder) afterAnswer() bool {
+	n := len(b.t.Messages)
+	return n == 0 || (b.t.Messages[n-1].Role == llm.RoleAssistant && len(b.t.Messages[n-1].ToolCalls()) == 0)
 }
 
 // foldPrompts marks the prompts so far as folded into a compaction.
@@ -311,8 +326,12 @@ func (b *builder) message(m llm.Message) {
 		b.t.Messages, b.t.Covered = nil, 0
 		b.foldPrompts()
 	}
-	if b.runStart && m.Role == llm.RoleUser {
-		b.t.Prompts = append(b.t.Prompts, Prompt{Text: m.Text(), Messages: len(b.t.Messages), Line: b.line})
+	if m.Role == llm.RoleUser && (b.runStart || b.afterAnswer()) {
+		p := Prompt{Text: m.Text(), Messages: len(b.t.Messages), Line: b.line}
+		if !b.sawEvent {
+			p.From = b.t.ForkedFrom
+		}
+		b.t.Prompts = append(b.t.Prompts, p)
 	}
 	b.runStart = false
 	b.t.Messages = append(b.t.Messages, m)
