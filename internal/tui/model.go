@@ -198,8 +198,16 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.picker != nil {
 			*m.picker = m.picker.SetSize(m.pickerSize())
 		}
-		// Every render is at the new width; the program repaints the
-		// whole screen.
+		// Every render is at the new width, and the renderer repaints
+		// what it owns. Full screen, the whole screen is cleared too.
+		// Inline, the screen above the live region is the terminal's own
+		// (the shell's lines, the cells printed): clearing it would lose
+		// them, and tmux, like several terminals, scrolls a cleared
+		// screen into its history, so an early frame would stay there
+		// beside the cells printed after it.
+		if m.opts.Inline {
+			return m, cmd
+		}
 		return m, tea.Batch(cmd, tea.ClearScreen)
 	case tea.FocusMsg, tea.BlurMsg:
 		_, m.unfocused = msg.(tea.BlurMsg)

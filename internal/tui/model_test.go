@@ -130,3 +130,36 @@ func TestResumedNotice(t *testing.T) {
 		t.Errorf("cells after a resumed start: %+v", got)
 	}
 }
+
+// TestResizeClears checks that a resize clears the whole screen only
+// full screen: inline, the screen above the live region is the
+// terminal's, and tmux scrolls a cleared screen into its history, where
+// a frame drawn before the resize would stay beside the cells printed
+// after it.
+func TestResizeClears(t *testing.T) {
+	clear := tea.ClearScreen()
+	for _, inline := range []bool{false, true} {
+		m := newModel(context.Background(), stub{}, newFeed(), Options{Inline: inline})
+		_, cmd := m.Update(tea.WindowSizeMsg{Width: 60, Height: 12})
+		if got := hasMsg(cmd, clear); got == inline {
+			t.Errorf("inline %v: resize clears the screen: %v", inline, got)
+		}
+	}
+}
+
+// hasMsg reports whether cmd, run, yields want, directly or in a batch.
+func hasMsg(cmd tea.Cmd, want tea.Msg) bool {
+	if cmd == nil {
+		return false
+	}
+	msg := cmd()
+	if batch, ok := msg.(tea.BatchMsg); ok {
+		for _, c := range batch {
+			if hasMsg(c, want) {
+				return true
+			}
+		}
+		return false
+	}
+	return msg == want
+}
