@@ -80,6 +80,7 @@ func appendCopies(dst, msgs []Message) []Message {
 		for i := range parts {
 			parts[i].Input = bytes.Clone(parts[i].Input)
 			parts[i].Opaque = bytes.Clone(parts[i].Opaque)
+			parts[i].Data = bytes.Clone(parts[i].Data)
 		}
 		dst = append(dst, Message{Role: m.Role, Parts: parts})
 	}

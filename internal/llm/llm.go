@@ -44,6 +44,11 @@ const (
 	// the messages it summarises; Text is its readable summary, when the
 	// provider gives one. Other providers drop it.
 	PartCompaction PartKind = "compaction"
+	// PartImage, in a user message, is an image the user attached:
+	// MediaType, Data, Width and Height hold it, and Text says where it
+	// came from (the path as the user gave it), which is what stands in
+	// its place wherever the image cannot be sent. See [ReadImage].
+	PartImage PartKind = "image"
 )
 
 // Part is one piece of a message. Which fields are meaningful depends on
@@ -79,6 +84,16 @@ type Part struct {
 	// kind that produced it; other providers drop it.
 	Opaque json.RawMessage `json:"opaque,omitempty"`
 	Origin string          `json:"origin,omitempty"`
+
+	// MediaType is an image's: one of [ImageTypes]. Data is the image
+	// file's bytes; Width and Height its size in pixels, read from its
+	// header. Blob, in the session log, names the file beside the log
+	// that holds Data, which the log then leaves out.
+	MediaType string `json:"media_type,omitempty"`
+	Data      []byte `json:"data,omitempty"`
+	Width     int    `json:"width,omitempty"`
+	Height    int    `json:"height,omitempty"`
+	Blob      string `json:"blob,omitempty"`
 }
 
 // What Part.Malformed begins with.

@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"iter"
@@ -253,6 +254,8 @@ func encodeMessage(m llm.Message) (message, error) {
 			if blk, ok, err = compactionBlock(part); !ok && err == nil {
 				continue
 			}
+		case llm.PartImage:
+			blk = imageBlock(part)
 		default:
 			err = fmt.Errorf("unknown part kind %q", part.Kind)
 		}
@@ -270,6 +273,18 @@ func textBlock(text string) sentBlock {
 	b = append(b, ',')
 	at := len(b)
 	return sentBlock{data: append(b, `"type":"text"}`...), at: at}
+}
+
+// imageBlock sends an image inline, base64-encoded.
+func imageBlock(part llm.Part) sentBlock {
+	b := make([]byte, 0, base64.StdEncoding.EncodedLen(len(part.Data))+len(part.MediaType)+96)
+	b = append(b, `{"source":{"data":"`...)
+	b = base64.StdEncoding.AppendEncode(b, part.Data)
+	b = append(b, `","media_type":`...)
+	b = wire.AppendString(b, part.MediaType)
+	b = append(b, `,"type":"base64"},`...)
+	at := len(b)
+	return sentBlock{data: append(b, `"type":"image"}`...), at: at}
 }
 
 func toolUseBlock(part llm.Part) (sentBlock, error) {

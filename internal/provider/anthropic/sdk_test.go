@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -173,6 +174,8 @@ func sdkContentBlocks(m llm.Message) ([]sdk.ContentBlockParamUnion, error) {
 				r.IsError = sdk.Bool(true)
 			}
 			out = append(out, sdk.ContentBlockParamUnion{OfToolResult: &r})
+		case llm.PartImage:
+			out = append(out, sdk.NewImageBlockBase64(part.MediaType, base64.StdEncoding.EncodeToString(part.Data)))
 		default:
 			return nil, fmt.Errorf("unknown part kind %q", part.Kind)
 		}

@@ -145,10 +145,10 @@ func toolParams(defs []llm.ToolDef) ([]responses.ToolUnionParam, error) {
 }
 
 // userItems puts a message's tool results first, right after the calls
-// they answer, then its text.
+// they answer, then its text and images, in order, as one message.
 func userItems(m llm.Message) (responses.ResponseInputParam, error) {
 	var out responses.ResponseInputParam
-	var text []string
+	var content responses.ResponseInputMessageContentListParam
 	for _, part := range m.Parts {
 		switch part.Kind {
 		case llm.PartToolResult:
@@ -165,19 +165,20 @@ func userItems(m llm.Message) (responses.ResponseInputParam, error) {
 			}})
 		case llm.PartText:
 			if part.Text != "" {
-				text = append(text, part.Text)
+				content = append(content, responses.ResponseInputContentParamOfInputText(part.Text))
 			}
+		case llm.PartImage:
+			// No detail: the API's default, auto, chooses by size.
+			content = append(content, responses.ResponseInputContentUnionParam{OfInputImage: &responses.ResponseInputImageParam{
+				ImageURL: param.NewOpt(part.DataURL()),
+			}})
 		case llm.PartThinking, llm.PartToolCall, llm.PartCompaction:
 			return nil, fmt.Errorf("%s part in a user message", part.Kind)
 		default:
 			return nil, fmt.Errorf("unknown part kind %q", part.Kind)
 		}
 	}
-	if len(text) > 0 {
-		content := make(responses.ResponseInputMessageContentListParam, len(text))
-		for i, t := range text {
-			content[i] = responses.ResponseInputContentParamOfInputText(t)
-		}
+	if len(content) > 0 {
 		out = append(out, responses.ResponseInputItemUnionParam{OfMessage: &responses.EasyInputMessageParam{
 			Type:    responses.EasyInputMessageTypeMessage,
 			Role:    responses.EasyInputMessageRoleUser,
@@ -234,8 +235,8 @@ func assistantItems(m llm.Message) (responses.ResponseInputParam, error) {
 			if item, ok := compactionInput(part); ok {
 				out = append(out, item)
 			}
-		case llm.PartToolResult:
-			return nil, fmt.Errorf("tool result in an assistant message")
+		case llm.PartToolResult, llm.PartImage:
+			return nil, fmt.Errorf("%s part in an assistant message", part.Kind)
 		default:
 			return nil, fmt.Errorf("unknown part kind %q", part.Kind)
 		}

@@ -122,10 +122,14 @@ func toolParams(defs []llm.ToolDef) ([]sdk.ChatCompletionToolUnionParam, error) 
 }
 
 // userMessages sends a message's tool results first, as tool messages
-// right after the assistant message that made the calls, then its text.
+// right after the assistant message that made the calls, then its text:
+// as one string, which every compatible server reads, or, with images,
+// as content parts in order.
 func userMessages(m llm.Message) ([]sdk.ChatCompletionMessageParamUnion, error) {
 	var out []sdk.ChatCompletionMessageParamUnion
 	var text []string
+	var content []sdk.ChatCompletionContentPartUnionParam
+	images := false
 	for _, part := range m.Parts {
 		switch part.Kind {
 		case llm.PartToolResult:
@@ -133,14 +137,21 @@ func userMessages(m llm.Message) ([]sdk.ChatCompletionMessageParamUnion, error) 
 		case llm.PartText:
 			if part.Text != "" {
 				text = append(text, part.Text)
+				content = append(content, sdk.TextContentPart(part.Text))
 			}
+		case llm.PartImage:
+			images = true
+			content = append(content, sdk.ImageContentPart(sdk.ChatCompletionContentPartImageImageURLParam{URL: part.DataURL()}))
 		case llm.PartThinking, llm.PartToolCall, llm.PartCompaction:
 			return nil, fmt.Errorf("%s part in a user message", part.Kind)
 		default:
 			return nil, fmt.Errorf("unknown part kind %q", part.Kind)
 		}
 	}
-	if len(text) > 0 {
+	switch {
+	case images:
+		out = append(out, sdk.UserMessage(content))
+	case len(text) > 0:
 		out = append(out, sdk.UserMessage(strings.Join(text, "\n\n")))
 	}
 	return out, nil
@@ -174,8 +185,8 @@ func assistantMessage(m llm.Message) ([]sdk.ChatCompletionMessageParamUnion, err
 					Function: sdk.ChatCompletionMessageFunctionToolCallFunctionParam{Name: part.Name, Arguments: args},
 				},
 			})
-		case llm.PartToolResult:
-			return nil, fmt.Errorf("tool result in an assistant message")
+		case llm.PartToolResult, llm.PartImage:
+			return nil, fmt.Errorf("%s part in an assistant message", part.Kind)
 		default:
 			return nil, fmt.Errorf("unknown part kind %q", part.Kind)
 		}

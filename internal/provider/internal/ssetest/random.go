@@ -88,8 +88,11 @@ func part(r *rand.Rand, role llm.Role) llm.Part {
 		}
 	}
 	if role == llm.RoleUser {
-		if r.IntN(3) == 0 {
+		switch r.IntN(9) {
+		case 0, 1, 2:
 			return llm.Part{Kind: llm.PartText, Text: Text(r)}
+		case 3:
+			return Image(r)
 		}
 		return llm.Part{Kind: llm.PartToolResult, CallID: id, Name: "tool0", Text: Text(r), IsError: r.IntN(3) == 0, Freeform: r.IntN(4) == 0}
 	}
@@ -124,6 +127,17 @@ func part(r *rand.Rand, role llm.Role) llm.Part {
 		p.Input = json.RawMessage(fmt.Sprintf(` {"x": %s,  "n": [1, 2.50, -3e2]} `, quote(Text(r))))
 	}
 	return p
+}
+
+// Image returns an image part of a few random bytes after a PNG
+// signature: the adapters send the bytes they are given.
+func Image(r *rand.Rand) llm.Part {
+	data := []byte("\x89PNG\r\n\x1a\n")
+	for range r.IntN(40) {
+		data = append(data, byte(r.IntN(256)))
+	}
+	mt := llm.ImageTypes[r.IntN(len(llm.ImageTypes))]
+	return llm.Part{Kind: llm.PartImage, Text: "shot.png", MediaType: mt, Data: data, Width: 1 + r.IntN(2000), Height: 1 + r.IntN(2000)}
 }
 
 func quote(s string) []byte {
