@@ -87,8 +87,8 @@ func (m *model) applyOne(e event.Event) {
 		}
 		r.c.changed()
 	case event.SteeringDelivered:
-		for _, c := range m.tr.cells[m.printed:] {
-			if c.kind == steerCell && !c.delivered && c.text == e.Text {
+		for i := m.printed; i < len(m.tr.cells); i++ {
+			if c := m.tr.cells[i]; c.kind == steerCell && !c.delivered && c.text == e.Text {
 				c.delivered = true
 				c.changed()
 				break
@@ -170,7 +170,7 @@ type toolRef struct {
 // a cell of its own.
 func (m *model) startCall(call cells.ToolCall) {
 	if n := len(m.tr.cells); n > m.printed && cells.Groupable(call) {
-		if last := m.tr.cells[n-1]; last.kind == toolCell && cells.Groupable(last.calls[0]) {
+		if last := m.tr.cell(n - 1); last.kind == toolCell && cells.Groupable(last.calls[0]) {
 			last.calls = append(last.calls, call)
 			last.done = false
 			last.changed()

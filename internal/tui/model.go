@@ -465,7 +465,7 @@ func (m *model) flush() tea.Cmd {
 func (m *model) takeFinished() []string {
 	var lines []string
 	for m.printed < len(m.tr.cells) && m.tr.cells[m.printed].done {
-		lines = append(lines, m.tr.cells[m.printed].lines(m.width)...)
+		lines = append(lines, m.tr.cell(m.printed).lines(m.width)...)
 		m.printed++
 	}
 	return lines

@@ -25,9 +25,13 @@ func (t *transcript) add(c *cell) *cell {
 	return c
 }
 
-// cell is the i-th cell, loaded: the one way to read a cell's content by
-// index, so that a cell dropped from memory can come back first.
+// cell is cell i, its content loaded. Every access to a cell's content
+// by index goes through it: a cell far out of view may be dropped from
+// memory, and cell reloads it.
 func (t *transcript) cell(i int) *cell { return t.cells[i] }
+
+// rows is how many screen lines cell i takes at width.
+func (t *transcript) rows(i, width int) int { return t.cells[i].rows(width) }
 
 // unseen is how many cells arrived since the user scrolled up.
 func (t *transcript) unseen() int {
@@ -48,7 +52,7 @@ func (t *transcript) view(from, width, height int) []string {
 	if !t.follow && t.topCell >= from {
 		var out []string
 		for i, skip := t.topCell, t.topLine; i < len(t.cells) && len(out) < height; i, skip = i+1, 0 {
-			out = append(out, t.cells[i].slice(width, skip, skip+height-len(out))...)
+			out = append(out, t.cell(i).slice(width, skip, skip+height-len(out))...)
 		}
 		if len(out) >= height {
 			return out[:height]
@@ -64,7 +68,7 @@ func (t *transcript) tail(from, width, height int) []string {
 	var rev [][]string
 	n := 0
 	for i := len(t.cells) - 1; i >= from && n < height; i-- {
-		c := t.cells[i]
+		c := t.cell(i)
 		rows := c.rows(width)
 		// Of a long cell, only the rows that fit.
 		first := max(rows-(height-n), 0)
@@ -86,7 +90,7 @@ func (t *transcript) top(from, width, height int) (cell, line int) {
 	}
 	n := 0
 	for i := len(t.cells) - 1; i >= from; i-- {
-		ls := t.cells[i].rows(width)
+		ls := t.rows(i, width)
 		if n+ls >= height {
 			return i, n + ls - height
 		}
@@ -104,7 +108,7 @@ func (t *transcript) scroll(delta, from, width, height int) {
 		for delta < 0 && (c > from || l > 0) {
 			if l == 0 {
 				c--
-				l = t.cells[c].rows(width)
+				l = t.rows(c, width)
 			}
 			step := min(-delta, l)
 			l -= step
@@ -112,7 +116,7 @@ func (t *transcript) scroll(delta, from, width, height int) {
 		}
 	} else {
 		for delta > 0 && c < len(t.cells) {
-			n := t.cells[c].rows(width)
+			n := t.rows(c, width)
 			step := min(delta, n-l)
 			l += step
 			delta -= step
@@ -135,7 +139,7 @@ func (t *transcript) scroll(delta, from, width, height int) {
 func (t *transcript) atEnd(from, width, height int) bool {
 	n := 0
 	for i, skip := t.topCell, t.topLine; i < len(t.cells); i, skip = i+1, 0 {
-		n += t.cells[i].rows(width) - skip
+		n += t.rows(i, width) - skip
 		if n > height {
 			return false
 		}

@@ -160,8 +160,8 @@ type signalMsg struct{ sig os.Signal }
 // width, each once.
 func (m *model) printRest(w io.Writer) error {
 	var b strings.Builder
-	for _, c := range m.tr.cells[m.printed:] {
-		for _, l := range c.lines(cmp.Or(m.width, 80)) {
+	for i := m.printed; i < len(m.tr.cells); i++ {
+		for _, l := range m.tr.cell(i).lines(cmp.Or(m.width, 80)) {
 			b.WriteString(l)
 			b.WriteByte('\n')
 		}
