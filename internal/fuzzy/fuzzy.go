@@ -99,3 +99,30 @@ func count(name, query string, start int) (runs int, ok bool) {
 	}
 	return runs, true
 }
+
+// Highlight returns s with each run of the characters at byte offsets
+// pos (as [Match] returns them) passed through mark, such as a bold
+// style, and the others as they are.
+func Highlight(s string, pos []int, mark func(string) string) string {
+	if len(pos) == 0 {
+		return s
+	}
+	var b, run strings.Builder
+	next := 0
+	for i, r := range s {
+		if next < len(pos) && pos[next] == i {
+			run.WriteRune(r)
+			next++
+			continue
+		}
+		if run.Len() > 0 {
+			b.WriteString(mark(run.String()))
+			run.Reset()
+		}
+		b.WriteRune(r)
+	}
+	if run.Len() > 0 {
+		b.WriteString(mark(run.String()))
+	}
+	return b.String()
+}

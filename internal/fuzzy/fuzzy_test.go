@@ -29,3 +29,17 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestHighlight(t *testing.T) {
+	mark := func(s string) string { return "[" + s + "]" }
+	for _, tc := range []struct{ name, query, want string }{
+		{"compact", "cmpct", "[c]o[mp]a[ct]"},
+		{"naïve café", "ïvc", "na[ïv]e [c]afé"},
+		{"status", "", "status"},
+	} {
+		pos, _, ok := Match(tc.name, tc.query)
+		if got := Highlight(tc.name, pos, mark); !ok || got != tc.want {
+			t.Errorf("Highlight(%q, %q) = %q, want %q", tc.name, tc.query, got, tc.want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/lathe-dev/lathe/internal/fuzzy"
 	"github.com/lathe-dev/lathe/internal/slash"
 	"github.com/lathe-dev/lathe/internal/termsafe"
 )
@@ -183,24 +184,7 @@ func label(mt slash.Match) string {
 func (m Model) row(mt slash.Match, selected bool, nameW int) string {
 	// The name with the query's characters in bold, a run at a time.
 	var name strings.Builder
-	name.WriteString("/")
-	var run strings.Builder
-	next := 0
-	for i, r := range mt.Name {
-		if next < len(mt.Positions) && mt.Positions[next] == i {
-			run.WriteRune(r)
-			next++
-			continue
-		}
-		if run.Len() > 0 {
-			name.WriteString(matchStyle.Render(run.String()))
-			run.Reset()
-		}
-		name.WriteRune(r)
-	}
-	if run.Len() > 0 {
-		name.WriteString(matchStyle.Render(run.String()))
-	}
+	name.WriteString("/" + fuzzy.Highlight(mt.Name, mt.Positions, func(run string) string { return matchStyle.Render(run) }))
 	if h := mt.Command.ArgumentHint; h != "" {
 		name.WriteString(" " + termsafe.String(h))
 	}

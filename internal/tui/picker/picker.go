@@ -299,7 +299,7 @@ func (m Model) row(mt match, selected bool) string {
 	// The positions are in the lower-cased title, which is the shown
 	// one's offsets only when lower-casing kept every length.
 	if len(strings.ToLower(title)) == len(title) {
-		title = bold(title, mt.pos)
+		title = fuzzy.Highlight(title, mt.pos, func(run string) string { return matchStyle.Render(run) })
 	}
 	marker := "  "
 	if selected {
@@ -333,32 +333,6 @@ func (m Model) row(mt match, selected bool) string {
 		return faintStyle.Render(ansi.Strip(line))
 	}
 	return line
-}
-
-// bold draws the characters at byte offsets pos of s bold, a run at a
-// time.
-func bold(s string, pos []int) string {
-	if len(pos) == 0 {
-		return s
-	}
-	var b, run strings.Builder
-	next := 0
-	for i, r := range s {
-		if next < len(pos) && pos[next] == i {
-			run.WriteRune(r)
-			next++
-			continue
-		}
-		if run.Len() > 0 {
-			b.WriteString(matchStyle.Render(run.String()))
-			run.Reset()
-		}
-		b.WriteRune(r)
-	}
-	if run.Len() > 0 {
-		b.WriteString(matchStyle.Render(run.String()))
-	}
-	return b.String()
 }
 
 // oneLine puts s on one line.
