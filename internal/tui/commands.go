@@ -32,7 +32,7 @@ func (m *model) command(c palette.Chosen) tea.Cmd {
 	case slash.Clear:
 		return m.clear()
 	case slash.Resume:
-		return m.resume()
+		return m.resume(strings.TrimSpace(c.Args))
 	case slash.Rewind:
 		return m.rewind()
 	case slash.Cost, slash.Status:

@@ -101,8 +101,19 @@ func (m *model) clear() tea.Cmd {
 	return m.restart(Next{Kind: Clear, Session: m.sess.SessionID()})
 }
 
-// resume lists the directory's sessions to resume or fork one.
-func (m *model) resume() tea.Cmd {
+// resume resumes session id, or with none lists the directory's
+// sessions to resume or fork one.
+func (m *model) resume(id string) tea.Cmd {
+	if id != "" {
+		if !m.idle("/resume") {
+			return nil
+		}
+		if id == m.sess.SessionID() {
+			m.errorf("/resume: session %s is this one", id)
+			return nil
+		}
+		return m.restart(Next{Kind: Resume, Session: id})
+	}
 	if m.opts.Sessions == nil {
 		m.errorf("/resume cannot list sessions here: start lathe with --resume ID instead")
 		return nil
