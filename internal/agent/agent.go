@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -226,11 +227,13 @@ func (a *Agent) NoteRetry(attempt int, delay time.Duration, err error) {
 	a.emit(e)
 }
 
-// Send adds the user's prompt to the conversation and runs the loop until
-// it ends. The conversation keeps everything the run added, for the next
+// Send adds the user's prompt to the conversation, with the images the
+// user attached to it ([llm.PartImage] parts, before the text that
+// refers to them, as the providers advise), and runs the loop until it
+// ends. The conversation keeps everything the run added, for the next
 // Send. If another Send or a Replace is running, Send waits for it to end
 // first; a ctx done meanwhile ends it as interrupted, having sent nothing.
-func (a *Agent) Send(ctx context.Context, prompt string) Outcome {
+func (a *Agent) Send(ctx context.Context, prompt string, images ...llm.Part) Outcome {
 	select {
 	case a.owner <- struct{}{}:
 	case <-ctx.Done():
@@ -242,7 +245,7 @@ func (a *Agent) Send(ctx context.Context, prompt string) Outcome {
 	a.inboxMu.Unlock()
 	ctx, stop := a.withDuration(ctx)
 	defer stop()
-	out := a.overtime(ctx, a.loop(ctx, prompt))
+	out := a.overtime(ctx, a.loop(ctx, prompt, images))
 	a.inboxMu.Lock()
 	out.Undelivered, a.inbox, a.running = a.inbox, nil, false
 	a.inboxMu.Unlock()
@@ -321,12 +324,12 @@ func (a *Agent) extend(msgs ...llm.Message) llm.History {
 }
 
 // loop runs the turns of one Send.
-func (a *Agent) loop(ctx context.Context, prompt string) Outcome {
+func (a *Agent) loop(ctx context.Context, prompt string, images []llm.Part) Outcome {
 	out := Outcome{CostKnown: true}
 	a.emitMu.Lock()
 	a.spent = 0
 	a.emitMu.Unlock()
-	user := llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Kind: llm.PartText, Text: prompt}}}
+	user := llm.Message{Role: llm.RoleUser, Parts: append(slices.Clip(images), llm.Part{Kind: llm.PartText, Text: prompt})}
 	if err := a.cfg.Recorder.AppendMessage(user); err != nil {
 		return a.fail(out, event.Failed, fmt.Errorf("record prompt: %w", err))
 	}

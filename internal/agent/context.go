@@ -104,6 +104,10 @@ func partsBytes(parts []llm.Part) int {
 	n := 0
 	for _, p := range parts {
 		n += partOverhead + len(p.Text) + len(p.CallID) + len(p.Name) + len(p.Input) + len(p.Signature) + len(p.Opaque)
+		// An image costs by its size in pixels, not its bytes.
+		if p.Kind == llm.PartImage {
+			n += p.ImageTokens() * bytesPerToken
+		}
 	}
 	return n
 }

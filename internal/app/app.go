@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/agent"
@@ -135,6 +136,8 @@ type App struct {
 	sandbox *Sandbox
 	// snapshots takes the agent's checkpoints.
 	snapshots *checkpoints
+	// noImages warns, once, that the model is sent images' paths only.
+	noImages sync.Once
 }
 
 // Open resolves configuration and opts into a session ready to start.
@@ -264,7 +267,7 @@ func Open(opts Options) (*App, error) {
 		MaxTokens:    a.maxTokensOf(a.model),
 		Window:       a.contextWindow(opts.Warn),
 		Checkpoints:  a.snapshots,
-		History:      llm.NewHistory(a.history...),
+		History:      llm.NewHistory(a.withoutImages(a.history)...),
 
 		HistoryTokens:  a.counted,
 		HistoryCounted: a.countedMessages,
@@ -445,17 +448,6 @@ type Result struct {
 	agent.Outcome
 	// ExitCode is the code the result event carries.
 	ExitCode int
-}
-
-// Prompt runs the user's prompt to its end, records the result in the
-// session log and publishes the result event. Cancelling ctx interrupts
-// the run, which still ends with its result recorded and published.
-// Background commands the prompt started are stopped before the result,
-// which lists them. Each Prompt continues the conversation: the resumed
-// session's and the earlier prompts'.
-func (a *App) Prompt(ctx context.Context, text string) Result {
-	start := time.Now()
-	return a.finish(start, a.agent.Send(ctx, text))
 }
 
 // finish ends a run that started at start and ended as o: it records the

@@ -33,11 +33,15 @@ func (a *App) windowOf(model string, warn func(error)) int {
 }
 
 // limitsOf returns what config ([models."NAME"]) and the embedded table
-// say of model's limits; zero fields are unknown.
+// say of model's limits, zero fields unknown, and whether it takes
+// images.
 func (a *App) limitsOf(model string) models.Info {
 	table := models.Default()
 	for name, m := range a.cfg.Models {
 		table.Override(name, models.Info{ContextWindow: m.ContextWindow, MaxOutput: m.MaxOutput})
+		if m.Images != nil {
+			table.SetImages(name, *m.Images)
+		}
 	}
 	info, _ := table.Lookup(model)
 	return info

@@ -149,6 +149,7 @@ Flags (before or after the prompt):
   --include-partial-messages   with stream-json, also emit the deltas and command output as they stream
   --provider NAME              anthropic, openai, openai-chat, or a provider named in config.toml
   -m, --model NAME             the model to use
+  -i, --image FILE             attach the PNG, JPEG, GIF or WebP image FILE to the prompt (repeatable)
   --permission-mode MODE       plan (read only), default (ask for edits and commands), acceptEdits (edits in
                                the workspace), auto (the default where the sandbox works: commands run inside it)
                                or bypassPermissions (everything, no sandbox)

@@ -36,6 +36,8 @@ type runFlags struct {
 	noAltScreen    bool
 	// The permission flags; see permissionFlags.
 	perm permissionFlags
+	// images are the files --image attaches to the prompt.
+	images listFlag
 
 	// given records the flags on the command line, by their long name,
 	// and conflict the first one given twice with two values.
@@ -78,6 +80,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 		{"C", "cd"}, {"v", "version"}, {"h", "help"},
 	})
 	f.perm.register(fs)
+	fs.Var(&f.images, "image", "")
+	fs.Var(&f.images, "i", "")
 }
 
 // single wraps every flag of fs in a singleValue, sharing one between a

@@ -11,6 +11,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/llm"
 )
 
 // runHeadless runs one task without a person at the terminal. execCmd is
@@ -66,13 +67,17 @@ func runHeadless(ctx context.Context, args []string, stdio IO, execCmd bool) err
 	for _, p := range a.Dropped() {
 		fmt.Fprintf(stdio.Stderr, "lathe: %v\n", droppedLine(a, p))
 	}
+	images, err := readImages(a, f.images)
+	if err != nil {
+		return err
+	}
 
 	// The output is a lossless subscriber: a script reading stream-json
 	// slowly must still get every event, and closing the app prints
 	// everything before lathe exits, the result last.
 	a.Subscribe("output", out.Emit, event.Lossless())
 	a.Start()
-	if res := a.Prompt(ctx, text); res.ExitCode != app.ExitOK {
+	if res := a.Prompt(ctx, text, images...); res.ExitCode != app.ExitOK {
 		return exitError{res.ExitCode}
 	}
 	return nil
@@ -120,4 +125,19 @@ func closeApp(a *app.App, stderr io.Writer) {
 
 func warner(stderr io.Writer) func(error) {
 	return func(err error) { fmt.Fprintf(stderr, "lathe: warning: %v\n", err) }
+}
+
+// readImages reads the images --image attaches, each checked against the
+// provider's limits: a file that is not an image, or too large, is a
+// usage error that names it.
+func readImages(a *app.App, paths []string) ([]llm.Part, error) {
+	var out []llm.Part
+	for _, p := range paths {
+		img, err := a.ReadImage(p)
+		if err != nil {
+			return nil, usagef("--image: %v", err)
+		}
+		out = append(out, img)
+	}
+	return out, nil
 }

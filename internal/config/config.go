@@ -369,4 +369,8 @@ type ModelConfig struct {
 	// each response where the provider sets no max_tokens.
 	ContextWindow int
 	MaxOutput     int
+	// Images, when set, says whether the model takes images in its
+	// input, over the embedded table, which marks the vision models it
+	// knows; a model it does not know gets text only.
+	Images *bool
 }

@@ -92,6 +92,7 @@ dialect = "codex"
 freeform_tools = false
 context_window = 65536
 max_output = 4096
+images = false
 
 [prices."qwen3-coder"]
 input = 0.5
@@ -136,7 +137,7 @@ func TestLoadUserFile(t *testing.T) {
 	}
 	want.Prices["qwen3-coder"] = pricing.Price{Input: 0.5, Output: 1.5, CacheRead: 0.05, CacheWrite: 0.6}
 	no := false
-	want.Models["gpt-oss-120b"] = ModelConfig{Dialect: tool.DialectCodex, FreeformTools: &no, ContextWindow: 65536, MaxOutput: 4096}
+	want.Models["gpt-oss-120b"] = ModelConfig{Dialect: tool.DialectCodex, FreeformTools: &no, ContextWindow: 65536, MaxOutput: 4096, Images: &no}
 	want.Files = []string{path}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", c, want)

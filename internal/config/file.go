@@ -70,6 +70,7 @@ type fileModel struct {
 	FreeformTools *bool   `toml:"freeform_tools"`
 	ContextWindow *int64  `toml:"context_window"`
 	MaxOutput     *int64  `toml:"max_output"`
+	Images        *bool   `toml:"images"`
 }
 
 type fileShell struct {
@@ -318,6 +319,9 @@ func (l *layer) model(m ModelConfig, name string, f *fileModel) ModelConfig {
 	}
 	if f.FreeformTools != nil {
 		m.FreeformTools = f.FreeformTools
+	}
+	if f.Images != nil {
+		m.Images = f.Images
 	}
 	l.count(&m.ContextWindow, f.ContextWindow, "models", name, "context_window")
 	l.count(&m.MaxOutput, f.MaxOutput, "models", name, "max_output")

@@ -18,13 +18,15 @@ import (
 	"github.com/pelletier/go-toml/v2"
 )
 
-// Info is what Lathe knows of a model's limits, in tokens; zero means
-// unknown.
+// Info is what Lathe knows of a model's limits, in tokens (zero means
+// unknown), and whether it takes images.
 type Info struct {
 	// ContextWindow is how many tokens a request's input may hold.
 	ContextWindow int `toml:"context_window"`
 	// MaxOutput is the most tokens one response may hold.
 	MaxOutput int `toml:"max_output"`
+	// Images says the model takes images in its input.
+	Images bool `toml:"images"`
 }
 
 // Fallback is assumed for a model the table does not know. It is small on
@@ -71,6 +73,18 @@ func (t *Table) Override(model string, info Info) {
 	if info.MaxOutput > 0 {
 		cur.MaxOutput = info.MaxOutput
 	}
+	cur.Images = cur.Images || info.Images
+	t.infos[model] = cur
+}
+
+// SetImages sets whether model takes images, adding it to the table if
+// it was not there: config may say either way.
+func (t *Table) SetImages(model string, images bool) {
+	cur, ok := t.infos[model]
+	if !ok {
+		cur, _ = t.Lookup(model)
+	}
+	cur.Images = images
 	t.infos[model] = cur
 }
 

@@ -216,7 +216,11 @@ func (l *Log) write(line []byte) error {
 // AppendMessage records a complete user or assistant message. Tool results
 // are recorded one by one with AppendToolResult instead.
 func (l *Log) AppendMessage(m llm.Message) error {
-	return l.Append(messageRecord{Type: typeMessage, Message: m})
+	msgs, err := l.storeImages([]llm.Message{m})
+	if err != nil {
+		return err
+	}
+	return l.Append(messageRecord{Type: typeMessage, Message: msgs[0]})
 }
 
 // AppendToolResult records the result of one tool call, as soon as the
@@ -238,6 +242,10 @@ func (l *Log) AppendUsage(turn int, u llm.Usage, costUSD float64) error {
 // AppendCompaction records a compaction boundary, in one record, so that
 // a crash while it is written leaves the boundary before it in force.
 func (l *Log) AppendCompaction(b compact.Boundary) error {
+	var err error
+	if b.Messages, err = l.storeImages(b.Messages); err != nil {
+		return err
+	}
 	return l.Append(compactionRecord{Type: typeCompaction, Time: time.Now().UTC(), Boundary: b})
 }
 

@@ -706,7 +706,7 @@ func TestCorruptLines(t *testing.T) {
 		{"not JSON", `{"type":"message","message":{"role":"user"`, "not a valid record", false},
 		{"no type", `{"message":{}}`, "record without a type", false},
 		{"unknown type", `{"type":"checkpoint","data":1}`, `unknown record type "checkpoint": written by a newer version of Lathe?`, true},
-		{"unknown part", `{"type":"message","message":{"role":"user","parts":[{"kind":"image"}]}}`, `message part of unknown kind "image"`, true},
+		{"unknown part", `{"type":"message","message":{"role":"user","parts":[{"kind":"audio"}]}}`, `message part of unknown kind "audio"`, true},
 		{"unknown role", `{"type":"message","message":{"role":"system","parts":[]}}`, `message of unknown role "system"`, true},
 		{"empty message", `{"type":"message"}`, "message record without a message", false},
 		{"bad tool result", `{"type":"tool_result","part":{"kind":"text"}}`, "tool_result record without a tool result part", false},

@@ -208,6 +208,7 @@ func (s *Store) ForkAt(id string, meta Meta, repair bool, keep int) (*Log, *Tran
 	if err != nil {
 		return nil, nil, fmt.Errorf("fork session %s: %w", path, err)
 	}
+	loadImages(ld.t, path, id)
 	if err := unusable(path, ld.problems); err != nil && !repair {
 		return nil, nil, err
 	}
@@ -299,6 +300,7 @@ func (s *Store) load(id, path string, f *os.File, repair bool) (*Log, *Transcrip
 	if err != nil {
 		return nil, nil, fmt.Errorf("open session %s: %w", path, err)
 	}
+	loadImages(ld.t, path, id)
 	if err := unusable(path, ld.problems); err != nil && !repair {
 		return nil, nil, err
 	}

@@ -230,7 +230,7 @@ func checkMessage(m *llm.Message) error {
 	}
 	for _, p := range m.Parts {
 		switch p.Kind {
-		case llm.PartText, llm.PartThinking, llm.PartToolCall, llm.PartToolResult, llm.PartCompaction:
+		case llm.PartText, llm.PartThinking, llm.PartToolCall, llm.PartToolResult, llm.PartCompaction, llm.PartImage:
 		default:
 			return fmt.Errorf("message part of unknown kind %q%s", p.Kind, newer)
 		}

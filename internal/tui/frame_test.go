@@ -20,14 +20,14 @@ type stub struct{}
 func (stub) Subscribe(string, func(event.Event), ...event.SubscribeOption) *event.Subscription {
 	return nil
 }
-func (stub) Start()                                     {}
-func (stub) Prompt(context.Context, string) app.Result  { return app.Result{} }
-func (stub) Steer(string) bool                          { return false }
-func (stub) Compact(context.Context, string) app.Result { return app.Result{} }
-func (stub) Recap(context.Context) app.Result           { return app.Result{} }
-func (stub) ContextStatus() (used, window int)          { return 52_000, 200_000 }
-func (stub) Close() error                               { return nil }
-func (stub) SessionID() string                          { return "stub" }
+func (stub) Start()                                                 {}
+func (stub) Prompt(context.Context, string, ...llm.Part) app.Result { return app.Result{} }
+func (stub) Steer(string) bool                                      { return false }
+func (stub) Compact(context.Context, string) app.Result             { return app.Result{} }
+func (stub) Recap(context.Context) app.Result                       { return app.Result{} }
+func (stub) ContextStatus() (used, window int)                      { return 52_000, 200_000 }
+func (stub) Close() error                                           { return nil }
+func (stub) SessionID() string                                      { return "stub" }
 func (stub) RewindPoints(context.Context) ([]app.RewindPoint, error) {
 	return nil, nil
 }

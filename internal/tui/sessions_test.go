@@ -13,6 +13,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/checkpoint"
+	"github.com/lathe-dev/lathe/internal/llm"
 )
 
 // rewindStub is a session with prompts to rewind to, whose prompts run
@@ -28,7 +29,7 @@ func (r rewindStub) RewindPoints(context.Context) ([]app.RewindPoint, error) {
 	return r.points, nil
 }
 
-func (rewindStub) Prompt(ctx context.Context, _ string) app.Result {
+func (rewindStub) Prompt(ctx context.Context, _ string, _ ...llm.Part) app.Result {
 	<-ctx.Done()
 	return app.Result{}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/tui/approve"
 	"github.com/lathe-dev/lathe/internal/tui/cells"
 	"github.com/lathe-dev/lathe/internal/tui/composer"
@@ -38,7 +39,7 @@ import (
 type Session interface {
 	Subscribe(name string, handle func(event.Event), opts ...event.SubscribeOption) *event.Subscription
 	Start()
-	Prompt(ctx context.Context, text string) app.Result
+	Prompt(ctx context.Context, text string, images ...llm.Part) app.Result
 	Steer(text string) bool
 	Compact(ctx context.Context, focus string) app.Result
 	Recap(ctx context.Context) app.Result

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/fakeapi"
+	"github.com/lathe-dev/lathe/internal/llm"
 )
 
 // spy is a session that tells the test what the UI did with it, so that
@@ -31,8 +32,8 @@ func (s spy) Steer(text string) bool {
 	return ok
 }
 
-func (s spy) Prompt(ctx context.Context, text string) app.Result {
-	res := s.App.Prompt(ctx, text)
+func (s spy) Prompt(ctx context.Context, text string, images ...llm.Part) app.Result {
+	res := s.App.Prompt(ctx, text, images...)
 	s.ended <- res
 	return res
 }
