@@ -78,13 +78,24 @@ func (a *Agent) readOnly(call llm.Part) bool {
 // runCall decides and runs one call. The error is non-nil only when the
 // run was cancelled; the result then says the call was interrupted.
 func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.Part, error) {
+	res, _ := a.bracket(ctx, call, false, func() (tool.Result, bool) {
+		res, denied := a.execute(ctx, call, out)
+		if res.Plan != "" && !res.IsError {
+			a.notePlan(call.CallID, res.Plan)
+		}
+		a.spend(out, res.Spend)
+		return res, denied
+	})
+	return resultPart(call, res.Content, res.IsError), ctx.Err()
+}
+
+// bracket runs a call with exec between its tool.start and its tool.end,
+// and returns its result capped for the model; byUser marks a command the
+// user ran. denied is exec's: the call was not allowed to run.
+func (a *Agent) bracket(ctx context.Context, call llm.Part, byUser bool, exec func() (tool.Result, bool)) (res tool.Result, denied bool) {
 	start := time.Now()
-	a.emit(event.Event{Type: event.ToolStart, CallID: call.CallID, Name: call.Name, Input: call.Input})
-	res, denied := a.execute(ctx, call, out)
-	if res.Plan != "" && !res.IsError {
-		a.notePlan(call.CallID, res.Plan)
-	}
-	a.spend(out, res.Spend)
+	a.emit(event.Event{Type: event.ToolStart, CallID: call.CallID, Name: call.Name, Input: call.Input, ByUser: byUser})
+	res, denied = exec()
 	// A call interrupted before it ran already says so.
 	if ctx.Err() != nil && !denied && res.Summary != "interrupted" {
 		res = tool.Result{Content: "Interrupted by " + interrupter(ctx) + "; the command was stopped.", IsError: true, Summary: "interrupted"}
@@ -94,9 +105,9 @@ func (a *Agent) runCall(ctx context.Context, call llm.Part, out *Outcome) (llm.P
 		Type: event.ToolEnd, CallID: call.CallID, Name: call.Name,
 		Output: res.Content, IsError: res.IsError, Denied: denied, Summary: res.Summary,
 		DurationMS: time.Since(start).Milliseconds(), ExitCode: res.ExitCode, Changes: res.Changes,
-		SavedOutput: res.Saved,
+		SavedOutput: res.Saved, ByUser: byUser,
 	})
-	return resultPart(call, res.Content, res.IsError), ctx.Err()
+	return res, denied
 }
 
 // execute takes one call through the steps of the tool-call pipeline:

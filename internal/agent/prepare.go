@@ -55,6 +55,11 @@ func (a *Agent) prepare(call llm.Part) (p *prepared, failed tool.Result, ok bool
 	if !ok {
 		return nil, tool.Errorf("Unknown tool %q. Available tools: %s.", call.Name, strings.Join(a.ToolNames(), ", ")), false
 	}
+	return a.prepareWith(t, call)
+}
+
+// prepareWith prepares call as a call of the tool t.
+func (a *Agent) prepareWith(t tool.Tool, call llm.Part) (p *prepared, failed tool.Result, ok bool) {
 	// The name is the call's, which found t: Def would rebuild the whole
 	// definition on every call.
 	p = &prepared{access: policy.Call{Tool: call.Name, Kind: policy.Exec, Dir: a.cfg.Env.Dir}}

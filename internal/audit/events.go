@@ -42,7 +42,7 @@ func (l *Log) Emit(e event.Event) {
 		r := &Record{
 			Time: e.Time, Type: TypeDecision, AgentID: e.AgentID, CallID: e.CallID, Tool: e.Name,
 			Verdict: string(e.Verdict), DecidedBy: string(e.DecidedBy), Rule: e.Rule, RuleSource: e.RuleSource,
-			Answer: string(e.Approval), Message: e.Message, GrantedBy: e.GrantedBy, Reason: e.Reason,
+			Answer: string(e.Approval), Message: e.Message, GrantedBy: e.GrantedBy, Reason: e.Reason, ByUser: e.ByUser,
 		}
 		if r.DecidedBy == string(event.ByMode) {
 			r.Mode = l.mode
@@ -72,7 +72,7 @@ func (l *Log) Emit(e event.Event) {
 	case event.ToolEnd:
 		r := &Record{
 			Time: e.Time, Type: TypeResult, AgentID: e.AgentID, CallID: e.CallID, Tool: e.Name,
-			ExitCode: e.ExitCode, IsError: e.IsError, Denied: e.Denied, Summary: e.Summary,
+			ExitCode: e.ExitCode, IsError: e.IsError, Denied: e.Denied, Summary: e.Summary, ByUser: e.ByUser,
 		}
 		sum := sha256.Sum256([]byte(e.Output))
 		r.OutputSHA256, r.OutputBytes = hex.EncodeToString(sum[:]), len(e.Output)

@@ -78,6 +78,9 @@ type Record struct {
 	// values, with Rule and RuleSource, Mode, Answer and Message, or
 	// GrantedBy: the call whose approval granted a call decided by the
 	// session's grant.
+	// ByUser marks the decision and result of a command the user ran
+	// from the terminal UI (`!`), not the model.
+	ByUser     bool   `json:"by_user,omitempty"`
 	Verdict    string `json:"verdict,omitempty"`
 	DecidedBy  string `json:"decided_by,omitempty"`
 	Rule       string `json:"rule,omitempty"`

@@ -199,6 +199,9 @@ type Event struct {
 	// SavedOutput is the file holding the whole of a tool.end's output
 	// when Output shows only its head and tail.
 	SavedOutput string `json:"saved_output,omitempty"`
+	// ByUser marks the tool.start, decision and tool.end of a command
+	// the user ran from the terminal UI (`!`), not the model.
+	ByUser bool `json:"by_user,omitempty"`
 	// Changes are the files a tool.end's call changed (edit tools only).
 	// ExitCode, below, is a command's exit status on a tool.end.
 	Changes []FileChange `json:"changes,omitempty"`

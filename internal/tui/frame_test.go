@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
@@ -30,6 +31,9 @@ func (stub) Close() error                                           { return nil
 func (stub) SessionID() string                                      { return "stub" }
 func (stub) RewindPoints(context.Context) ([]app.RewindPoint, error) {
 	return nil, nil
+}
+func (stub) Shell(context.Context, string) agent.UserCommand {
+	return agent.UserCommand{}
 }
 
 // TestStatusLineGolden pins the status line at two widths: model, mode,

@@ -102,11 +102,13 @@ func (m *model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// runDone says the running prompt (or compaction, or recap) ended;
-// showAnswer says the result's answer is not in the transcript yet.
+// runDone says the running prompt (or compaction, recap, ! command)
+// ended; showAnswer says the result's answer is not in the transcript
+// yet, and err is a failure no result event reports.
 type runDone struct {
 	res        app.Result
 	showAnswer bool
+	err        error
 }
 
 // branchMsg carries the git branch, looked up off the UI goroutine.
@@ -133,6 +135,29 @@ func (m *model) send(text string) tea.Cmd {
 // run runs fn, which drives the session to a result, on a goroutine Run
 // waits for.
 func (m *model) run(showAnswer bool, fn func(context.Context) app.Result) tea.Cmd {
+	return m.start(func(ctx context.Context) runDone { return runDone{res: fn(ctx), showAnswer: showAnswer} })
+}
+
+// shell runs a command the user typed after "!", as a run of its own: Esc
+// and Ctrl+C stop it, and what is typed meanwhile is queued. While a
+// prompt runs it is refused, the line given back to the composer: the
+// command's output is for the next prompt, and the running one would
+// never see it.
+func (m *model) shell(command string) tea.Cmd {
+	if m.running() {
+		m.errorf("A ! command runs between prompts, not during one: wait for this one to end, or press Esc to interrupt it.")
+		m.composer = m.composer.SetValue("!" + command)
+		return nil
+	}
+	sess := m.sess
+	return m.start(func(ctx context.Context) runDone {
+		uc := sess.Shell(ctx, command)
+		return runDone{err: uc.Err}
+	})
+}
+
+// start runs fn on a goroutine Run waits for, as the running prompt.
+func (m *model) start(fn func(context.Context) runDone) tea.Cmd {
 	m.tr.end()
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.cancel = cancel
@@ -142,7 +167,7 @@ func (m *model) run(showAnswer bool, fn func(context.Context) app.Result) tea.Cm
 	return func() tea.Msg {
 		defer runs.Done()
 		defer cancel()
-		return runDone{res: fn(ctx), showAnswer: showAnswer}
+		return fn(ctx)
 	}
 }
 
@@ -155,6 +180,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runDone:
 		if msg.showAnswer && msg.res.Answer != "" {
 			m.notice(msg.res.Answer)
+		}
+		if msg.err != nil {
+			m.errorf("%v", msg.err)
 		}
 		return m, m.ended(msg.res)
 	case branchMsg:
@@ -173,8 +201,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case composer.Submitted:
 		return m, m.submit(msg.Text)
 	case composer.Shell:
-		m.errorf("! commands are not supported yet: %s", msg.Command)
-		return m, nil
+		return m, m.shell(msg.Command)
 	case palette.Chosen:
 		return m, m.command(msg)
 	case sessionsMsg:

@@ -22,6 +22,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/event"
 	"github.com/lathe-dev/lathe/internal/llm"
@@ -32,7 +33,7 @@ import (
 
 // Session is what the TUI drives; *app.App is one.
 //
-// Concurrency: Prompt, Compact and Recap are called from one goroutine
+// Concurrency: Prompt, Compact, Recap and Shell are called from one goroutine
 // at a time (a run ends before the next starts); Steer, Subscribe and
 // ContextStatus from any.
 // Close is called once, after the last Prompt has returned.
@@ -43,6 +44,8 @@ type Session interface {
 	Steer(text string) bool
 	Compact(ctx context.Context, focus string) app.Result
 	Recap(ctx context.Context) app.Result
+	// Shell runs a command the user typed after "!" (app.App.Shell).
+	Shell(ctx context.Context, command string) agent.UserCommand
 	ContextStatus() (used, window int)
 	// SessionID and RewindPoints are for /resume, /clear and /rewind;
 	// RewindPoints is called while no prompt runs.

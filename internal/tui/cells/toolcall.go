@@ -36,6 +36,9 @@ type ToolCall struct {
 	parsed args
 	// Dir is the working directory, which paths are shown relative to.
 	Dir string
+	// ByUser marks a command the user ran with "!", shown as they typed
+	// it.
+	ByUser bool
 	// Live is the end of what the running command wrote so far (its
 	// command.output events), raw; see AppendOutput.
 	Live string
@@ -57,7 +60,7 @@ type ToolCall struct {
 // NewToolCall returns the cell of the call that start (a tool.start)
 // announces, in the working directory dir.
 func NewToolCall(start event.Event, dir string) ToolCall {
-	c := ToolCall{ID: start.CallID, Name: start.Name, Input: start.Input, Dir: dir}
+	c := ToolCall{ID: start.CallID, Name: start.Name, Input: start.Input, Dir: dir, ByUser: start.ByUser}
 	// Input that is not an object (a freeform tool's text, arguments
 	// the model botched) leaves them empty; the tool.end says what was
 	// wrong with it.
@@ -136,6 +139,9 @@ var tools = map[string]struct {
 func (c ToolCall) kind() kind { return tools[c.Name].kind }
 
 func (c ToolCall) verb() string {
+	if c.ByUser {
+		return "!"
+	}
 	if t, ok := tools[c.Name]; ok {
 		return t.verb
 	}
