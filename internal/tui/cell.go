@@ -99,22 +99,26 @@ func (c *cell) gapRows() int {
 }
 
 // lines renders the cell at width, from its cache when it can.
-func (c *cell) lines(width int) []string {
-	if c.cache.valid && c.cache.width == width && c.cache.expanded == c.expanded {
+func (c *cell) lines(width int) []string { return c.linesAt(width, c.expanded) }
+
+// linesAt renders the cell at width, expanded or not whatever the cell's
+// own state (transcript mode shows every cell expanded).
+func (c *cell) linesAt(width int, expanded bool) []string {
+	if c.cache.valid && c.cache.width == width && c.cache.expanded == expanded {
 		return c.cache.lines
 	}
-	lines := c.render(width)
+	lines := c.render(width, expanded)
 	if c.gap {
 		lines = append([]string{""}, lines...)
 	}
-	c.cache = renderCache{valid: true, width: width, expanded: c.expanded, lines: lines}
+	c.cache = renderCache{valid: true, width: width, expanded: expanded, lines: lines}
 	return c.cache.lines
 }
 
 // render draws the cell, one string per screen line, none wider than
 // width. Every text that Lathe did not write goes through termsafe (the
 // cells package's renderers do it themselves).
-func (c *cell) render(width int) []string {
+func (c *cell) render(width int, expanded bool) []string {
 	width = max(width, 10)
 	var st cells.Styles
 	if c.styles != nil {
@@ -136,12 +140,12 @@ func (c *cell) render(width int) []string {
 		}
 		return wrapPrefixed("", "", strings.TrimRight(termsafe.String(c.text), "\n"), width)
 	case thinkingCell:
-		if !c.expanded {
+		if !expanded {
 			return []string{"∴ Thinking…"}
 		}
 		return wrapPrefixed("∴ ", "  ", termsafe.String(c.text), width)
 	case toolCell:
-		return c.renderTool(width, st)
+		return c.renderTool(width, expanded, st)
 	case compactionCell:
 		return strings.Split(c.compaction.Render(width, st), "\n")
 	case todoCell:
@@ -151,11 +155,11 @@ func (c *cell) render(width int) []string {
 	}
 }
 
-func (c *cell) renderTool(width int, st cells.Styles) []string {
+func (c *cell) renderTool(width int, expanded bool, st cells.Styles) []string {
 	if len(c.calls) == 1 {
-		return strings.Split(c.calls[0].Render(width, c.expanded, st), "\n")
+		return strings.Split(c.calls[0].Render(width, expanded, st), "\n")
 	}
-	return strings.Split(cells.Group{Calls: c.calls}.Render(width, c.expanded, st), "\n")
+	return strings.Split(cells.Group{Calls: c.calls}.Render(width, expanded, st), "\n")
 }
 
 // firstLine is the first line of s, marked as cut if there are more.

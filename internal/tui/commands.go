@@ -57,7 +57,7 @@ func (m *model) command(c palette.Chosen) tea.Cmd {
 // helpText lists the keys and the commands.
 func helpText(set *slash.Set) string {
 	var b strings.Builder
-	b.WriteString("Enter sends · while Lathe works, Enter steers, Tab queues, Esc interrupts · Esc Esc rewinds to an earlier prompt · Ctrl+J new line · PgUp/PgDn, Home/End scroll · Ctrl+O expands the last call · Ctrl+C twice quits")
+	b.WriteString("Enter sends · while Lathe works, Enter steers, Tab queues, Esc interrupts · Esc Esc rewinds to an earlier prompt · Ctrl+J new line · PgUp/PgDn, Home/End scroll · click a call or Alt+O (the last one) expands it · Ctrl+O transcript mode: / search, n/N, w write to scrollback, v $EDITOR, q back · Ctrl+C twice quits")
 	if set == nil {
 		set = slash.NewSet(nil)
 	}

@@ -32,6 +32,8 @@ type model struct {
 
 	width, height int
 	tr            *transcript
+	// pager is transcript mode (Ctrl+O) while it is open.
+	pager *pager
 	// printed is how many cells, from the first, are in the native
 	// scrollback (inline mode, and at exit).
 	printed int
@@ -252,10 +254,25 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.scroll(3)
 		}
 		return m, nil
+	case tea.MouseClickMsg:
+		if m.pager == nil {
+			m.click(msg)
+		}
+		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	case tea.PasteMsg:
+		if m.pager != nil {
+			m.pagerPaste(msg.Content)
+			return m, nil
+		}
 		return m, m.toInput(msg)
+	case writtenMsg:
+		m.written(msg)
+		return m, nil
+	case transcriptEdited:
+		m.transcriptEdited(msg)
+		return m, nil
 	}
 	// The composer's own messages: the path index it built, the editor
 	// it ran.
@@ -299,6 +316,13 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		m.composer = m.composer.Reset()
 		return nil
+	case "ctrl+z":
+		return m.suspend()
+	}
+	if m.pager != nil {
+		return m.pagerKey(k)
+	}
+	switch k.String() {
 	case "ctrl+d":
 		if empty {
 			return m.quit()
@@ -343,10 +367,11 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 	case "ctrl+o":
+		m.openPager()
+		return nil
+	case "alt+o":
 		m.toggleLast()
 		return nil
-	case "ctrl+z":
-		return m.suspend()
 	}
 	return m.toInput(k)
 }
@@ -393,7 +418,7 @@ func (m *model) quit() tea.Cmd {
 	for _, a := range m.approvals {
 		a.reply <- agent.Answer{Grant: agent.No, Message: "The user quit Lathe."}
 	}
-	m.approvals, m.dialog = nil, nil
+	m.approvals, m.dialog, m.pager = nil, nil, nil
 	return tea.Quit
 }
 
@@ -459,6 +484,10 @@ func (m *model) toggleLast() {
 }
 
 func (m *model) scroll(delta int) {
+	if m.pager != nil {
+		m.pager.scroll(delta, m.width, m.pagerHeight())
+		return
+	}
 	if m.opts.Inline {
 		// The terminal's own scrollback holds the history.
 		return
@@ -481,18 +510,20 @@ func (m *model) flush() tea.Cmd {
 	if !m.opts.Inline {
 		return nil
 	}
-	if lines := m.takeFinished(); len(lines) > 0 {
+	if lines := m.takeFinished(false); len(lines) > 0 {
 		return tea.Println(strings.Join(lines, "\n"))
 	}
 	return nil
 }
 
 // takeFinished renders the finished cells not printed yet, up to the
-// first unfinished one, and counts them as printed.
-func (m *model) takeFinished() []string {
+// first unfinished one, every one expanded if expand, and counts them as
+// printed.
+func (m *model) takeFinished(expand bool) []string {
 	var lines []string
-	for m.printed < len(m.tr.cells) && m.tr.cells[m.printed].done {
-		lines = append(lines, m.tr.cell(m.printed).lines(m.width)...)
+	for m.printed < len(m.tr.cells) && m.tr.cell(m.printed).done {
+		c := m.tr.cell(m.printed)
+		lines = append(lines, c.linesAt(m.width, c.expanded || expand)...)
 		m.printed++
 	}
 	return lines
@@ -535,9 +566,10 @@ const minWidth, minHeight = 20, 5
 // View implements tea.Model.
 func (m *model) View() tea.View {
 	var v tea.View
-	v.AltScreen = !m.opts.Inline
+	// Transcript mode takes the whole screen, inline too.
+	v.AltScreen = !m.opts.Inline || m.pager != nil
 	v.ReportFocus = true
-	if !m.opts.Inline {
+	if v.AltScreen {
 		v.MouseMode = tea.MouseModeCellMotion
 	}
 	if m.quitting {
@@ -545,6 +577,10 @@ func (m *model) View() tea.View {
 	}
 	if m.width < minWidth || m.height < minHeight {
 		v.SetContent("Terminal too small; make it at least 20×5.")
+		return v
+	}
+	if m.pager != nil {
+		v.SetContent(m.pagerView())
 		return v
 	}
 	bottom := m.bottom()

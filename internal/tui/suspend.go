@@ -17,28 +17,34 @@ import (
 // again once lathe continues.
 func (m *model) suspend() tea.Cmd {
 	var text string
-	if lines := m.takeFinished(); len(lines) > 0 {
+	if lines := m.takeFinished(false); len(lines) > 0 {
 		text = strings.Join(lines, "\n") + "\n"
 	}
-	return tea.Exec(&suspension{text: text}, func(error) tea.Msg { return nil })
+	return tea.Exec(&scrollbackExec{text: text, stop: true}, func(error) tea.Msg { return nil })
 }
 
-// suspension is the exec of a suspend: it prints, then stops the process
-// group until SIGCONT.
-type suspension struct {
+// scrollbackExec prints text to the terminal's normal screen, which the
+// program gives back for an exec, so that it lands in the native
+// scrollback; a suspend's (stop) then stops the process group until
+// SIGCONT.
+type scrollbackExec struct {
 	text string
 	out  io.Writer
+	stop bool
 }
 
-func (s *suspension) SetStdin(io.Reader)    {}
-func (s *suspension) SetStdout(w io.Writer) { s.out = w }
-func (s *suspension) SetStderr(io.Writer)   {}
+func (s *scrollbackExec) SetStdin(io.Reader)    {}
+func (s *scrollbackExec) SetStdout(w io.Writer) { s.out = w }
+func (s *scrollbackExec) SetStderr(io.Writer)   {}
 
-func (s *suspension) Run() error {
+func (s *scrollbackExec) Run() error {
 	if s.out != nil && s.text != "" {
 		if _, err := io.WriteString(s.out, s.text); err != nil {
 			return err
 		}
+	}
+	if !s.stop {
+		return nil
 	}
 	cont := make(chan os.Signal, 1)
 	signal.Notify(cont, syscall.SIGCONT)

@@ -461,7 +461,7 @@ func TestEditor(t *testing.T) {
 	t.Setenv("EDITOR", script)
 	m := New(Options{})
 	m, _ = typeText(m, "draft")
-	c, path, err := editCmd(m.Value())
+	c, path, err := EditCmd(m.Value(), "lathe-prompt-*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,14 +479,14 @@ func TestEditor(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("EDITOR", big)
-	c, path, _ = editCmd(m.Value())
+	c, path, _ = EditCmd(m.Value(), "lathe-prompt-*.md")
 	mm, _ := m.Update(editorDone{path: path, err: c.Run()})
 	if v := mm.Value(); !strings.HasPrefix(v, "1\n2\n") || !strings.HasSuffix(v, "\n20000") || !strings.Contains(ansi.Strip(mm.View()), "+20000 lines]") {
 		t.Errorf("big edit: %d bytes\n%s", len(v), ansi.Strip(mm.View()))
 	}
 	// A failing editor leaves the text as it was, and says so.
 	t.Setenv("EDITOR", "false")
-	c, path, _ = editCmd(m.Value())
+	c, path, _ = EditCmd(m.Value(), "lathe-prompt-*.md")
 	m, _ = m.Update(editorDone{path: path, err: c.Run()})
 	if m.Value() != "draft and more" || !strings.Contains(m.View(), "the text is unchanged") {
 		t.Errorf("failed editor: %q\n%s", m.Value(), m.View())

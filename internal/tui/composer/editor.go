@@ -32,10 +32,12 @@ func EditorCommand() []string {
 	return []string{"vi"}
 }
 
-// editCmd writes text to a new private file and returns the editor's
-// command on it.
-func editCmd(text string) (*exec.Cmd, string, error) {
-	f, err := os.CreateTemp("", "lathe-prompt-*.md")
+// EditCmd writes text to a new file, private to the user (0600), named
+// after pattern as os.CreateTemp does, and returns the editor's command
+// on it and the file's path, which the caller removes once the editor
+// exits.
+func EditCmd(text, pattern string) (*exec.Cmd, string, error) {
+	f, err := os.CreateTemp("", pattern)
 	if err != nil {
 		return nil, "", fmt.Errorf("editor: %w", err)
 	}
@@ -56,7 +58,7 @@ func editCmd(text string) (*exec.Cmd, string, error) {
 // openEditor runs the editor on the text, the program's terminal handed
 // over to it until it exits.
 func (m Model) openEditor() tea.Cmd {
-	c, path, err := editCmd(m.Value())
+	c, path, err := EditCmd(m.Value(), "lathe-prompt-*.md")
 	if err != nil {
 		return func() tea.Msg { return editorDone{err: err} }
 	}
