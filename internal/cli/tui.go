@@ -104,6 +104,7 @@ func (u *tuiRun) run(ctx context.Context, a *app.App, link *tui.Link, opts app.O
 		link.Warn(droppedLine(a, p))
 	}
 	input, problems := composer.Load(u.dir)
+	input.Image = a.ReadImage
 	for _, p := range problems {
 		link.Warn(p)
 	}

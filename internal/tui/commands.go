@@ -19,7 +19,7 @@ func (m *model) command(c palette.Chosen) tea.Cmd {
 	if !c.Command.Builtin {
 		text := c.Command.Expand(c.Args)
 		if m.running() {
-			return m.submit(text)
+			return m.submit(text, nil)
 		}
 		return m.send(text)
 	}

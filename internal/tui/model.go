@@ -13,6 +13,7 @@ import (
 	"github.com/lathe-dev/lathe/internal/agent"
 	"github.com/lathe-dev/lathe/internal/app"
 	"github.com/lathe-dev/lathe/internal/event"
+	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/tui/approve"
 	"github.com/lathe-dev/lathe/internal/tui/composer"
 	"github.com/lathe-dev/lathe/internal/tui/palette"
@@ -128,10 +129,10 @@ func (m *model) refreshBranch() tea.Cmd {
 func (m *model) running() bool { return m.cancel != nil }
 
 // send starts a prompt with text.
-func (m *model) send(text string) tea.Cmd {
+func (m *model) send(text string, images ...llm.Part) tea.Cmd {
 	m.add(&cell{kind: userCell, text: text, done: true})
 	sess := m.sess
-	return m.run(false, func(ctx context.Context) app.Result { return sess.Prompt(ctx, text) })
+	return m.run(false, func(ctx context.Context) app.Result { return sess.Prompt(ctx, text, images...) })
 }
 
 // run runs fn, which drives the session to a result, on a goroutine Run
@@ -201,7 +202,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.signaled = msg.sig
 		return m, m.quit()
 	case composer.Submitted:
-		return m, m.submit(msg.Text)
+		return m, m.submit(msg.Text, msg.Images)
 	case composer.Shell:
 		return m, m.shell(msg.Command)
 	case palette.Chosen:
@@ -378,9 +379,13 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 
 // submit sends text: as a prompt when none runs, else into the running
 // one, delivered at its next tool boundary.
-func (m *model) submit(text string) tea.Cmd {
+func (m *model) submit(text string, images []llm.Part) tea.Cmd {
 	if !m.running() {
-		return m.send(text)
+		return m.send(text, images...)
+	}
+	if len(images) > 0 {
+		// Steering is text only.
+		m.errorf("images go only with a new prompt: send them again when the turn ends")
 	}
 	if !m.sess.Steer(text) {
 		// The run is ending: the text is the next prompt.

@@ -28,6 +28,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/lathe-dev/lathe/internal/llm"
 	"github.com/lathe-dev/lathe/internal/slash"
 	"github.com/lathe-dev/lathe/internal/tui/palette"
 )
@@ -36,6 +37,8 @@ import (
 // text, pastes shown as chips included in full.
 type Submitted struct {
 	Text string
+	// Images are the images whose chips the text holds.
+	Images []llm.Part
 }
 
 // Shell is the message of a line submitted with a leading "!": a command
@@ -74,11 +77,15 @@ type Options struct {
 	Context context.Context
 	// Placeholder is shown in an empty composer.
 	Placeholder string
+	// Image reads the image file at a path as the user wrote it, for
+	// a pasted path to become an image chip; nil attaches none.
+	Image func(path string) (llm.Part, error)
 }
 
-// paste is a long paste, shown as its chip.
+// paste is a long paste, or an attached image, shown as its chip.
 type paste struct {
 	chip, text string
+	image      *llm.Part
 }
 
 // Model is the composer's state.
@@ -111,6 +118,8 @@ type Model struct {
 	builtAt  time.Time
 	now      func() time.Time
 
+	readImage func(path string) (llm.Part, error)
+
 	// problem is the last error to show under the input, cleared by the
 	// next key.
 	problem string
@@ -142,7 +151,7 @@ func New(opts Options) Model {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m := Model{ta: ta, cmds: cmds, palette: palette.New(cmds), history: opts.History, files: opts.Files, root: opts.Root, ctx: ctx, now: time.Now}
+	m := Model{ta: ta, cmds: cmds, palette: palette.New(cmds), history: opts.History, files: opts.Files, root: opts.Root, ctx: ctx, now: time.Now, readImage: opts.Image}
 	return m.SetWidth(80)
 }
 
@@ -310,6 +319,7 @@ func (m Model) submit() (Model, tea.Cmd) {
 		m.problem = err.Error()
 		return m, nil
 	}
+	images := m.images(raw)
 	m = m.Reset().remember(text)
 	if isCmd {
 		chosen := palette.Chosen{Command: cmd, Args: args}
@@ -318,7 +328,8 @@ func (m Model) submit() (Model, tea.Cmd) {
 	if c, ok := shellLine(text); ok {
 		return m, func() tea.Msg { return Shell{Command: c} }
 	}
-	return m, func() tea.Msg { return Submitted{Text: text} }
+	sub := Submitted{Text: text, Images: images}
+	return m, func() tea.Msg { return sub }
 }
 
 // shellLine returns the command of a line that starts with "!".
@@ -345,6 +356,10 @@ func (m Model) paste(s string) Model {
 		s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 	}
 	if len(s) <= PasteThreshold || utf8.RuneCountInString(s) <= PasteThreshold {
+		var attached bool
+		if m, attached = m.pasteImages(s); attached {
+			return m
+		}
 		m.ta, _ = m.ta.Update(tea.PasteMsg{Content: s})
 		return m.sync()
 	}
