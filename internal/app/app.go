@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lathe-dev/lathe/internal/agent"
@@ -136,6 +137,9 @@ type App struct {
 	sandbox *Sandbox
 	// snapshots takes the agent's checkpoints.
 	snapshots *checkpoints
+	// incomplete says a write to the session log failed and was retried
+	// (retryLog).
+	incomplete atomic.Bool
 	// noImages warns, once, that the model is sent images' paths only.
 	noImages sync.Once
 }
@@ -480,6 +484,11 @@ func (a *App) finish(start time.Time, o agent.Outcome) Result {
 			errText += fmt.Sprintf("; also failed to record the result: %v", err)
 		}
 		o.Err = errors.Join(o.Err, fmt.Errorf("record result: %w", err))
+	}
+	if lerr := a.log.Failed(); lerr != nil {
+		hint := logHint(lerr)
+		errText += "\n" + hint
+		o.Err = fmt.Errorf("%w\n%s", o.Err, hint)
 	}
 	var cached *float64
 	if o.Usage.TotalInput() > 0 {

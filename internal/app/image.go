@@ -60,6 +60,9 @@ func (a *App) imagePath(path string) string {
 // the resumed session's and the earlier prompts'.
 func (a *App) Prompt(ctx context.Context, text string, images ...llm.Part) Result {
 	start := time.Now()
+	if err := a.retryLog(ctx); err != nil {
+		return a.finish(start, failedRun(err))
+	}
 	return a.finish(start, a.agent.Send(ctx, text, a.attach(images)...))
 }
 

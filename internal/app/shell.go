@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/lathe-dev/lathe/internal/agent"
 )
@@ -13,5 +14,12 @@ import (
 // a call's. It refuses, with [agent.ErrBusy], while a prompt runs;
 // cancelling ctx stops the command.
 func (a *App) Shell(ctx context.Context, command string) agent.UserCommand {
-	return a.agent.RunUser(ctx, command)
+	if err := a.retryLog(ctx); err != nil {
+		return agent.UserCommand{Err: fmt.Errorf("%w\n%s", err, logHint(err))}
+	}
+	uc := a.agent.RunUser(ctx, command)
+	if lerr := a.log.Failed(); uc.Err != nil && lerr != nil {
+		uc.Err = fmt.Errorf("%w\n%s", uc.Err, logHint(lerr))
+	}
+	return uc
 }

@@ -64,7 +64,11 @@ func runTUI(ctx context.Context, f *runFlags, pos []string, stdio IO) error {
 			return err
 		}
 		next, err := ui.run(ctx, a, link, opts)
-		fmt.Fprintf(stdio.Stderr, "lathe: session %s saved; lathe --resume %s continues it\n", a.SessionID(), a.SessionID())
+		if a.Incomplete() {
+			fmt.Fprintf(stdio.Stderr, "lathe: session %s may be incomplete: writing its log %s failed during the session; lathe --resume %s continues from what it holds\n", a.SessionID(), a.LogPath(), a.SessionID())
+		} else {
+			fmt.Fprintf(stdio.Stderr, "lathe: session %s saved; lathe --resume %s continues it\n", a.SessionID(), a.SessionID())
+		}
 		if errors.Is(err, tui.ErrInterrupted) {
 			return exitError{app.ExitInterrupted}
 		}

@@ -339,3 +339,41 @@ func (l *Log) Close() error {
 	}
 	return nil
 }
+
+// Failed returns the error that stopped the log's appends, or nil.
+func (l *Log) Failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Retry lets appends go on after a failed write: the interactive UI's
+// next prompt tries the disk again rather than ending the session. The
+// file is first cut back to its last whole record, should the cut after
+// the failure have failed too, so that it still holds only whole records
+// and nothing twice; the transcript returned is the conversation as the
+// file records it, which is what a resume would load, for the caller to
+// go on from. Retry returns nil, nil when no write has failed, and an
+// error, leaving the log failed, when the log is closed or cannot be cut
+// back or read.
+func (l *Log) Retry() (*Transcript, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		return nil, nil
+	}
+	if l.f == nil {
+		return nil, l.err
+	}
+	if fi, err := l.f.Stat(); err != nil || fi.Size() != l.off {
+		if err := l.f.Truncate(l.off); err != nil {
+			return nil, fmt.Errorf("%w; and could not cut it back to its last whole record: %v", l.err, err)
+		}
+	}
+	ld, err := load(io.NewSectionReader(l.f, 0, l.off))
+	if err != nil {
+		return nil, fmt.Errorf("reload session log %s: %w", l.path, err)
+	}
+	l.err = nil
+	return ld.t, nil
+}
