@@ -24,13 +24,7 @@ func TestShellContext(t *testing.T) {
 	srv := fake(t, `{"steps": [
 	  {"expect": {"user_contains": ["what now"]}, "reply": {"text": "Seen."}},
 	  {"expect": {"user_contains": ["and again"], "extends_previous": true}, "reply": {"text": "Still seen."}}]}`)
-	a, err := Open(Options{Dir: dir, PermissionMode: "bypassPermissions"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := new(eventtest.Collector)
-	a.Subscribe("test", got.Handle, event.Lossless())
-	a.Start()
+	a, got := startBypass(t, dir)
 	before, _ := a.ContextStatus()
 	first := a.Shell(t.Context(), "echo hi; echo oops >&2")
 	second := a.Shell(t.Context(), "printf 'two\\n'; exit 3")
@@ -119,13 +113,7 @@ func TestShellDenied(t *testing.T) {
 	user := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "lathe", "config.toml")
 	writeFile(t, user, "[permissions]\ndeny = [\"Bash(touch:*)\"]\n")
 	fake(t, `{"steps": []}`)
-	a, err := Open(Options{Dir: dir, PermissionMode: "bypassPermissions"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := new(eventtest.Collector)
-	a.Subscribe("test", got.Handle, event.Lossless())
-	a.Start()
+	a, got := startBypass(t, dir)
 	uc := a.Shell(t.Context(), "touch pwned")
 	history := a.agent.History().Len()
 	if err := a.Close(); err != nil {
@@ -248,4 +236,18 @@ func userText(t *testing.T, body []byte) string {
 		}
 	}
 	return b.String()
+}
+
+// startBypass opens and starts a session in dir in bypassPermissions
+// mode, with a lossless subscriber.
+func startBypass(t *testing.T, dir string) (*App, *eventtest.Collector) {
+	t.Helper()
+	a, err := Open(Options{Dir: dir, PermissionMode: "bypassPermissions"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := new(eventtest.Collector)
+	a.Subscribe("test", got.Handle, event.Lossless())
+	a.Start()
+	return a, got
 }
