@@ -404,6 +404,9 @@ func (a *App) dialect() (tool.Dialect, bool) {
 	return d, freeform && a.prov.Type == provider.KindOpenAI
 }
 
+// UI is the configuration of the terminal UI, for a front end.
+func (a *App) UI() config.UI { return a.cfg.UI }
+
 // SessionID is the id of the session's log.
 func (a *App) SessionID() string { return a.log.ID() }
 

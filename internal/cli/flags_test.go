@@ -49,3 +49,21 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestPlainTerminal(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{"TERM": "xterm-256color"}, false},
+		{map[string]string{"TERM": "xterm-256color", "NO_COLOR": "1"}, true},
+		// no-color.org: any value but empty, not only a boolean.
+		{map[string]string{"TERM": "xterm-256color", "NO_COLOR": "yes"}, true},
+		{map[string]string{"TERM": "xterm-256color", "NO_COLOR": ""}, false},
+		{map[string]string{"TERM": "dumb"}, true},
+	} {
+		if got := plainTerminal(func(k string) string { return tc.env[k] }); got != tc.want {
+			t.Errorf("plainTerminal(%v) = %t, want %t", tc.env, got, tc.want)
+		}
+	}
+}

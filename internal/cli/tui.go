@@ -117,6 +117,10 @@ func (u *tuiRun) run(ctx context.Context, a *app.App, link *tui.Link, opts app.O
 		return tui.Next{}, err
 	}
 	home, _ := os.UserHomeDir()
+	cellStyles, approveStyles := cells.DefaultStyles(), approve.DefaultStyles()
+	if plainTerminal(os.Getenv) {
+		cellStyles, approveStyles = cells.Styles{}, approve.PlainStyles()
+	}
 	return tui.Run(ctx, a, tui.Options{
 		Input:         u.stdio.Stdin.(*os.File),
 		Output:        u.stdio.Stdout.(*os.File),
@@ -126,8 +130,9 @@ func (u *tuiRun) run(ctx context.Context, a *app.App, link *tui.Link, opts app.O
 		Branch:        func() string { return gitBranch(u.dir) },
 		Composer:      input,
 		Dir:           u.dir,
-		CellStyles:    cells.DefaultStyles(),
-		ApproveStyles: approve.DefaultStyles(),
+		Animations:    a.UI().Animations,
+		CellStyles:    cellStyles,
+		ApproveStyles: approveStyles,
 		Notify:        approve.DetectNotify(os.Getenv),
 		Home:          home,
 		Sessions:      dirSessions{dir: u.dir, store: store},
@@ -231,6 +236,15 @@ func (d dirSessions) List() ([]tui.SessionInfo, error) {
 		})
 	}
 	return out, nil
+}
+
+// plainTerminal reports whether the UI must not paint colours: NO_COLOR
+// set to anything but empty (https://no-color.org), or TERM=dumb. The
+// renderer downsamples what it draws on its own, but not the transcript
+// printed to the scrollback at exit, and it reads NO_COLOR as a boolean,
+// so that NO_COLOR=yes would still paint.
+func plainTerminal(getenv func(string) string) bool {
+	return getenv("NO_COLOR") != "" || getenv("TERM") == "dumb"
 }
 
 // droppedLine says what Open left out of a resumed session's log.

@@ -87,6 +87,7 @@ type Config struct {
 	Sandbox      Sandbox
 	Compaction   Compaction
 	Subagents    Subagents
+	UI           UI
 	// Files lists the files read, lowest precedence first.
 	Files []string
 }
@@ -111,6 +112,14 @@ type Subagents struct {
 	// MaxTurns and MaxTokens are each subagent's budget of model
 	// responses and tokens.
 	MaxTurns, MaxTokens int
+}
+
+// UI configures the interactive terminal UI.
+type UI struct {
+	// Animations lets spinners and elapsed-time counters move while
+	// something runs; false draws them still. Default true. Key
+	// "ui.animations".
+	Animations bool
 }
 
 // Compaction configures when the conversation is compacted.
@@ -235,6 +244,7 @@ func defaults() *Config {
 
 		PackageGuard: PackageGuard{Enabled: true},
 		Compaction:   Compaction{Budget: DefaultCompactionBudget, Auto: true},
+		UI:           UI{Animations: true},
 	}
 }
 

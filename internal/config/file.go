@@ -45,6 +45,11 @@ type fileConfig struct {
 	Sandbox        fileSandbox              `toml:"sandbox"`
 	Compaction     fileCompaction           `toml:"compaction"`
 	Subagents      fileSubagents            `toml:"subagents"`
+	UI             fileUI                   `toml:"ui"`
+}
+
+type fileUI struct {
+	Animations *bool `toml:"animations"`
 }
 
 type fileSubagents struct {
@@ -203,6 +208,7 @@ func (ld *loader) merge(src source) error {
 	l.count(&c.Compaction.Budget, f.Compaction.Budget, "compaction", "budget")
 	setTo(&c.Compaction.Auto, f.Compaction.Auto)
 	l.subagents(&c.Subagents, &f.Subagents)
+	l.ui(&c.UI, &f.UI)
 	l.count(&c.Retry.MaxRetries, f.Retry.MaxRetries, "retry", "max_retries")
 	l.duration(&c.Retry.BaseDelay, f.Retry.BaseDelay, 0, "retry", "base_delay")
 	l.duration(&c.Retry.MaxDelay, f.Retry.MaxDelay, 0, "retry", "max_delay")
@@ -448,6 +454,11 @@ func (l *layer) subagents(dst *Subagents, f *fileSubagents) {
 	l.duration(&dst.Timeout, f.Timeout, 0, "subagents", "timeout")
 	l.count(&dst.MaxTurns, f.MaxTurns, "subagents", "max_turns")
 	l.count(&dst.MaxTokens, f.MaxTokens, "subagents", "max_tokens")
+}
+
+// ui merges a [ui] table.
+func (l *layer) ui(dst *UI, f *fileUI) {
+	setTo(&dst.Animations, f.Animations)
 }
 
 func (l *layer) count(dst *int, v *int64, key ...string) {

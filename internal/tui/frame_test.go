@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
@@ -36,8 +37,9 @@ func (stub) Shell(context.Context, string) agent.UserCommand {
 	return agent.UserCommand{}
 }
 
-// TestStatusLineGolden pins the status line at two widths: model, mode,
-// context, tokens, cost, branch and whether a run is working.
+// TestStatusLineGolden pins the status line at several widths: model,
+// mode, context, tokens, cost, branch and whether a run is working, with
+// the activity indicator still and moving.
 func TestStatusLineGolden(t *testing.T) {
 	s := status{
 		model: "claude-sonnet-4-5", mode: "auto", branch: "main", used: 52_000, window: 200_000,
@@ -45,6 +47,10 @@ func TestStatusLineGolden(t *testing.T) {
 	}
 	for _, w := range []int{120, 50} {
 		t.Run(fmt.Sprint(w), func(t *testing.T) { golden.RequireEqual(t, s.line(w)+"\n") })
+	}
+	s.animated, s.frame, s.elapsed = true, 3, 12*time.Second+400*time.Millisecond
+	for _, w := range []int{160, 80} {
+		t.Run(fmt.Sprint("animated-", w), func(t *testing.T) { golden.RequireEqual(t, s.line(w)+"\n") })
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -64,6 +65,12 @@ type model struct {
 	unfocused bool
 
 	status status
+	// tick schedules a message after a delay: tea.Tick, which tests
+	// replace to see what is scheduled. tickGen numbers the runs, so that
+	// a tick of an ended run does not start a second chain.
+	tick    func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+	tickGen int
+	started time.Time
 	// quitArmed says the last key was a Ctrl+C that did not quit.
 	quitArmed bool
 	quitting  bool
@@ -92,6 +99,7 @@ func newModel(ctx context.Context, s Session, f *feed, opts Options) *model {
 		width: 80, height: 24,
 		tr: newTranscript(), composer: composer.New(co).SetWidth(80),
 		streams: map[streamKey]*cell{}, tools: map[string]toolRef{},
+		tick: tea.Tick, status: status{animated: opts.Animations},
 	}
 }
 
@@ -165,13 +173,33 @@ func (m *model) start(fn func(context.Context) runDone) tea.Cmd {
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.cancel = cancel
 	m.status.running = true
+	m.status.frame, m.status.elapsed = 0, 0
+	m.started = time.Now()
+	m.tickGen++
 	runs := m.runs
 	runs.Add(1)
-	return func() tea.Msg {
+	return tea.Batch(func() tea.Msg {
 		defer runs.Done()
 		defer cancel()
 		return fn(ctx)
+	}, m.animate())
+}
+
+// animTick moves the activity indicator of run gen.
+type animTick struct{ gen int }
+
+// animInterval is how often the spinner moves: smooth to the eye, and
+// the only timer there is, for as long as a run goes on.
+const animInterval = 120 * time.Millisecond
+
+// animate schedules the next frame of the activity indicator while a run
+// goes on, unless animations are off: nothing else runs on a timer.
+func (m *model) animate() tea.Cmd {
+	if !m.opts.Animations || !m.running() {
+		return nil
 	}
+	gen := m.tickGen
+	return m.tick(animInterval, func(time.Time) tea.Msg { return animTick{gen} })
 }
 
 // Update implements tea.Model.
@@ -191,6 +219,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case branchMsg:
 		m.status.branch = string(msg)
 		return m, nil
+	case animTick:
+		if msg.gen != m.tickGen || !m.running() || !m.opts.Animations {
+			return m, nil
+		}
+		m.status.frame++
+		m.status.elapsed = time.Since(m.started)
+		return m, m.animate()
 	case approvalMsg:
 		m.approvals = append(m.approvals, msg)
 		return m, m.showApproval()

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -20,11 +21,27 @@ type status struct {
 	usage        llm.Usage
 	cost         float64
 	running      bool
+	// animated says the activity indicator moves: frame is its spinner's
+	// and elapsed the run's time at the last frame.
+	animated bool
+	frame    int
+	elapsed  time.Duration
 }
+
+// spinner are the activity indicator's frames.
+var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
 // line renders the status line at width.
 func (s status) line(width int) string {
-	parts := []string{cmp.Or(s.model, "no model yet")}
+	var parts []string
+	// What runs comes first: a narrow terminal cuts the line's end.
+	switch {
+	case s.running && s.animated:
+		parts = append(parts, fmt.Sprintf("%s working %s · Esc interrupts", spinner[s.frame%len(spinner)], s.elapsed.Truncate(time.Second)))
+	case s.running:
+		parts = append(parts, "working · Esc interrupts")
+	}
+	parts = append(parts, cmp.Or(s.model, "no model yet"))
 	if s.mode != "" {
 		parts = append(parts, s.mode)
 	}
@@ -36,9 +53,6 @@ func (s status) line(width int) string {
 	parts = append(parts, fmt.Sprintf("$%.4f", s.cost))
 	if s.branch != "" {
 		parts = append(parts, "⎇ "+s.branch)
-	}
-	if s.running {
-		parts = append(parts, "working")
 	}
 	return ansi.Truncate(termsafe.String(strings.Join(parts, " · ")), width, "…")
 }

@@ -78,6 +78,9 @@ type Options struct {
 	Dir string
 	// CellStyles paint the transcript; the zero value paints nothing.
 	CellStyles cells.Styles
+	// Animations lets the activity indicator move while a run goes on
+	// (ui.animations); without, it stands still and no timer runs.
+	Animations bool
 	// ApproveStyles, Notify and Home are the approval dialog's
 	// (approve.Options).
 	ApproveStyles approve.Styles

@@ -85,6 +85,20 @@ func DefaultStyles() Styles {
 	}
 }
 
+// PlainStyles are the styles of a terminal without colour (NO_COLOR,
+// TERM=dumb): what needs approval stays bold and underlined, the
+// selected answer bold, so that neither depends on a colour.
+func PlainStyles() Styles {
+	s := lipgloss.NewStyle
+	return Styles{
+		Title:  s().Bold(true),
+		Marked: s().Bold(true).Underline(true),
+		// The selection is also marked by the caret.
+		Selected: s().Bold(true),
+		Path:     s().Bold(true),
+	}
+}
+
 // stage is what the dialog is waiting for.
 type stage int
 
