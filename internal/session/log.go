@@ -377,3 +377,41 @@ func (l *Log) Retry() (*Transcript, error) {
 	l.err = nil
 	return ld.t, nil
 }
+
+// HistoryRecord is a record of the conversation shown to a person: a
+// message, or an event as AppendEvent was given it. Exactly one is set.
+type HistoryRecord struct {
+	Message *llm.Message
+	Event   json.RawMessage
+}
+
+// History calls fn with each message and event record appended to the
+// log so far, in order; other records are skipped, as is a line that
+// cannot be read (a load has reported those).
+func (l *Log) History(fn func(HistoryRecord)) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return fmt.Errorf("read session log %s: %w", l.path, os.ErrClosed)
+	}
+	_, err := eachLine(io.NewSectionReader(l.f, 0, l.off), func(_ int, line []byte) {
+		var rec struct {
+			Type    string          `json:"type"`
+			Message *llm.Message    `json:"message"`
+			Event   json.RawMessage `json:"event"`
+		}
+		if json.Unmarshal(line, &rec) != nil {
+			return
+		}
+		switch {
+		case rec.Type == typeMessage && rec.Message != nil:
+			fn(HistoryRecord{Message: rec.Message})
+		case rec.Type == typeEvent && len(rec.Event) > 0:
+			fn(HistoryRecord{Event: rec.Event})
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("read session log %s: %w", l.path, err)
+	}
+	return nil
+}

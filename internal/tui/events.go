@@ -25,11 +25,8 @@ func (m *model) applyOne(e event.Event) {
 		m.noticeAt(cells.Warning, e.Error)
 	case event.SessionStart:
 		m.status.model, m.status.mode = e.Model, e.PermissionMode
-		switch {
-		case e.ForkedFrom != "":
-			m.notice(fmt.Sprintf("Session %s, forked from %s: its conversation goes on here (the earlier messages are not shown).", e.SessionID, e.ForkedFrom))
-		case e.Resumed:
-			m.notice(fmt.Sprintf("Resumed session %s: its conversation goes on here (the earlier messages are not shown).", e.SessionID))
+		if e.ForkedFrom != "" || e.Resumed {
+			m.showHistory(e)
 		}
 		if e.ModeNotice != "" {
 			m.notice(e.ModeNotice)

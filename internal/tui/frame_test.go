@@ -29,6 +29,7 @@ func (stub) Compact(context.Context, string) app.Result             { return app
 func (stub) Recap(context.Context) app.Result                       { return app.Result{} }
 func (stub) ContextStatus() (used, window int)                      { return 52_000, 200_000 }
 func (stub) Close() error                                           { return nil }
+func (stub) History() ([]event.Event, error)                        { return nil, nil }
 func (stub) SessionID() string                                      { return "stub" }
 func (stub) RewindPoints(context.Context) ([]app.RewindPoint, error) {
 	return nil, nil

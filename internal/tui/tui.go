@@ -47,6 +47,10 @@ type Session interface {
 	// Shell runs a command the user typed after "!" (app.App.Shell).
 	Shell(ctx context.Context, command string) agent.UserCommand
 	ContextStatus() (used, window int)
+	// History is the conversation a resumed session's log holds, as the
+	// events the live stream carries (and app.Prompt for a prompt); it
+	// is called on session.start.
+	History() ([]event.Event, error)
 	// SessionID and RewindPoints are for /resume, /clear and /rewind;
 	// RewindPoints is called while no prompt runs.
 	SessionID() string
