@@ -91,16 +91,22 @@ func ttyCmds() map[string]func(ts *testscript.TestScript, neg bool, args []strin
 				tmux(append([]string{"send-keys", "-t", "lathe"}, args[1:]...)...)
 			case args[0] == "type" && len(args) == 2 && !neg:
 				tmux("send-keys", "-t", "lathe", "-l", args[1])
-			case args[0] == "wait" && len(args) == 2 && !neg:
+			case args[0] == "wait" && len(args) == 2:
+				// ! tty wait RE waits for RE to leave the screen: the
+				// end of a run, say, which the streamed answer shows
+				// before it comes.
 				re, err := regexp.Compile(args[1])
 				ts.Check(err)
 				deadline := time.Now().Add(20 * time.Second)
 				for {
 					screen := capture(all)
-					if re.MatchString(screen) {
+					if re.MatchString(screen) != neg {
 						return
 					}
 					if time.Now().After(deadline) {
+						if neg {
+							ts.Fatalf("tty wait: %q still on the screen:\n%s", args[1], screen)
+						}
 						ts.Fatalf("tty wait: no %q on the screen:\n%s", args[1], screen)
 					}
 					time.Sleep(20 * time.Millisecond)
