@@ -19,10 +19,7 @@ import (
 // closes. Like the normal view it renders only the cells it shows.
 type pager struct {
 	tr *transcript
-	// follow keeps the window on the last lines; else the first line
-	// shown is line topLine of cell topCell.
-	follow           bool
-	topCell, topLine int
+	scrollPos
 
 	// typing says the footer is the query line, holding query.
 	typing bool
@@ -48,7 +45,7 @@ type prow struct {
 // openPager opens transcript mode where the normal view is: at the end
 // when it follows, else at the first cell it shows.
 func (m *model) openPager() {
-	p := &pager{tr: m.tr, follow: m.tr.follow}
+	p := &pager{tr: m.tr, scrollPos: scrollPos{follow: m.tr.follow}}
 	if !p.follow {
 		p.topCell, _ = m.tr.top(m.from(), m.width, m.transcriptHeight())
 	}
@@ -78,18 +75,12 @@ func (p *pager) rows(i, width int) int { return detailRows(p.tr.cell(i), width) 
 
 // top is the window's first line: from the end when it follows.
 func (p *pager) top(width, height int) (cell, line int) {
-	if !p.follow {
-		return p.topCell, p.topLine
-	}
-	n := 0
-	for i := len(p.tr.cells) - 1; i >= 0; i-- {
-		r := p.rows(i, width)
-		if n+r >= height {
-			return i, n + r - height
-		}
-		n += r
-	}
-	return 0, 0
+	return p.first(len(p.tr.cells), 0, height, p.rowsAt(width))
+}
+
+// rowsAt is rows at width, for scrollPos.
+func (p *pager) rowsAt(width int) func(int) int {
+	return func(i int) int { return p.rows(i, width) }
 }
 
 // window is the rows the pager shows. Scrolled so far down that the end
@@ -110,45 +101,13 @@ func (p *pager) window(width, height int) []prow {
 
 // atEnd reports whether the window, scrolled, shows the last line.
 func (p *pager) atEnd(width, height int) bool {
-	n := 0
-	for i, skip := p.topCell, p.topLine; i < len(p.tr.cells); i, skip = i+1, 0 {
-		n += p.rows(i, width) - skip
-		if n > height {
-			return false
-		}
-	}
-	return true
+	return p.showsEnd(len(p.tr.cells), height, p.rowsAt(width))
 }
 
 // scroll moves the window by delta lines, up when negative, stopping at
 // either end; at the end it follows the output again.
 func (p *pager) scroll(delta, width, height int) {
-	c, l := p.top(width, height)
-	if delta < 0 {
-		for delta < 0 && (c > 0 || l > 0) {
-			if l == 0 {
-				c--
-				l = p.rows(c, width)
-			}
-			step := min(-delta, l)
-			l -= step
-			delta += step
-		}
-	} else {
-		for delta > 0 && c < len(p.tr.cells) {
-			n := p.rows(c, width)
-			step := min(delta, n-l)
-			l += step
-			delta -= step
-			if l >= n {
-				c, l = c+1, 0
-			}
-		}
-	}
-	p.follow, p.topCell, p.topLine = false, c, l
-	if p.atEnd(width, height) {
-		p.follow = true
-	}
+	p.move(delta, len(p.tr.cells), 0, height, p.rowsAt(width))
 }
 
 // reveal scrolls so that line line of cell cell is in view: left where

@@ -7,16 +7,13 @@ package tui
 // short one does.
 type transcript struct {
 	cells []*cell
-	// follow keeps the window on the last lines; scrolled up, top is the
-	// first line shown: line topLine of cells[topCell].
-	follow           bool
-	topCell, topLine int
+	scrollPos
 	// seen is how many cells there were when the user scrolled up; the
 	// cells after them are "new".
 	seen int
 }
 
-func newTranscript() *transcript { return &transcript{follow: true} }
+func newTranscript() *transcript { return &transcript{scrollPos: scrollPos{follow: true}} }
 
 // add appends c, giving it the next id.
 func (t *transcript) add(c *cell) *cell {
@@ -85,66 +82,22 @@ func (t *transcript) tail(from, width, height int) []string {
 // top returns the window's first line, for a window of height lines at
 // width.
 func (t *transcript) top(from, width, height int) (cell, line int) {
-	if !t.follow {
-		return t.topCell, t.topLine
-	}
-	n := 0
-	for i := len(t.cells) - 1; i >= from; i-- {
-		ls := t.rows(i, width)
-		if n+ls >= height {
-			return i, n + ls - height
-		}
-		n += ls
-	}
-	return from, 0
+	return t.first(len(t.cells), from, height, t.rowsAt(width))
 }
 
 // scroll moves the window by delta lines (up when negative) in a window
 // of height lines at width, stopping at either end; at the end, the
 // window follows the output again.
 func (t *transcript) scroll(delta, from, width, height int) {
-	c, l := t.top(from, width, height)
-	if delta < 0 {
-		for delta < 0 && (c > from || l > 0) {
-			if l == 0 {
-				c--
-				l = t.rows(c, width)
-			}
-			step := min(-delta, l)
-			l -= step
-			delta += step
-		}
-	} else {
-		for delta > 0 && c < len(t.cells) {
-			n := t.rows(c, width)
-			step := min(delta, n-l)
-			l += step
-			delta -= step
-			if l >= n {
-				c, l = c+1, 0
-			}
-		}
-	}
 	if t.follow {
 		t.seen = len(t.cells)
 	}
-	t.follow, t.topCell, t.topLine = false, c, l
-	// A window that reaches the end follows it again.
-	if t.atEnd(from, width, height) {
-		t.follow = true
-	}
+	t.move(delta, len(t.cells), from, height, t.rowsAt(width))
 }
 
-// atEnd reports whether the window, scrolled, shows the last line.
-func (t *transcript) atEnd(from, width, height int) bool {
-	n := 0
-	for i, skip := t.topCell, t.topLine; i < len(t.cells); i, skip = i+1, 0 {
-		n += t.rows(i, width) - skip
-		if n > height {
-			return false
-		}
-	}
-	return true
+// rowsAt is rows at width, for scrollPos.
+func (t *transcript) rowsAt(width int) func(int) int {
+	return func(i int) int { return t.rows(i, width) }
 }
 
 // home scrolls to the first line of cells[from:]; end follows the output.
